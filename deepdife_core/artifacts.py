@@ -1,0 +1,314 @@
+"""Model folders: atomic save, safe load, registry.
+
+Contract (model folder ``models/<name>/``)
+------------------------------------------
+``model.keras``        the Keras 3 model (or ``folds/<k>/model.keras`` for CV ensembles)
+``config.json``        :class:`~deepdife_core.config.RunConfig` as a dict (+ ``"format": 1``)
+``history.jsonl``      one JSON object per epoch: epoch, loss, val_loss, auroc, val_auroc, lr, seconds, ...
+``metrics.json``       test metrics (auroc, auprc, accuracy, confusion matrix, ROC / PR points)
+``provenance.json``    dataset fingerprint, split sizes, seed, package versions, created (UTC ISO)
+
+A folder is written under ``<root>/.tmp-<name>-<random>/`` and renamed into place
+only when complete, so a crash never leaves half a model in the registry; folders
+whose names start with ``.`` are ignored by :func:`list_models`.  Models are
+loaded with Keras safe mode (no Lambda layers, no pickled code).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from deepdife_core.config import RunConfig, config_from_dict, config_to_dict
+from deepdife_core.errors import ArtifactError, DeepDifEInputError
+
+FORMAT_VERSION = 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def check_name(name: str, what: str = "model name") -> str:
+    """A safe folder name: letters, digits, ``.``, ``_``, ``-``; no path separators or ``..``."""
+    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+        raise DeepDifEInputError(
+            f"{what} {name!r} is not allowed; use letters, digits, '.', '_' or '-' (at most 100, no '..')"
+        )
+    return name
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file in the same folder and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+
+def atomic_write_csv(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a DataFrame as CSV atomically."""
+    atomic_write_text(path, df.to_csv(index=False))
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj)}")
+
+
+@contextmanager
+def atomic_dir(target: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temp folder next to ``target``; rename it to ``target`` when the block succeeds.
+
+    On any exception the temp folder is removed and ``target`` is untouched.
+    """
+    target = Path(target)
+    if target.exists() and not overwrite:
+        raise DeepDifEInputError(f"{target} already exists; choose another name or delete it first")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".tmp-{target.name}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        if target.exists():
+            trash = target.parent / f".trash-{target.name}-{uuid.uuid4().hex[:8]}"
+            os.replace(target, trash)
+            os.replace(tmp, target)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def fingerprint_dataset(df: pd.DataFrame) -> str:
+    """SHA-256 of the gene IDs, labels and sequences (order-sensitive), first 16 hex digits."""
+    h = hashlib.sha256()
+    for col in ("gene_id", "label", "sequence"):
+        if col in df.columns:
+            h.update("\n".join(map(str, df[col].tolist())).encode())
+    return h.hexdigest()[:16]
+
+
+def package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("deepdife", "tensorflow-cpu", "keras", "numpy", "pandas", "shap", "modisco-lite", "optuna"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def save_model_folder(
+    target: str | Path,
+    *,
+    models: list,
+    config: RunConfig,
+    history: list[dict] | None = None,
+    metrics: dict | None = None,
+    provenance: dict | None = None,
+    extra_files: dict[str, str] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a complete model folder atomically.
+
+    Parameters
+    ----------
+    models
+        One Keras model, or several (fold ensemble, saved under ``folds/<k>/``).
+    extra_files
+        Further text files to put in the folder (name -> content), e.g. ``oof.csv``.
+    """
+    target = Path(target)
+    check_name(target.name)
+    with atomic_dir(target, overwrite=overwrite) as tmp:
+        if len(models) == 1:
+            models[0].save(tmp / "model.keras")
+        else:
+            for k, m in enumerate(models):
+                (tmp / "folds" / str(k)).mkdir(parents=True)
+                m.save(tmp / "folds" / str(k) / "model.keras")
+        cfg = config_to_dict(config)
+        cfg["format"] = FORMAT_VERSION
+        cfg["n_members"] = len(models)
+        atomic_write_json(tmp / "config.json", cfg)
+        atomic_write_text(
+            tmp / "history.jsonl",
+            "".join(json.dumps(h, default=_json_default) + "\n" for h in (history or [])),
+        )
+        atomic_write_json(tmp / "metrics.json", metrics or {})
+        prov = {"created": now_iso(), "versions": package_versions(), "name": target.name}
+        prov.update(provenance or {})
+        atomic_write_json(tmp / "provenance.json", prov)
+        for fname, content in (extra_files or {}).items():
+            atomic_write_text(tmp / fname, content)
+    return target
+
+
+def _member_files(folder: Path) -> list[Path]:
+    single = folder / "model.keras"
+    if single.exists():
+        return [single]
+    folds = folder / "folds"
+    if folds.is_dir():
+        files = sorted(
+            (p / "model.keras" for p in folds.iterdir() if (p / "model.keras").exists()),
+            key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+        )
+        if files:
+            return files
+    raise ArtifactError(f"{folder}: no model.keras (not a DeepDifE model folder)")
+
+
+def read_config(folder: str | Path) -> RunConfig:
+    folder = Path(folder)
+    try:
+        data = json.loads((folder / "config.json").read_text())
+    except FileNotFoundError as exc:
+        raise ArtifactError(f"{folder}: no config.json (not a DeepDifE model folder)") from exc
+    except ValueError as exc:
+        raise ArtifactError(f"{folder}/config.json is not valid JSON ({exc})") from exc
+    return config_from_dict(data)
+
+
+def load_model(folder: str | Path):
+    """Load a model folder as a :class:`~deepdife_core.model.Predictor` (Keras safe mode)."""
+    import keras
+
+    from deepdife_core.model import Predictor
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ArtifactError(f"model folder {folder} does not exist")
+    cfg = read_config(folder)
+    members = []
+    for f in _member_files(folder):
+        try:
+            members.append(keras.saving.load_model(f, compile=False, safe_mode=True))
+        except Exception as exc:  # keras raises ValueError/TypeError/OSError for bad files
+            raise ArtifactError(f"{f}: cannot be loaded safely ({type(exc).__name__}: {str(exc)[:200]})") from exc
+    return Predictor(members, cfg.model, path=folder)
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return default
+
+
+def read_history(folder: str | Path) -> list[dict]:
+    path = Path(folder) / "history.jsonl"
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue  # a line being appended right now
+    return out
+
+
+def list_models(root: str | Path = "models") -> pd.DataFrame:
+    """Registry: one row per complete model folder under ``root``, newest first."""
+    root = Path(root)
+    rows = []
+    if root.is_dir():
+        for folder in sorted(root.iterdir()):
+            if folder.name.startswith(".") or not folder.is_dir() or not (folder / "config.json").exists():
+                continue
+            cfg = read_json(folder / "config.json", {}) or {}
+            metrics = read_json(folder / "metrics.json", {}) or {}
+            prov = read_json(folder / "provenance.json", {}) or {}
+            model_cfg = cfg.get("model", {})
+            train_cfg = cfg.get("train", {})
+            rows.append(
+                {
+                    "name": folder.name,
+                    "created": prov.get("created", ""),
+                    "dataset": prov.get("dataset", ""),
+                    "test_auroc": metrics.get("auroc"),
+                    "test_auprc": metrics.get("auprc"),
+                    "members": cfg.get("n_members", 1),
+                    "input_length": model_cfg.get("input_length"),
+                    "n_conv": model_cfg.get("n_conv"),
+                    "kernel_size": model_cfg.get("kernel_size"),
+                    "learning_rate": train_cfg.get("learning_rate"),
+                    "epochs_run": prov.get("epochs_run"),
+                    "source": prov.get("source", "trained"),
+                    "path": str(folder),
+                }
+            )
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "name", "created", "dataset", "test_auroc", "test_auprc", "members", "input_length",
+            "n_conv", "kernel_size", "learning_rate", "epochs_run", "source", "path",
+        ],
+    )
+    return df.sort_values("created", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def delete_model(folder: str | Path) -> None:
+    """Remove a model folder (renamed away first, so it vanishes from the registry at once)."""
+    folder = Path(folder)
+    if not (folder / "config.json").exists():
+        raise ArtifactError(f"{folder} is not a model folder")
+    trash = folder.parent / f".trash-{folder.name}-{uuid.uuid4().hex[:8]}"
+    os.replace(folder, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def rename_model(folder: str | Path, new_name: str) -> Path:
+    folder = Path(folder)
+    check_name(new_name)
+    target = folder.parent / new_name
+    if target.exists():
+        raise DeepDifEInputError(f"a model named {new_name!r} already exists")
+    os.replace(folder, target)
+    prov_path = target / "provenance.json"
+    prov = read_json(prov_path, {}) or {}
+    prov["name"] = new_name
+    atomic_write_json(prov_path, prov)
+    return target

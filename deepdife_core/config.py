@@ -1,0 +1,161 @@
+"""Frozen configuration objects.
+
+Every hyperparameter is a typed field with a default.  The configs of a model are
+saved next to it in ``config.json`` (see :mod:`deepdife_core.artifacts`) and read
+back with :func:`config_from_dict`, so a model folder always says how it was built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from deepdife_core.errors import DeepDifEInputError
+
+
+def _check(cond: bool, msg: str) -> None:
+    if not cond:
+        raise DeepDifEInputError(msg)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the DeepDifE CNN.
+
+    The network sees one-hot input ``(N, input_length + pad_left + pad_right, 4)``;
+    callers give ``(N, input_length, 4)`` and :mod:`deepdife_core.model` adds the
+    ``pad_left``/``pad_right`` all-zero rows (EvoAug models are trained on sequences
+    that grew by insertions, the published model used 10 + 10).
+    """
+
+    input_length: int = 600
+    pad_left: int = 0
+    pad_right: int = 0
+    n_conv: int = 3
+    filters: int = 64
+    kernel_size: int = 12
+    pool_size: int = 6
+    conv_kernel: int = 6
+    conv_stride: int = 6
+    dropout: float = 0.25
+    dense_units: tuple[int, ...] = (256, 128)
+    l2: float = 1e-6
+
+    def __post_init__(self) -> None:
+        _check(self.input_length > 0, f"input_length must be > 0, got {self.input_length}")
+        _check(self.pad_left >= 0 and self.pad_right >= 0, "pad_left/pad_right must be >= 0")
+        _check(self.n_conv >= 1, f"n_conv must be >= 1, got {self.n_conv}")
+        _check(self.filters >= 1, f"filters must be >= 1, got {self.filters}")
+        _check(self.kernel_size >= 1, f"kernel_size must be >= 1, got {self.kernel_size}")
+        _check(
+            self.kernel_size <= self.network_length,
+            f"kernel_size {self.kernel_size} is longer than the input ({self.network_length})",
+        )
+        _check(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout}")
+        _check(self.l2 >= 0, f"l2 must be >= 0, got {self.l2}")
+        _check(all(u >= 1 for u in self.dense_units), f"dense_units must be >= 1, got {self.dense_units}")
+        object.__setattr__(self, "dense_units", tuple(int(u) for u in self.dense_units))
+
+    @property
+    def network_length(self) -> int:
+        """Length of the sequence axis the Keras model sees."""
+        return self.input_length + self.pad_left + self.pad_right
+
+    def conv_filters(self) -> list[int]:
+        """Filters of every convolution: first ``filters``, then ``filters / 2**(i-1)``."""
+        return [self.filters] + [max(1, self.filters // 2 ** (i - 1)) for i in range(1, self.n_conv)]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (Adam + binary cross-entropy)."""
+
+    epochs: int = 100
+    batch_size: int = 100
+    learning_rate: float = 1e-3
+    early_stopping_patience: int = 10
+    reduce_lr_patience: int = 5
+    reduce_lr_factor: float = 0.2
+    min_learning_rate: float = 1e-6
+    val_fraction: float = 0.1
+    test_fraction: float = 0.1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}")
+        _check(self.batch_size >= 1, f"batch size must be >= 1, got {self.batch_size}")
+        _check(self.learning_rate > 0, f"learning rate must be > 0, got {self.learning_rate}")
+        _check(self.early_stopping_patience >= 0, "early_stopping_patience must be >= 0")
+        _check(self.reduce_lr_patience >= 0, "reduce_lr_patience must be >= 0")
+        _check(0 < self.reduce_lr_factor <= 1, f"reduce_lr_factor must be in (0, 1], got {self.reduce_lr_factor}")
+        _check(0 < self.val_fraction < 1, f"validation fraction must be in (0, 1), got {self.val_fraction}")
+        _check(0 <= self.test_fraction < 1, f"test fraction must be in [0, 1), got {self.test_fraction}")
+        _check(
+            self.val_fraction + self.test_fraction < 0.9,
+            f"validation + test fractions ({self.val_fraction} + {self.test_fraction}) leave too little to train on",
+        )
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """How raw sequences were fitted to a fixed length."""
+
+    length: int = 600
+    pad_side: str = "left"
+    max_n_fraction: float = 0.5
+
+    def __post_init__(self) -> None:
+        _check(self.length > 0, f"length must be > 0, got {self.length}")
+        _check(self.pad_side in ("left", "right"), f"pad_side must be 'left' or 'right', got {self.pad_side!r}")
+        _check(0 <= self.max_n_fraction <= 1, f"max_n_fraction must be in [0, 1], got {self.max_n_fraction}")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything saved in a model folder's ``config.json``."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: DatasetConfig = field(default_factory=DatasetConfig)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+CONFIG_CLASSES: dict[str, type] = {
+    "model": ModelConfig,
+    "train": TrainConfig,
+    "data": DatasetConfig,
+}
+
+
+def config_to_dict(cfg: Any) -> dict[str, Any]:
+    """Plain JSON-able dict of a (nested) config dataclass."""
+    out = dataclasses.asdict(cfg)
+    return _tuples_to_lists(out)
+
+
+def _tuples_to_lists(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _tuples_to_lists(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_tuples_to_lists(v) for v in obj]
+    return obj
+
+
+def from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Build config ``cls`` from a dict, ignoring unknown keys (forward compatible)."""
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in (data or {}).items():
+        if key not in names:
+            continue
+        if isinstance(value, list):
+            value = tuple(value)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def config_from_dict(data: dict[str, Any]) -> RunConfig:
+    """Inverse of :func:`config_to_dict` for a :class:`RunConfig`."""
+    parts = {name: from_dict(cls, data.get(name, {})) for name, cls in CONFIG_CLASSES.items()}
+    return RunConfig(**parts, extra=dict(data.get("extra", {})))

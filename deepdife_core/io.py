@@ -1,0 +1,676 @@
+"""Reading user files into a *dataset table*.
+
+Contract (the dataset table)
+----------------------------
+A :class:`pandas.DataFrame` with columns
+
+``gene_id``  str, unique
+``label``    int 0/1 (1 = responsive / differentially expressed)
+``family``   str, the group used by splits (defaults to ``gene_id``)
+``sequence`` str of A/C/G/T/N, upper case, all of one length ``L``
+``split``    optional, ``train``/``val``/``test``
+``coords``   optional, ``Chr:start-end(strand)`` taken from FASTA headers
+
+Builders validate everything first and raise
+:class:`~deepdife_core.errors.DeepDifEInputError` naming the file, the record or
+line and the fix; they never write anything.  Each builder returns
+``(table, report)`` where the :class:`BuildReport` says what was padded, trimmed,
+dropped or left unmatched.
+
+Gene IDs are matched case-insensitively after stripping a FASTA location suffix
+(``AT3G46120::Chr3:16938040-16938660(-)`` -> ``AT3G46120``) and a transcript
+version (``AT3G46120.1`` -> ``AT3G46120``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from deepdife_core.config import DatasetConfig
+from deepdife_core.encode import invalid_characters, n_fraction, pad_or_trim
+from deepdife_core.errors import DeepDifEInputError
+
+REQUIRED_COLUMNS = ("gene_id", "label", "sequence")
+SPLITS = ("train", "val", "test")
+_COORDS = re.compile(r"([^:\s]+:\d+-\d+\([+-.]\))")
+_VERSION = re.compile(r"\.\d+$")
+
+
+@dataclass(frozen=True)
+class FastaRecord:
+    """One FASTA record: ``id`` (first word), full ``header``, ``sequence`` and its header line number."""
+
+    id: str
+    header: str
+    sequence: str
+    line: int
+
+
+@dataclass
+class BuildReport:
+    """What a builder did to the input (shown to the user, saved in ``dataset.json``)."""
+
+    n_input: int = 0
+    n_kept: int = 0
+    padded: int = 0
+    trimmed: int = 0
+    dropped_n: list[str] = field(default_factory=list)
+    missing_sequence: list[str] = field(default_factory=list)
+    unused_sequences: int = 0
+    excluded_grey_zone: int = 0
+    families_from_ids: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["dropped_n"] = d["dropped_n"][:1000]
+        d["missing_sequence"] = d["missing_sequence"][:1000]
+        return d
+
+    def summary(self) -> str:
+        """One human-readable paragraph."""
+        parts = [f"{self.n_kept} genes kept of {self.n_input}"]
+        if self.padded:
+            parts.append(f"{self.padded} padded with N")
+        if self.trimmed:
+            parts.append(f"{self.trimmed} trimmed (TSS-proximal end kept)")
+        if self.dropped_n:
+            parts.append(f"{len(self.dropped_n)} dropped for too many N")
+        if self.missing_sequence:
+            parts.append(f"{len(self.missing_sequence)} without a sequence in the FASTA")
+        if self.excluded_grey_zone:
+            parts.append(f"{self.excluded_grey_zone} excluded in the grey zone")
+        if self.families_from_ids:
+            parts.append("no family column: each gene is its own group")
+        return "; ".join(parts) + "." + ("" if not self.notes else " " + " ".join(self.notes))
+
+
+# ----------------------------------------------------------------------------- IDs
+
+
+def normalize_id(raw: str) -> str:
+    """Matching key of a gene ID: first word, before ``::``, without ``.N`` version, upper case."""
+    key = str(raw).strip().split()[0] if str(raw).strip() else ""
+    key = key.split("::")[0]
+    key = _VERSION.sub("", key)
+    return key.upper()
+
+
+def coords_from_header(header: str) -> str | None:
+    """``Chr:start-end(strand)`` from a header such as ``GENE::Chr1:10-20(-)``, or None."""
+    m = _COORDS.search(header)
+    return m.group(1) if m else None
+
+
+# ----------------------------------------------------------------------------- FASTA
+
+
+def _open_text(source: str | Path | IO[bytes] | bytes, name: str) -> io.TextIOBase:
+    if isinstance(source, (bytes, bytearray)):
+        raw = bytes(source)
+    elif hasattr(source, "read"):
+        raw = source.read()
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise DeepDifEInputError(f"{name}: file not found; check the path")
+        if path.is_dir():
+            raise DeepDifEInputError(f"{name}: is a folder, not a file")
+        raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DeepDifEInputError(f"{name}: corrupt gzip file ({exc}); re-compress or upload it uncompressed") from exc
+    if b"\x00" in raw[:4096]:
+        raise DeepDifEInputError(f"{name}: binary data, not a text file; give a FASTA/CSV/TSV text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    return io.StringIO(text)
+
+
+def read_fasta(source: str | Path | IO[bytes] | bytes, *, name: str | None = None) -> list[FastaRecord]:
+    """Parse a FASTA file (plain or gzip) strictly.
+
+    Parameters
+    ----------
+    source
+        Path, bytes or binary file object.
+    name
+        File name used in error messages (defaults to the path's name).
+
+    Raises
+    ------
+    DeepDifEInputError
+        Empty file, text before the first header, an empty header or record,
+        non-DNA characters (with record number and ID), duplicate IDs.
+    """
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else "uploaded FASTA")
+    handle = _open_text(source, name)
+    records: list[FastaRecord] = []
+    header: str | None = None
+    header_line = 0
+    chunks: list[str] = []
+
+    def flush() -> None:
+        if header is None:
+            return
+        seq = "".join(chunks).replace(" ", "").replace("\t", "").upper()
+        rid = header.split()[0] if header.split() else ""
+        num = len(records) + 1
+        if not rid:
+            raise DeepDifEInputError(f"{name}, line {header_line}: empty FASTA header '>'; give every record an ID")
+        if not seq:
+            raise DeepDifEInputError(
+                f"{name}, record {num} ('{rid}', line {header_line}): empty sequence; remove the record or add its sequence"
+            )
+        bad = invalid_characters(seq)
+        if bad:
+            count = sum(seq.count(c) for c in bad)
+            raise DeepDifEInputError(
+                f"{name}, record {num} ('{rid}', line {header_line}): {count} characters are not DNA "
+                f"(e.g. {bad[0]!r}); use A/C/G/T/N or IUPAC codes"
+            )
+        records.append(FastaRecord(rid, header, seq, header_line))
+
+    for lineno, line in enumerate(handle, start=1):
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        if line.startswith(">"):
+            flush()
+            header = line[1:].strip()
+            header_line = lineno
+            chunks = []
+        elif line.startswith(";"):
+            continue
+        else:
+            if header is None:
+                raise DeepDifEInputError(
+                    f"{name}, line {lineno}: sequence data before the first '>' header; is this a FASTA file?"
+                )
+            chunks.append(line.strip())
+    flush()
+    if not records:
+        raise DeepDifEInputError(f"{name}: no FASTA records found; the file is empty or has no '>' headers")
+    seen: dict[str, int] = {}
+    for i, rec in enumerate(records, start=1):
+        key = normalize_id(rec.id)
+        if key in seen:
+            raise DeepDifEInputError(
+                f"{name}, record {i} ('{rec.id}', line {rec.line}): duplicate ID, also record {seen[key]}; "
+                "keep one sequence per gene"
+            )
+        seen[key] = i
+    return records
+
+
+def write_fasta(records: list[tuple[str, str]], path: str | Path, *, width: int = 80) -> None:
+    """Write ``(id, sequence)`` pairs as FASTA (atomically)."""
+    from deepdife_core.artifacts import atomic_write_text
+
+    lines = []
+    for rid, seq in records:
+        lines.append(f">{rid}")
+        lines.extend(seq[i : i + width] for i in range(0, len(seq), width))
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def read_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = None) -> pd.DataFrame:
+    """Read CSV / TSV / TXT / XLSX into a DataFrame of strings (delimiter sniffed)."""
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else "uploaded table")
+    lower = name.lower()
+    if lower.endswith((".xlsx", ".xls")):
+        try:
+            data = source if isinstance(source, (str, Path)) else io.BytesIO(
+                source if isinstance(source, (bytes, bytearray)) else source.read()
+            )
+            df = pd.read_excel(data, dtype=str)
+        except FileNotFoundError as exc:
+            raise DeepDifEInputError(f"{name}: file not found; check the path") from exc
+        except Exception as exc:  # openpyxl raises many types for broken files
+            raise DeepDifEInputError(f"{name}: cannot read as an Excel workbook ({type(exc).__name__}); save it as .xlsx or CSV") from exc
+    else:
+        handle = _open_text(source, name)
+        text = handle.read()
+        if not text.strip():
+            raise DeepDifEInputError(f"{name}: the file is empty")
+        first = text.splitlines()[0]
+        sep = "\t" if "\t" in first else ("," if "," in first else (";" if ";" in first else r"\s+"))
+        try:
+            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, engine="python", comment=None)
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise DeepDifEInputError(f"{name}: cannot parse as a table ({str(exc).splitlines()[0]}); use CSV or TSV with a header row") from exc
+    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    if df.empty:
+        raise DeepDifEInputError(f"{name}: the table has a header but no rows")
+    return df
+
+
+def _find_column(df: pd.DataFrame, wanted: str, name: str, *, required: bool = True) -> str | None:
+    lower = {c.lower(): c for c in df.columns}
+    col = lower.get(wanted.lower())
+    if col is None and required:
+        raise DeepDifEInputError(
+            f"{name}: no column '{wanted}' (columns are {list(df.columns)[:12]}); rename the column or pick it"
+        )
+    return col
+
+
+def _parse_labels(values: pd.Series, name: str, ids: pd.Series, line_offset: int = 2) -> np.ndarray:
+    mapping = {"0": 0, "1": 1, "0.0": 0, "1.0": 1, "true": 1, "false": 0}
+    out = np.empty(len(values), dtype=np.int64)
+    for i, (v, gid) in enumerate(zip(values.tolist(), ids.tolist(), strict=True)):
+        key = str(v).strip().lower() if v is not None and not (isinstance(v, float) and np.isnan(v)) else ""
+        if key not in mapping:
+            shown = "empty" if key in ("", "nan", "none") else repr(str(v))
+            raise DeepDifEInputError(
+                f"{name}, line {i + line_offset} ('{gid}'): label is {shown}, not 0 or 1; "
+                "use 1 for responsive and 0 for non-responsive"
+            )
+        out[i] = mapping[key]
+    return out
+
+
+def _check_ids(ids: pd.Series, name: str, line_offset: int = 2) -> pd.Series:
+    ids = ids.fillna("").astype(str).str.strip()
+    for i, gid in enumerate(ids.tolist()):
+        if not gid:
+            raise DeepDifEInputError(f"{name}, line {i + line_offset}: empty gene ID; fill it in or delete the row")
+    keys = ids.map(normalize_id)
+    dup = keys.duplicated(keep="first")
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        first = int(np.flatnonzero((keys == keys.iloc[i]).to_numpy())[0])
+        raise DeepDifEInputError(
+            f"{name}, line {i + line_offset}: duplicate gene ID '{ids.iloc[i]}' (also line {first + line_offset}); "
+            "keep one row per gene"
+        )
+    return ids
+
+
+def _finish(
+    df: pd.DataFrame, cfg: DatasetConfig, report: BuildReport, name: str, *, require_both: bool = True
+) -> tuple[pd.DataFrame, BuildReport]:
+    """Fit sequences to length, drop N-rich ones, fill families, check classes."""
+    if df.empty:
+        raise DeepDifEInputError(f"{name}: no genes left to build a dataset from")
+    seqs = df["sequence"].astype(str).str.upper()
+    lengths = seqs.str.len().to_numpy()
+    report.padded = int((lengths < cfg.length).sum())
+    report.trimmed = int((lengths > cfg.length).sum())
+    df = df.assign(sequence=[pad_or_trim(s, cfg.length, side=cfg.pad_side) for s in seqs])
+    nf = n_fraction(df["sequence"].tolist())
+    too_many_n = nf > cfg.max_n_fraction
+    report.dropped_n = df.loc[too_many_n, "gene_id"].tolist()
+    df = df.loc[~too_many_n].reset_index(drop=True)
+    if df.empty:
+        raise DeepDifEInputError(
+            f"{name}: every sequence is more than {cfg.max_n_fraction:.0%} N after fitting to {cfg.length} bp; "
+            "check the FASTA or raise the N limit"
+        )
+    if "family" not in df.columns or df["family"].isna().all():
+        df["family"] = df["gene_id"]
+        report.families_from_ids = True
+    else:
+        fam = df["family"].fillna("").astype(str).str.strip()
+        df["family"] = np.where(fam == "", df["gene_id"], fam)
+    df["label"] = df["label"].astype(np.int64)
+    classes = set(df["label"].unique().tolist())
+    if require_both and classes != {0, 1}:
+        only = "responsive (1)" if classes == {1} else "non-responsive (0)"
+        raise DeepDifEInputError(
+            f"{name}: every gene is {only}; a classifier needs both classes, add genes of the other class"
+        )
+    if "split" in df.columns:
+        sp = df["split"].fillna("").astype(str).str.strip().str.lower()
+        bad = sorted(set(sp) - set(SPLITS))
+        if bad:
+            raise DeepDifEInputError(f"{name}: split column has {bad[:3]}; use train, val or test")
+        df["split"] = sp
+    report.n_kept = len(df)
+    cols = ["gene_id", "label", "family", "sequence"] + [c for c in ("split", "coords") if c in df.columns]
+    extra = [c for c in df.columns if c not in cols]
+    return df[cols + extra].reset_index(drop=True), report
+
+
+def _attach_sequences(
+    df: pd.DataFrame, records: list[FastaRecord], table_name: str, fasta_name: str
+) -> tuple[pd.DataFrame, list[str], int]:
+    by_key = {normalize_id(r.id): r for r in records}
+    keys = df["gene_id"].map(normalize_id)
+    found = keys.map(lambda k: k in by_key)
+    missing = df.loc[~found, "gene_id"].tolist()
+    if not found.any():
+        raise DeepDifEInputError(
+            f"{table_name}: none of the {len(df)} gene IDs (e.g. '{df['gene_id'].iloc[0]}') is in {fasta_name} "
+            f"(e.g. '{records[0].id}'); check that both use the same gene IDs"
+        )
+    df = df.loc[found].copy()
+    recs = [by_key[k] for k in keys[found]]
+    df["sequence"] = [r.sequence for r in recs]
+    coords = [coords_from_header(r.header) for r in recs]
+    if any(coords):
+        df["coords"] = coords
+    unused = len(records) - len(df)
+    return df, missing, unused
+
+
+def dataset_from_table(
+    source: str | Path | IO[bytes] | bytes, *, cfg: DatasetConfig | None = None, name: str | None = None
+) -> tuple[pd.DataFrame, BuildReport]:
+    """Dataset from a table with ``gene_id, label, sequence`` (+ ``family``, ``split``)."""
+    cfg = cfg or DatasetConfig()
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else "uploaded table")
+    raw = read_table(source, name=name)
+    cols = {w: _find_column(raw, w, name) for w in REQUIRED_COLUMNS}
+    fam = _find_column(raw, "family", name, required=False)
+    split = _find_column(raw, "split", name, required=False)
+    coords = _find_column(raw, "coords", name, required=False)
+    ids = _check_ids(raw[cols["gene_id"]], name)
+    labels = _parse_labels(raw[cols["label"]], name, ids)
+    seqs = raw[cols["sequence"]].fillna("").astype(str).str.strip().str.upper()
+    for i, (gid, seq) in enumerate(zip(ids, seqs, strict=True)):
+        if not seq:
+            raise DeepDifEInputError(f"{name}, line {i + 2} ('{gid}'): empty sequence; fill it in or delete the row")
+        bad = invalid_characters(seq)
+        if bad:
+            raise DeepDifEInputError(
+                f"{name}, line {i + 2} ('{gid}'): {sum(seq.count(c) for c in bad)} characters are not DNA "
+                f"(e.g. {bad[0]!r}); use A/C/G/T/N"
+            )
+    df = pd.DataFrame({"gene_id": ids, "label": labels, "sequence": seqs})
+    if fam:
+        df["family"] = raw[fam].values
+    if split:
+        df["split"] = raw[split].values
+    if coords:
+        df["coords"] = raw[coords].values
+    report = BuildReport(n_input=len(df))
+    return _finish(df, cfg, report, name)
+
+
+def dataset_from_labels(
+    labels: str | Path | IO[bytes] | bytes,
+    fasta: str | Path | IO[bytes] | bytes,
+    *,
+    cfg: DatasetConfig | None = None,
+    labels_name: str | None = None,
+    fasta_name: str | None = None,
+) -> tuple[pd.DataFrame, BuildReport]:
+    """Dataset from a labels table (``gene_id, label[, family]``) plus a promoter FASTA."""
+    cfg = cfg or DatasetConfig()
+    labels_name = labels_name or (Path(labels).name if isinstance(labels, (str, Path)) else "labels table")
+    fasta_name = fasta_name or (Path(fasta).name if isinstance(fasta, (str, Path)) else "uploaded FASTA")
+    raw = read_table(labels, name=labels_name)
+    gcol = _find_column(raw, "gene_id", labels_name)
+    lcol = _find_column(raw, "label", labels_name)
+    fam = _find_column(raw, "family", labels_name, required=False)
+    split = _find_column(raw, "split", labels_name, required=False)
+    ids = _check_ids(raw[gcol], labels_name)
+    df = pd.DataFrame({"gene_id": ids, "label": _parse_labels(raw[lcol], labels_name, ids)})
+    if fam:
+        df["family"] = raw[fam].values
+    if split:
+        df["split"] = raw[split].values
+    records = read_fasta(fasta, name=fasta_name)
+    report = BuildReport(n_input=len(df))
+    df, report.missing_sequence, report.unused_sequences = _attach_sequences(df, records, labels_name, fasta_name)
+    return _finish(df, cfg, report, labels_name)
+
+
+def read_gene_list(source: str | Path | IO[bytes] | bytes, *, name: str | None = None) -> list[str]:
+    """Gene IDs, one per line (the first word; a header line 'gene'/'gene_id' and '#' comments are skipped)."""
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else "gene list")
+    text = _open_text(source, name).read()
+    ids = []
+    for line in text.splitlines():
+        word = line.strip().split("\t")[0].split(",")[0].strip()
+        if not word or word.startswith("#"):
+            continue
+        if not ids and word.lower() in ("gene", "gene_id", "geneid", "id"):
+            continue
+        ids.append(word)
+    if not ids:
+        raise DeepDifEInputError(f"{name}: no gene IDs found; give one gene ID per line")
+    return ids
+
+
+def dataset_from_gene_lists(
+    responsive: str | Path | IO[bytes] | bytes,
+    non_responsive: str | Path | IO[bytes] | bytes,
+    fasta: str | Path | IO[bytes] | bytes,
+    *,
+    cfg: DatasetConfig | None = None,
+    names: tuple[str, str, str] | None = None,
+) -> tuple[pd.DataFrame, BuildReport]:
+    """Dataset from two gene lists (label 1 / label 0) plus a promoter FASTA.
+
+    A gene in both lists is an error (the message names it).
+    """
+    cfg = cfg or DatasetConfig()
+    pos_name, neg_name, fa_name = names or (
+        Path(responsive).name if isinstance(responsive, (str, Path)) else "responsive list",
+        Path(non_responsive).name if isinstance(non_responsive, (str, Path)) else "non-responsive list",
+        Path(fasta).name if isinstance(fasta, (str, Path)) else "uploaded FASTA",
+    )
+    pos = read_gene_list(responsive, name=pos_name)
+    neg = read_gene_list(non_responsive, name=neg_name)
+    both = sorted({normalize_id(g) for g in pos} & {normalize_id(g) for g in neg})
+    if both:
+        raise DeepDifEInputError(
+            f"{pos_name} and {neg_name}: {len(both)} genes are in both lists (e.g. '{both[0]}'); "
+            "a gene must be either responsive or not"
+        )
+    ids = pd.Series(pos + neg)
+    _check_ids(ids, f"{pos_name}+{neg_name}", line_offset=1)
+    df = pd.DataFrame({"gene_id": ids, "label": [1] * len(pos) + [0] * len(neg)})
+    records = read_fasta(fasta, name=fa_name)
+    report = BuildReport(n_input=len(df))
+    df, report.missing_sequence, report.unused_sequences = _attach_sequences(df, records, pos_name, fa_name)
+    return _finish(df, cfg, report, pos_name)
+
+
+@dataclass(frozen=True)
+class DEThresholds:
+    """How a differential-expression table defines the classes.
+
+    Responsive (1): ``padj <= padj_max`` and ``|log2FC| >= lfc_min`` (or only
+    up/down with ``direction``).  Non-responsive (0): ``padj >= padj_neg_min`` and
+    ``|log2FC| <= lfc_neg_max``.  Everything else is the excluded grey zone.
+    """
+
+    lfc_min: float = 1.0
+    padj_max: float = 0.05
+    lfc_neg_max: float = 0.5
+    padj_neg_min: float = 0.5
+    direction: str = "both"
+
+    def __post_init__(self) -> None:
+        if self.direction not in ("both", "up", "down"):
+            raise DeepDifEInputError(f"direction must be both, up or down, got {self.direction!r}")
+        if self.lfc_min < 0 or self.lfc_neg_max < 0:
+            raise DeepDifEInputError("log2FC thresholds must be >= 0 (they apply to |log2FC|)")
+        if not (0 <= self.padj_max <= 1 and 0 <= self.padj_neg_min <= 1):
+            raise DeepDifEInputError("adjusted p-value thresholds must be in [0, 1]")
+
+
+def read_de_table(
+    source: str | Path | IO[bytes] | bytes,
+    *,
+    gene_col: str,
+    lfc_col: str,
+    padj_col: str,
+    name: str | None = None,
+) -> pd.DataFrame:
+    """DE table -> ``gene_id, log2fc, padj`` (numbers checked; NA p-values count as 1)."""
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else "DE table")
+    raw = read_table(source, name=name)
+    g = _find_column(raw, gene_col, name)
+    lf = _find_column(raw, lfc_col, name)
+    pa = _find_column(raw, padj_col, name)
+    ids = _check_ids(raw[g], name)
+    out = pd.DataFrame({"gene_id": ids})
+    for col, new in ((lf, "log2fc"), (pa, "padj")):
+        text = raw[col].fillna("NA").astype(str).str.strip()
+        nums = pd.to_numeric(text.where(~text.str.upper().isin(["NA", "NAN", ""]), "nan"), errors="coerce")
+        bad = nums.isna() & ~text.str.upper().isin(["NA", "NAN", ""])
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DeepDifEInputError(
+                f"{name}, line {i + 2} ('{ids.iloc[i]}'): {col} is {text.iloc[i]!r}, not a number; fix or remove the row"
+            )
+        out[new] = nums.to_numpy(dtype=float)
+    out["padj"] = out["padj"].fillna(1.0)
+    if ((out["padj"] < 0) | (out["padj"] > 1)).any():
+        i = int(np.flatnonzero(((out["padj"] < 0) | (out["padj"] > 1)).to_numpy())[0])
+        raise DeepDifEInputError(f"{name}, line {i + 2}: adjusted p-value {out['padj'].iloc[i]} is not in [0, 1]")
+    return out
+
+
+def classify_de(de: pd.DataFrame, thresholds: DEThresholds) -> pd.Series:
+    """Label each row of a ``read_de_table`` frame: 1, 0, or -1 (grey zone, excluded). Vectorised."""
+    lfc = de["log2fc"].to_numpy()
+    padj = de["padj"].to_numpy()
+    signed = {"both": np.abs(lfc), "up": lfc, "down": -lfc}[thresholds.direction]
+    with np.errstate(invalid="ignore"):
+        pos = (padj <= thresholds.padj_max) & (signed >= thresholds.lfc_min)
+        neg = (padj >= thresholds.padj_neg_min) & (np.abs(lfc) <= thresholds.lfc_neg_max)
+    return pd.Series(np.where(pos, 1, np.where(neg, 0, -1)), index=de.index)
+
+
+def dataset_from_de_table(
+    de_source: str | Path | IO[bytes] | bytes,
+    fasta: str | Path | IO[bytes] | bytes,
+    *,
+    gene_col: str = "gene_id",
+    lfc_col: str = "log2FoldChange",
+    padj_col: str = "padj",
+    thresholds: DEThresholds | None = None,
+    cfg: DatasetConfig | None = None,
+    de_name: str | None = None,
+    fasta_name: str | None = None,
+) -> tuple[pd.DataFrame, BuildReport]:
+    """Dataset from a DE table (gene, log2FC, padj) with thresholds, plus a promoter FASTA."""
+    thresholds = thresholds or DEThresholds()
+    de_name = de_name or (Path(de_source).name if isinstance(de_source, (str, Path)) else "DE table")
+    fasta_name = fasta_name or (Path(fasta).name if isinstance(fasta, (str, Path)) else "uploaded FASTA")
+    de = read_de_table(de_source, gene_col=gene_col, lfc_col=lfc_col, padj_col=padj_col, name=de_name)
+    cls = classify_de(de, thresholds)
+    grey = int((cls == -1).sum())
+    if grey == len(de):
+        raise DeepDifEInputError(
+            f"{de_name}: all {len(de)} genes fall in the grey zone between the thresholds; "
+            "loosen the log2FC / adjusted-p thresholds"
+        )
+    df = pd.DataFrame({"gene_id": de["gene_id"][cls >= 0], "label": cls[cls >= 0]}).reset_index(drop=True)
+    records = read_fasta(fasta, name=fasta_name)
+    report = BuildReport(n_input=len(de), excluded_grey_zone=grey)
+    df, report.missing_sequence, report.unused_sequences = _attach_sequences(df, records, de_name, fasta_name)
+    return _finish(df, cfg or DatasetConfig(), report, de_name)
+
+
+def dataset_from_labelled_fasta(
+    fasta: str | Path | IO[bytes] | bytes, *, cfg: DatasetConfig | None = None, name: str | None = None
+) -> tuple[pd.DataFrame, BuildReport]:
+    """Dataset from a FASTA whose IDs end in ``_0`` / ``_1`` (DeepDifE's ``GENEID_LABEL`` headers)."""
+    name = name or (Path(fasta).name if isinstance(fasta, (str, Path)) else "uploaded FASTA")
+    records = read_fasta(fasta, name=name)
+    ids, labels = [], []
+    for i, rec in enumerate(records, start=1):
+        gid, sep, lab = rec.id.rpartition("_")
+        if not sep or lab not in ("0", "1") or not gid:
+            raise DeepDifEInputError(
+                f"{name}, record {i} ('{rec.id}', line {rec.line}): header does not end in _0 or _1; "
+                "use >GENEID_LABEL headers or give a separate labels table"
+            )
+        ids.append(gid)
+        labels.append(int(lab))
+    df = pd.DataFrame({"gene_id": ids, "label": labels, "sequence": [r.sequence for r in records]})
+    _check_ids(df["gene_id"], name, line_offset=1)
+    return _finish(df, cfg or DatasetConfig(), BuildReport(n_input=len(df)), name)
+
+
+def sequences_from_fasta(
+    fasta: str | Path | IO[bytes] | bytes, *, length: int, pad_side: str = "left", name: str | None = None
+) -> pd.DataFrame:
+    """Unlabelled sequences for prediction: ``gene_id, sequence[, coords]`` fitted to ``length``."""
+    records = read_fasta(fasta, name=name)
+    df = pd.DataFrame(
+        {
+            "gene_id": [r.id.split("::")[0] for r in records],
+            "sequence": [pad_or_trim(r.sequence, length, side=pad_side) for r in records],
+        }
+    )
+    coords = [coords_from_header(r.header) for r in records]
+    if any(coords):
+        df["coords"] = coords
+    return df
+
+
+def validate_dataset(df: pd.DataFrame, *, name: str = "dataset") -> pd.DataFrame:
+    """Check a dataset table in memory (columns, labels, IDs, one sequence length)."""
+    for col in ("gene_id", "label", "family", "sequence"):
+        if col not in df.columns:
+            raise DeepDifEInputError(f"{name}: missing column '{col}'")
+    if df.empty:
+        raise DeepDifEInputError(f"{name}: the dataset is empty")
+    lengths = df["sequence"].str.len().unique()
+    if len(lengths) != 1:
+        raise DeepDifEInputError(f"{name}: sequences have several lengths {sorted(lengths)[:5]}; rebuild the dataset")
+    return df
+
+
+def summarize(df: pd.DataFrame) -> dict:
+    """Counts per class, lengths, N fraction and families of a dataset table."""
+    nf = n_fraction(df["sequence"].tolist())
+    lengths = df["sequence"].str.len()
+    fam_sizes = df.groupby("family").size() if "family" in df.columns else pd.Series(dtype=int)
+    out = {
+        "n_genes": int(len(df)),
+        "n_responsive": int((df["label"] == 1).sum()) if "label" in df.columns else None,
+        "n_non_responsive": int((df["label"] == 0).sum()) if "label" in df.columns else None,
+        "length_min": int(lengths.min()),
+        "length_max": int(lengths.max()),
+        "n_fraction_mean": round(float(nf.mean()), 4),
+        "n_fraction_max": round(float(nf.max()), 4),
+        "n_families": int(len(fam_sizes)),
+        "largest_family": int(fam_sizes.max()) if len(fam_sizes) else 0,
+    }
+    if "split" in df.columns:
+        out["splits"] = {k: int(v) for k, v in df["split"].value_counts().items()}
+    return out
+
+
+def load_dataset(path: str | Path, *, cfg: DatasetConfig | None = None) -> pd.DataFrame:
+    """Read a saved dataset table (CSV/TSV/XLSX/parquet) and validate it."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        try:
+            df = pd.read_parquet(path)
+        except Exception as exc:
+            raise DeepDifEInputError(f"{path.name}: cannot read parquet ({type(exc).__name__})") from exc
+        return validate_dataset(df, name=path.name)
+    if cfg is None:
+        # keep whatever length the table already has
+        raw = read_table(path)
+        seqcol = _find_column(raw, "sequence", path.name)
+        lens = raw[seqcol].fillna("").astype(str).str.strip().str.len()
+        cfg = DatasetConfig(length=int(lens.max()) if len(lens) and lens.max() > 0 else 600)
+    df, _ = dataset_from_table(path, cfg=cfg)
+    return df
