@@ -211,9 +211,9 @@ def read_config(folder: str | Path) -> RunConfig:
 
 def load_model(folder: str | Path):
     """Load a model folder as a :class:`~deepdife_core.model.Predictor` (Keras safe mode)."""
-    import keras
+    from deepdife_core.model import Predictor, _keras
 
-    from deepdife_core.model import Predictor
+    keras = _keras()
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -283,8 +283,19 @@ def list_models(root: str | Path = "models") -> pd.DataFrame:
     df = pd.DataFrame(
         rows,
         columns=[
-            "name", "created", "dataset", "test_auroc", "test_auprc", "members", "input_length",
-            "n_conv", "kernel_size", "learning_rate", "epochs_run", "source", "path",
+            "name",
+            "created",
+            "dataset",
+            "test_auroc",
+            "test_auprc",
+            "members",
+            "input_length",
+            "n_conv",
+            "kernel_size",
+            "learning_rate",
+            "epochs_run",
+            "source",
+            "path",
         ],
     )
     return df.sort_values("created", ascending=False, kind="stable").reset_index(drop=True)

@@ -81,8 +81,12 @@ class TrainConfig:
     val_fraction: float = 0.1
     test_fraction: float = 0.1
     seed: int = 0
+    #: probability that a training sequence is shown as its reverse complement;
+    #: conjoined prediction averages both strands, so the model should see both
+    rc_augment: float = 0.5
 
     def __post_init__(self) -> None:
+        _check(0 <= self.rc_augment <= 1, f"rc_augment must be in [0, 1], got {self.rc_augment}")
         _check(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}")
         _check(self.batch_size >= 1, f"batch size must be >= 1, got {self.batch_size}")
         _check(self.learning_rate > 0, f"learning rate must be > 0, got {self.learning_rate}")

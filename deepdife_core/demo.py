@@ -37,6 +37,23 @@ def _place(seq: np.ndarray, motif: str, pos: int) -> None:
     seq[pos : pos + len(motif)] = list(motif)
 
 
+class _Planter:
+    """Place motifs at free random positions of one sequence, recording ABRE sites."""
+
+    def __init__(self, seq: np.ndarray, occupied: np.ndarray, sites: list[str], rng: np.random.Generator) -> None:
+        self.seq, self.occupied, self.sites, self.rng = seq, occupied, sites, rng
+
+    def __call__(self, motif: str, lo: int, hi: int, strand: str, record: bool) -> None:
+        for _try in range(20):
+            pos = int(self.rng.integers(lo, hi - len(motif)))
+            if not self.occupied[max(0, pos - 2) : pos + len(motif) + 2].any():
+                _place(self.seq, motif if strand == "+" else _rc(motif), pos)
+                self.occupied[pos : pos + len(motif)] = True
+                if record:
+                    self.sites.append(f"{pos}:{pos + len(motif)}:{strand}")
+                return
+
+
 def make_demo_dataset(
     n_genes: int = 2000,
     *,
@@ -69,19 +86,9 @@ def make_demo_dataset(
             seq = template.copy()
             mut = rng.random(length) < mutation_rate
             seq[mut] = _BASES[rng.choice(4, size=int(mut.sum()), p=_BG)]
-            sites = []
+            sites: list[str] = []
             occupied = np.zeros(length, dtype=bool)
-
-            def put(motif: str, lo: int, hi: int, strand: str, record: bool) -> None:
-                for _try in range(20):
-                    pos = int(rng.integers(lo, hi - len(motif)))
-                    if not occupied[max(0, pos - 2) : pos + len(motif) + 2].any():
-                        _place(seq, motif if strand == "+" else _rc(motif), pos)
-                        occupied[pos : pos + len(motif)] = True
-                        if record:
-                            sites.append(f"{pos}:{pos + len(motif)}:{strand}")
-                        return
-
+            put = _Planter(seq, occupied, sites, rng)
             if responsive:
                 for _k in range(int(rng.integers(2, 5))):
                     put(ABRE[rng.integers(2)], length - 250, length - 30, "+-"[rng.integers(2)], True)

@@ -19,7 +19,3 @@ class DeepDifEInputError(DeepDifEError, ValueError):
 
 class ArtifactError(DeepDifEError):
     """A model folder is missing, incomplete or unsafe to load."""
-
-
-class JobStopped(DeepDifEError):
-    """Raised inside a job when the user asked it to stop."""

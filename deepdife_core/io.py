@@ -131,7 +131,9 @@ def _open_text(source: str | Path | IO[bytes] | bytes, name: str) -> io.TextIOBa
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as exc:
-            raise DeepDifEInputError(f"{name}: corrupt gzip file ({exc}); re-compress or upload it uncompressed") from exc
+            raise DeepDifEInputError(
+                f"{name}: corrupt gzip file ({exc}); re-compress or upload it uncompressed"
+            ) from exc
     if b"\x00" in raw[:4096]:
         raise DeepDifEInputError(f"{name}: binary data, not a text file; give a FASTA/CSV/TSV text file")
     try:
@@ -155,7 +157,10 @@ def read_fasta(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
     ------
     DeepDifEInputError
         Empty file, text before the first header, an empty header or record,
-        non-DNA characters (with record number and ID), duplicate IDs.
+        non-DNA characters (with record number and ID), duplicate record IDs.
+        Records of one gene at different locations (``G::Chr1:1-600(+)`` and
+        ``G::Chr1:900-1500(+)``, alternative TSSs) are allowed; dataset builders
+        use the first.
     """
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "uploaded FASTA")
     handle = _open_text(source, name)
@@ -207,7 +212,7 @@ def read_fasta(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
         raise DeepDifEInputError(f"{name}: no FASTA records found; the file is empty or has no '>' headers")
     seen: dict[str, int] = {}
     for i, rec in enumerate(records, start=1):
-        key = normalize_id(rec.id)
+        key = rec.id.upper()
         if key in seen:
             raise DeepDifEInputError(
                 f"{name}, record {i} ('{rec.id}', line {rec.line}): duplicate ID, also record {seen[key]}; "
@@ -237,14 +242,18 @@ def read_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
     lower = name.lower()
     if lower.endswith((".xlsx", ".xls")):
         try:
-            data = source if isinstance(source, (str, Path)) else io.BytesIO(
-                source if isinstance(source, (bytes, bytearray)) else source.read()
+            data = (
+                source
+                if isinstance(source, (str, Path))
+                else io.BytesIO(source if isinstance(source, (bytes, bytearray)) else source.read())
             )
             df = pd.read_excel(data, dtype=str)
         except FileNotFoundError as exc:
             raise DeepDifEInputError(f"{name}: file not found; check the path") from exc
         except Exception as exc:  # openpyxl raises many types for broken files
-            raise DeepDifEInputError(f"{name}: cannot read as an Excel workbook ({type(exc).__name__}); save it as .xlsx or CSV") from exc
+            raise DeepDifEInputError(
+                f"{name}: cannot read as an Excel workbook ({type(exc).__name__}); save it as .xlsx or CSV"
+            ) from exc
     else:
         handle = _open_text(source, name)
         text = handle.read()
@@ -255,7 +264,9 @@ def read_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
         try:
             df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, engine="python", comment=None)
         except (pd.errors.ParserError, ValueError) as exc:
-            raise DeepDifEInputError(f"{name}: cannot parse as a table ({str(exc).splitlines()[0]}); use CSV or TSV with a header row") from exc
+            raise DeepDifEInputError(
+                f"{name}: cannot parse as a table ({str(exc).splitlines()[0]}); use CSV or TSV with a header row"
+            ) from exc
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     if df.empty:
         raise DeepDifEInputError(f"{name}: the table has a header but no rows")
@@ -352,7 +363,9 @@ def _finish(
 def _attach_sequences(
     df: pd.DataFrame, records: list[FastaRecord], table_name: str, fasta_name: str
 ) -> tuple[pd.DataFrame, list[str], int]:
-    by_key = {normalize_id(r.id): r for r in records}
+    by_key: dict[str, FastaRecord] = {}
+    for r in records:  # several promoters of one gene (alternative TSSs): the first is used
+        by_key.setdefault(normalize_id(r.id), r)
     keys = df["gene_id"].map(normalize_id)
     found = keys.map(lambda k: k in by_key)
     missing = df.loc[~found, "gene_id"].tolist()
@@ -642,14 +655,14 @@ def summarize(df: pd.DataFrame) -> dict:
     lengths = df["sequence"].str.len()
     fam_sizes = df.groupby("family").size() if "family" in df.columns else pd.Series(dtype=int)
     out = {
-        "n_genes": int(len(df)),
+        "n_genes": len(df),
         "n_responsive": int((df["label"] == 1).sum()) if "label" in df.columns else None,
         "n_non_responsive": int((df["label"] == 0).sum()) if "label" in df.columns else None,
         "length_min": int(lengths.min()),
         "length_max": int(lengths.max()),
         "n_fraction_mean": round(float(nf.mean()), 4),
         "n_fraction_max": round(float(nf.max()), 4),
-        "n_families": int(len(fam_sizes)),
+        "n_families": len(fam_sizes),
         "largest_family": int(fam_sizes.max()) if len(fam_sizes) else 0,
     }
     if "split" in df.columns:

@@ -57,7 +57,7 @@ def evaluate_predictions(y: np.ndarray, p: np.ndarray, *, threshold: float = 0.5
     fp = int(((pred == 1) & (y == 0)).sum())
     fn = int(((pred == 0) & (y == 1)).sum())
     out: dict = {
-        "n": int(len(y)),
+        "n": len(y),
         "n_positive": int(y.sum()),
         "auroc": auroc(y, p),
         "auprc": auprc(y, p),

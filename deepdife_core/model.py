@@ -23,17 +23,45 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from deepdife_core.config import ModelConfig  # noqa: E402
-from deepdife_core.encode import pad_one_hot, reverse_complement  # noqa: E402
-from deepdife_core.errors import DeepDifEInputError  # noqa: E402
+from deepdife_core.config import ModelConfig
+from deepdife_core.encode import pad_one_hot, reverse_complement
+from deepdife_core.errors import DeepDifEInputError
+
+
+_TF_READY = False
+
+
+def quiet_tensorflow() -> None:
+    """Import TensorFlow/Keras with its C++ start-up log lines (oneDNN, CPU features) silenced.
+
+    Those lines are written to file descriptor 2 before TF's own log settings
+    apply; biologists reading the CLI output only need our messages.  Python
+    exceptions still propagate.
+    """
+    global _TF_READY
+    if _TF_READY:
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import tensorflow as tf
+
+            tf.constant(1.0) + 1.0  # triggers the CPU-feature log line
+            import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    _TF_READY = True
 
 
 def _keras():
+    quiet_tensorflow()
     import keras
 
     return keras
@@ -66,20 +94,33 @@ def build_model(cfg: ModelConfig | None = None, *, seed: int = 0):
     filters = cfg.conv_filters()
     inputs = keras.Input((cfg.network_length, 4), name="one_hot")
     x = layers.Conv1D(
-        filters[0], cfg.kernel_size, padding="valid", activation="relu",
-        kernel_initializer=init(), kernel_regularizer=reg, name="conv_0",
+        filters[0],
+        cfg.kernel_size,
+        padding="valid",
+        activation="relu",
+        kernel_initializer=init(),
+        kernel_regularizer=reg,
+        name="conv_0",
     )(inputs)
     x = layers.MaxPooling1D(cfg.pool_size, name="pool_0")(x)
     x = layers.Dropout(cfg.dropout, seed=seed * 1000 + 101, name="dropout_0")(x)
     for i in range(1, cfg.n_conv):
         x = layers.Conv1D(
-            filters[i], cfg.conv_kernel, strides=cfg.conv_stride, padding="same", activation="relu",
-            kernel_initializer=init(), kernel_regularizer=reg, name=f"conv_{i}",
+            filters[i],
+            cfg.conv_kernel,
+            strides=cfg.conv_stride,
+            padding="same",
+            activation="relu",
+            kernel_initializer=init(),
+            kernel_regularizer=reg,
+            name=f"conv_{i}",
         )(x)
         x = layers.Dropout(cfg.dropout, seed=seed * 1000 + 101 + i, name=f"dropout_{i}")(x)
     x = layers.Flatten(name="flatten")(x)
     for j, units in enumerate(cfg.dense_units):
-        x = layers.Dense(units, activation="relu", kernel_initializer=init(), kernel_regularizer=reg, name=f"dense_{j}")(x)
+        x = layers.Dense(
+            units, activation="relu", kernel_initializer=init(), kernel_regularizer=reg, name=f"dense_{j}"
+        )(x)
         if j == 0:
             x = layers.Dropout(cfg.dropout, seed=seed * 1000 + 201, name="dropout_dense")(x)
     outputs = layers.Dense(1, activation="sigmoid", kernel_initializer=init(), kernel_regularizer=reg, name="output")(x)
@@ -223,7 +264,7 @@ def _h5_kernels(weights_path: Path) -> list[tuple[str, dict[str, np.ndarray]]]:
     except OSError as exc:
         raise DeepDifEInputError(f"{weights_path.name}: not an HDF5 weights file ({exc})") from exc
     with f:
-        root = f["model_weights"] if "model_weights" in f else f
+        root = f.get("model_weights", f)
         names = [n.decode() if isinstance(n, bytes) else n for n in root.attrs.get("layer_names", list(root.keys()))]
         out = []
         for name in names:

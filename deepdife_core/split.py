@@ -81,9 +81,7 @@ def grouped_split(
     return out
 
 
-def grouped_kfold(
-    groups: Sequence | np.ndarray, *, k: int = 5, seed: int = 0
-) -> list[tuple[np.ndarray, np.ndarray]]:
+def grouped_kfold(groups: Sequence | np.ndarray, *, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     """GroupKFold: ``k`` (train_idx, val_idx) pairs; each group is in exactly one validation fold.
 
     Groups are shuffled (seeded), then dealt largest first to the fold with the

@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from deepdife_core import metrics as M
+from deepdife_core import metrics as mt
 from deepdife_core.config import DatasetConfig, ModelConfig, RunConfig, TrainConfig
 from deepdife_core.encode import one_hot, pad_one_hot
-from deepdife_core.errors import DeepDifEInputError, JobStopped
-from deepdife_core.model import Predictor, build_model
+from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.model import Predictor, _keras, build_model
 
 Progress = Callable[[dict], None]
 StopCheck = Callable[[], bool]
@@ -43,15 +43,29 @@ class FitResult:
 
 
 def _tf():
+    from deepdife_core.model import quiet_tensorflow
+
+    quiet_tensorflow()
     import tensorflow as tf
 
     return tf
 
 
-def make_train_step(model, optimizer, *, augment: Callable | None = None):
-    """Compiled one-batch update: returns (total loss, data loss, predictions)."""
+def random_reverse_complement(x, seed, rate: float = 0.5):
+    """In-graph: replace each sequence of a one-hot batch by its reverse complement with probability ``rate``."""
     tf = _tf()
-    import keras
+    flip = tf.random.stateless_uniform((tf.shape(x)[0], 1, 1), seed=seed) < rate
+    return tf.where(flip, tf.reverse(x, axis=[1, 2]), x)
+
+
+def make_train_step(model, optimizer, *, augment: Callable | None = None, rc_rate: float = 0.0):
+    """Compiled one-batch update: returns (total loss, data loss, predictions).
+
+    ``augment(x, seed)`` runs first (in the graph), then a random reverse complement
+    with probability ``rc_rate``.
+    """
+    tf = _tf()
+    keras = _keras()
 
     bce = keras.losses.BinaryCrossentropy()
 
@@ -59,6 +73,8 @@ def make_train_step(model, optimizer, *, augment: Callable | None = None):
     def step(x, y, seed):
         if augment is not None:
             x = augment(x, seed)
+        if rc_rate > 0:
+            x = random_reverse_complement(x, seed + 1, rc_rate)
         with tf.GradientTape() as tape:
             p = model(x, training=True)
             data_loss = bce(y, p)
@@ -117,15 +133,12 @@ def fit(
     FitResult
         The model holds the weights of the epoch with the lowest validation loss.
     """
-    import keras
-
+    keras = _keras()
     model_cfg = model_cfg or ModelConfig()
     tc = train_cfg or TrainConfig()
     for name, arr in (("training", x_train), ("validation", x_val)):
         if arr.ndim != 3 or arr.shape[1:] != (model_cfg.input_length, 4):
-            raise DeepDifEInputError(
-                f"{name} data has shape {arr.shape}, expected (N, {model_cfg.input_length}, 4)"
-            )
+            raise DeepDifEInputError(f"{name} data has shape {arr.shape}, expected (N, {model_cfg.input_length}, 4)")
     if len(x_train) == 0 or len(x_val) == 0:
         raise DeepDifEInputError("training and validation sets must not be empty")
     if len(np.unique(y_train)) < 2:
@@ -139,7 +152,7 @@ def fit(
         model = build_model(model_cfg, seed=tc.seed)
     optimizer = keras.optimizers.Adam(learning_rate=tc.learning_rate)
     optimizer.build(model.trainable_variables)
-    step = make_train_step(model, optimizer, augment=augment)
+    step = make_train_step(model, optimizer, augment=augment, rc_rate=tc.rc_augment)
     rng = np.random.default_rng(tc.seed)
     n = len(xt)
     n_batches = int(np.ceil(n / tc.batch_size))
@@ -171,15 +184,15 @@ def fit(
         p_tr, y_tr = np.concatenate(preds), np.concatenate(ys)
         p_val = _predict_batches(model, xv)
         reg = float(sum(float(v) for v in model.losses)) if model.losses else 0.0
-        val_loss = M.binary_cross_entropy(yv, p_val) + reg
+        val_loss = mt.binary_cross_entropy(yv, p_val) + reg
         rec = {
             "epoch": epoch,
             "loss": sum(losses) / len(p_tr),
             "val_loss": val_loss,
-            "auroc": M.auroc(y_tr, p_tr),
-            "val_auroc": M.auroc(yv, p_val),
-            "auprc": M.auprc(y_tr, p_tr),
-            "val_auprc": M.auprc(yv, p_val),
+            "auroc": mt.auroc(y_tr, p_tr),
+            "val_auroc": mt.auroc(yv, p_val),
+            "auprc": mt.auprc(y_tr, p_tr),
+            "val_auprc": mt.auprc(yv, p_val),
             "accuracy": float(((p_tr >= 0.5) == y_tr).mean()),
             "val_accuracy": float(((p_val >= 0.5) == yv).mean()),
             "lr": lr,
@@ -265,29 +278,46 @@ def train_dataset(
     x = one_hot(df["sequence"].tolist())
     y = df["label"].to_numpy()
     if progress is not None:
-        progress({"event": "start", "n_train": len(parts["train"]), "n_val": len(parts["val"]),
-                  "n_test": len(parts["test"]), "epochs": tc.epochs})
+        progress(
+            {
+                "event": "start",
+                "n_train": len(parts["train"]),
+                "n_val": len(parts["val"]),
+                "n_test": len(parts["test"]),
+                "epochs": tc.epochs,
+            }
+        )
     res = fit(
-        x[parts["train"]], y[parts["train"]], x[parts["val"]], y[parts["val"]],
-        model_cfg=mc, train_cfg=tc, progress=progress, should_stop=should_stop,
+        x[parts["train"]],
+        y[parts["train"]],
+        x[parts["val"]],
+        y[parts["val"]],
+        model_cfg=mc,
+        train_cfg=tc,
+        progress=progress,
+        should_stop=should_stop,
     )
     predictor = Predictor([res.model], mc)
     test = parts["test"] if len(parts["test"]) else parts["val"]
-    metrics = M.evaluate_predictions(y[test], predictor.predict(x[test]))
+    metrics = mt.evaluate_predictions(y[test], predictor.predict(x[test]))
     metrics["evaluated_on"] = "test" if len(parts["test"]) else "val"
     run_cfg = RunConfig(model=mc, train=tc, data=DatasetConfig(length=length))
     result = TrainResult(predictor, res.history, metrics, parts, run_cfg, stopped=res.stopped)
     if out is not None:
         split_table = pd.DataFrame(
-            {"gene_id": df["gene_id"], "family": df["family"], "label": df["label"],
-             "split": _split_labels(len(df), parts)}
+            {
+                "gene_id": df["gene_id"],
+                "family": df["family"],
+                "label": df["label"],
+                "split": _split_labels(len(df), parts),
+            }
         )
         prov = {
             "dataset": dataset_name,
             "dataset_fingerprint": fingerprint_dataset(df),
             "n_genes": len(df),
             "split_source": split_source,
-            "split_sizes": {k: int(len(v)) for k, v in parts.items()},
+            "split_sizes": {k: len(v) for k, v in parts.items()},
             "seed": tc.seed,
             "epochs_run": len(res.history),
             "best_epoch": res.best_epoch,
@@ -295,8 +325,14 @@ def train_dataset(
         }
         prov.update(provenance or {})
         result.path = save_model_folder(
-            out, models=[res.model], config=run_cfg, history=res.history, metrics=metrics,
-            provenance=prov, extra_files={"split.csv": split_table.to_csv(index=False)}, overwrite=overwrite,
+            out,
+            models=[res.model],
+            config=run_cfg,
+            history=res.history,
+            metrics=metrics,
+            provenance=prov,
+            extra_files={"split.csv": split_table.to_csv(index=False)},
+            overwrite=overwrite,
         )
         predictor.path = result.path
     return result
@@ -315,4 +351,4 @@ def stop_file_check(path: str | Path) -> StopCheck:
     return lambda: p.exists()
 
 
-__all__ = ["FitResult", "TrainResult", "fit", "train_dataset", "stop_file_check", "JobStopped"]
+__all__ = ["FitResult", "TrainResult", "fit", "stop_file_check", "train_dataset"]

@@ -1,0 +1,453 @@
+"""The ``deepdife`` command line.
+
+Every command validates its inputs before doing work and writes its outputs
+atomically.  Bad input ends with exit code 2 and one line ``error: ...`` on
+stderr (no traceback); progress goes to stderr unless ``--quiet``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from deepdife_core.errors import DeepDifEError, DeepDifEInputError
+
+
+class _Reporter:
+    """Progress lines on stderr (silenced by ``--quiet``)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+
+    def say(self, msg: str) -> None:
+        if not self.quiet:
+            print(msg, file=sys.stderr, flush=True)
+
+    def __call__(self, event: dict) -> None:
+        if self.quiet:
+            return
+        kind = event.get("event")
+        if kind == "start":
+            self.say(
+                f"training on {event['n_train']} genes (validation {event['n_val']}, test {event['n_test']}), "
+                f"up to {event['epochs']} epochs"
+            )
+        elif kind == "batch" and sys.stderr.isatty():
+            print(
+                f"\r  epoch {event['epoch']}: batch {event['batch']}/{event['n_batches']}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif kind == "epoch":
+            va = event.get("val_auroc")
+            print(
+                f"\r  epoch {event['epoch']}/{event['epochs']}: loss {event['loss']:.4f} "
+                f"val_loss {event['val_loss']:.4f} val_auROC {va if va is None else round(va, 4)} "
+                f"lr {event['lr']:.2g} ({event['seconds']:.2f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _dataset_cfg(args: argparse.Namespace):
+    from deepdife_core.config import DatasetConfig
+
+    return DatasetConfig(length=args.length, pad_side=args.pad_side, max_n_fraction=args.max_n)
+
+
+def _load_table(path: str, fasta: str | None, cfg=None):
+    """A dataset table from ``--data`` (full table, or labels when ``--fasta`` is given)."""
+    from deepdife_core import io
+
+    if fasta:
+        df, _ = io.dataset_from_labels(path, fasta, cfg=cfg)
+        return df
+    if cfg is not None:
+        df, _ = io.dataset_from_table(path, cfg=cfg)
+        return df
+    return io.load_dataset(path)
+
+
+def _check_out_file(path: str) -> Path:
+    out = Path(path)
+    if out.exists() and out.is_dir():
+        raise DeepDifEInputError(f"--out {out} is a folder; give a file name")
+    if not out.parent.exists():
+        raise DeepDifEInputError(f"--out {out}: folder {out.parent} does not exist")
+    return out
+
+
+def _add_length_opts(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--length", type=int, default=600, help="fixed sequence length L (default 600)")
+    p.add_argument(
+        "--pad-side",
+        choices=["left", "right"],
+        default="left",
+        help="where short sequences get N padding and long ones are trimmed; 'left' (5') keeps the TSS end (default)",
+    )
+    p.add_argument("--max-n", type=float, default=0.5, help="drop sequences with a larger N fraction (default 0.5)")
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def cmd_dataset_build(args: argparse.Namespace, rep: _Reporter) -> int:
+    from deepdife_core import io
+    from deepdife_core.artifacts import atomic_write_csv, atomic_write_json, now_iso
+
+    out = _check_out_file(args.out)
+    cfg = _dataset_cfg(args)
+    modes = [
+        bool(args.table),
+        bool(args.labels),
+        bool(args.responsive or args.non_responsive),
+        bool(args.de),
+        bool(args.labelled_fasta),
+    ]
+    if sum(modes) != 1:
+        raise DeepDifEInputError(
+            "give exactly one input: --table, --labels + --fasta, --responsive + --non-responsive + --fasta, "
+            "--de + --fasta, or --labelled-fasta"
+        )
+    needs_fasta = args.labels or args.responsive or args.non_responsive or args.de
+    if needs_fasta and not args.fasta:
+        raise DeepDifEInputError("this input needs the promoter sequences: add --fasta FILE")
+    if args.table:
+        df, report = io.dataset_from_table(args.table, cfg=cfg)
+    elif args.labels:
+        df, report = io.dataset_from_labels(args.labels, args.fasta, cfg=cfg)
+    elif args.labelled_fasta:
+        df, report = io.dataset_from_labelled_fasta(args.labelled_fasta, cfg=cfg)
+    elif args.de:
+        thr = io.DEThresholds(
+            lfc_min=args.lfc_min,
+            padj_max=args.padj_max,
+            lfc_neg_max=args.lfc_neg_max,
+            padj_neg_min=args.padj_neg_min,
+            direction=args.direction,
+        )
+        df, report = io.dataset_from_de_table(
+            args.de,
+            args.fasta,
+            gene_col=args.gene_col,
+            lfc_col=args.lfc_col,
+            padj_col=args.padj_col,
+            thresholds=thr,
+            cfg=cfg,
+        )
+    else:
+        if not (args.responsive and args.non_responsive):
+            raise DeepDifEInputError("give both --responsive and --non-responsive gene lists")
+        df, report = io.dataset_from_gene_lists(args.responsive, args.non_responsive, args.fasta, cfg=cfg)
+    atomic_write_csv(df, out)
+    if args.manifest:
+        atomic_write_json(
+            out.with_suffix(".json"),
+            {
+                "created": now_iso(),
+                "length": cfg.length,
+                "pad_side": cfg.pad_side,
+                "report": report.to_dict(),
+                "summary": io.summarize(df),
+            },
+        )
+    rep.say(report.summary())
+    rep.say(f"wrote {len(df)} genes to {out}")
+    return 0
+
+
+def cmd_dataset_check(args: argparse.Namespace, rep: _Reporter) -> int:
+    from deepdife_core import io
+
+    df = io.load_dataset(args.file)
+    summary = io.summarize(df)
+    if summary["n_families"] == summary["n_genes"]:
+        summary["note"] = "each gene is its own family (no family column or all distinct)"
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _train_cfgs(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from deepdife_core.config import ModelConfig, TrainConfig
+
+    tc = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        val_fraction=args.val_fraction,
+        test_fraction=args.test_fraction,
+        early_stopping_patience=args.patience,
+        reduce_lr_patience=args.lr_patience,
+    )
+    mc = replace(
+        ModelConfig(), n_conv=args.n_conv, filters=args.filters, kernel_size=args.kernel_size, dropout=args.dropout
+    )
+    return mc, tc
+
+
+def cmd_train(args: argparse.Namespace, rep: _Reporter) -> int:
+    from deepdife_core.artifacts import check_name
+    from deepdife_core.train import train_dataset
+
+    out = Path(args.out)
+    check_name(out.name)
+    if out.exists() and not args.overwrite:
+        raise DeepDifEInputError(f"--out {out} already exists; choose another name or pass --overwrite")
+    mc, tc = _train_cfgs(args)
+    df = _load_table(args.data, args.fasta)
+    res = train_dataset(
+        df,
+        model_cfg=mc,
+        train_cfg=tc,
+        out=out,
+        dataset_name=Path(args.data).name,
+        progress=rep,
+        overwrite=args.overwrite,
+    )
+    m = res.metrics
+    rep.say(f"test auROC {m['auroc']:.4f}  auPRC {m['auprc']:.4f}  accuracy {m['accuracy']:.4f}")
+    rep.say(f"model saved to {res.path}")
+    return 0
+
+
+def _predict_inputs(args: argparse.Namespace, predictor):
+    from deepdife_core import io
+
+    length = predictor.config.input_length
+    if bool(args.fasta) == bool(args.data):
+        raise DeepDifEInputError("give either --fasta or --data")
+    if args.fasta:
+        return io.sequences_from_fasta(args.fasta, length=length)
+    return _load_table(args.data, None, cfg=__import__("deepdife_core.config").config.DatasetConfig(length=length))
+
+
+def cmd_predict(args: argparse.Namespace, rep: _Reporter) -> int:
+    import pandas as pd
+
+    from deepdife_core.artifacts import atomic_write_csv, load_model
+    from deepdife_core.encode import one_hot
+
+    out = _check_out_file(args.out)
+    predictor = load_model(args.model)
+    df = _predict_inputs(args, predictor)
+    rep.say(f"predicting {len(df)} sequences with {args.model}")
+    fwd, rev = predictor.predict_strands(one_hot(df["sequence"].tolist()))
+    prob = (fwd + rev) / 2
+    res = pd.DataFrame(
+        {
+            "gene_id": df["gene_id"],
+            "probability": prob.round(6),
+            "prediction": (prob >= args.threshold).astype(int),
+            "probability_forward": fwd.round(6),
+            "probability_reverse": rev.round(6),
+        }
+    )
+    if "label" in df.columns:
+        res["label"] = df["label"].values
+    atomic_write_csv(res, out)
+    rep.say(f"wrote {out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, rep: _Reporter) -> int:
+    from deepdife_core.artifacts import load_model
+    from deepdife_core.config import DatasetConfig
+    from deepdife_core.encode import one_hot
+    from deepdife_core.metrics import evaluate_predictions
+
+    predictor = load_model(args.model)
+    df = _load_table(args.data, args.fasta, cfg=DatasetConfig(length=predictor.config.input_length))
+    if args.split:
+        if "split" not in df.columns:
+            raise DeepDifEInputError(f"--split {args.split}: {args.data} has no split column")
+        df = df[df["split"] == args.split]
+        if df.empty:
+            raise DeepDifEInputError(f"--split {args.split}: no genes in that split")
+    p = predictor.predict(one_hot(df["sequence"].tolist()))
+    metrics = evaluate_predictions(df["label"].to_numpy(), p, curves=args.curves)
+    print(json.dumps(metrics, indent=2))
+    return 0
+
+
+def cmd_import_legacy(args: argparse.Namespace, rep: _Reporter) -> int:
+    from deepdife_core.artifacts import check_name, save_model_folder
+    from deepdife_core.config import DatasetConfig, RunConfig
+    from deepdife_core.model import import_legacy
+
+    out = Path(args.out)
+    check_name(out.name)
+    if out.exists() and not args.overwrite:
+        raise DeepDifEInputError(f"--out {out} already exists; choose another name or pass --overwrite")
+    predictor = import_legacy(args.json, args.weights)
+    cfg = RunConfig(model=predictor.config, data=DatasetConfig(length=predictor.config.input_length))
+    save_model_folder(
+        out,
+        models=list(predictor.models),
+        config=cfg,
+        overwrite=args.overwrite,
+        provenance={
+            "source": "legacy-import",
+            "legacy_json": Path(args.json).name,
+            "legacy_weights": Path(args.weights).name,
+        },
+    )
+    rep.say(
+        f"imported {Path(args.json).name} ({predictor.config.network_length} rows, "
+        f"padding {predictor.config.pad_left}+{predictor.config.pad_right}) to {out}"
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, rep: _Reporter) -> int:
+    from deepdife_core.artifacts import atomic_write_csv
+    from deepdife_core.demo import demo_fasta_records, make_demo_dataset
+    from deepdife_core.io import write_fasta
+
+    out = _check_out_file(args.out)
+    df = make_demo_dataset(args.n_genes, length=args.length, seed=args.seed)
+    atomic_write_csv(df, out)
+    if args.fasta:
+        write_fasta(demo_fasta_records(df), _check_out_file(args.fasta))
+    rep.say(f"wrote {len(df)} synthetic genes ({int(df['label'].sum())} responsive) to {out}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", "-q", action="store_true", help="no progress output on stderr")
+
+    p = argparse.ArgumentParser(
+        prog="deepdife",
+        parents=[common],
+        description="Train and explain promoter CNNs that classify differentially expressed genes.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ds = sub.add_parser("dataset", help="build or check a dataset table", parents=[common])
+    ds_sub = ds.add_subparsers(dest="dataset_command", required=True, metavar="ACTION")
+    b = ds_sub.add_parser(
+        "build",
+        parents=[common],
+        help="build a dataset table from your files",
+        description="Build a dataset table (gene_id, label, family, sequence) from one kind of input.",
+    )
+    b.add_argument("--table", help="CSV/TSV/XLSX with gene_id, label, sequence [, family, split]")
+    b.add_argument("--labels", help="table with gene_id, label [, family] (needs --fasta)")
+    b.add_argument("--responsive", help="gene list, one ID per line: label 1 (needs --non-responsive, --fasta)")
+    b.add_argument("--non-responsive", help="gene list, one ID per line: label 0")
+    b.add_argument("--de", help="differential-expression table (needs --fasta)")
+    b.add_argument("--labelled-fasta", help="FASTA with >GENEID_LABEL headers (label 0/1)")
+    b.add_argument("--fasta", help="promoter FASTA (plain or .gz); IDs like AT1G01010::Chr1:1-600(+) match AT1G01010")
+    b.add_argument("--gene-col", default="gene_id", help="DE table: gene ID column (default gene_id)")
+    b.add_argument("--lfc-col", default="log2FoldChange", help="DE table: log2 fold-change column")
+    b.add_argument("--padj-col", default="padj", help="DE table: adjusted p-value column")
+    b.add_argument("--lfc-min", type=float, default=1.0, help="responsive if |log2FC| >= this (default 1)")
+    b.add_argument("--padj-max", type=float, default=0.05, help="... and padj <= this (default 0.05)")
+    b.add_argument("--lfc-neg-max", type=float, default=0.5, help="non-responsive if |log2FC| <= this (default 0.5)")
+    b.add_argument("--padj-neg-min", type=float, default=0.5, help="... and padj >= this (default 0.5)")
+    b.add_argument(
+        "--direction", choices=["both", "up", "down"], default="both", help="which DE direction is responsive"
+    )
+    _add_length_opts(b)
+    b.add_argument("--manifest", action="store_true", help="also write OUT.json with the build report")
+    b.add_argument("--out", required=True, help="output CSV")
+    b.set_defaults(func=cmd_dataset_build)
+    c = ds_sub.add_parser("check", parents=[common], help="summarise a dataset table")
+    c.add_argument("file", help="dataset table (CSV/TSV/XLSX)")
+    c.set_defaults(func=cmd_dataset_check)
+
+    t = sub.add_parser(
+        "train",
+        parents=[common],
+        help="train a model and save it to a model folder",
+        description="Train the DeepDifE CNN. A 'split' column in the table is honoured; otherwise genes are split "
+        "by family at random (seeded).",
+    )
+    t.add_argument("--data", required=True, help="dataset table, or a labels table with --fasta")
+    t.add_argument("--fasta", help="promoter FASTA when --data is a labels table")
+    t.add_argument("--out", required=True, help="model folder, e.g. models/my_model")
+    t.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
+    t.add_argument("--epochs", type=int, default=100, help="maximum epochs (default 100)")
+    t.add_argument("--batch-size", type=int, default=100, help="batch size (default 100)")
+    t.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    t.add_argument("--val-fraction", type=float, default=0.1, help="validation fraction (default 0.1)")
+    t.add_argument("--test-fraction", type=float, default=0.1, help="test fraction (default 0.1)")
+    t.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs (default 10)")
+    t.add_argument("--lr-patience", type=int, default=5, help="reduce-LR-on-plateau patience (default 5)")
+    t.add_argument("--n-conv", type=int, default=3, help="convolution layers (default 3)")
+    t.add_argument("--filters", type=int, default=64, help="filters of the first convolution (default 64)")
+    t.add_argument("--kernel-size", type=int, default=12, help="first convolution kernel size (default 12)")
+    t.add_argument("--dropout", type=float, default=0.25, help="dropout rate (default 0.25)")
+    t.add_argument(
+        "--rc-augment", type=float, default=0.5,
+        help="probability of showing a training sequence as its reverse complement (default 0.5; 0 = off)",
+    )
+    t.set_defaults(func=cmd_train)
+
+    pr = sub.add_parser("predict", parents=[common], help="predict probabilities with a model")
+    pr.add_argument("--model", required=True, help="model folder")
+    pr.add_argument("--fasta", help="promoter FASTA")
+    pr.add_argument("--data", help="dataset table")
+    pr.add_argument("--threshold", type=float, default=0.5, help="class threshold (default 0.5)")
+    pr.add_argument("--out", required=True, help="output CSV: gene_id, probability, prediction, ...")
+    pr.set_defaults(func=cmd_predict)
+
+    ev = sub.add_parser("evaluate", parents=[common], help="metrics of a model on a labelled table (JSON on stdout)")
+    ev.add_argument("--model", required=True, help="model folder")
+    ev.add_argument("--data", required=True, help="dataset table, or labels table with --fasta")
+    ev.add_argument("--fasta", help="promoter FASTA when --data is a labels table")
+    ev.add_argument("--split", choices=["train", "val", "test"], help="evaluate only genes of this split")
+    ev.add_argument("--curves", action="store_true", help="include ROC and PR curve points")
+    ev.set_defaults(func=cmd_evaluate)
+
+    il = sub.add_parser("import-legacy", parents=[common], help="import a published DeepDifE model (JSON + H5)")
+    il.add_argument("--json", required=True, help="model_single.json")
+    il.add_argument("--weights", required=True, help="weights_single.h5")
+    il.add_argument("--out", required=True, help="model folder to create")
+    il.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
+    il.set_defaults(func=cmd_import_legacy)
+
+    d = sub.add_parser("demo", parents=[common], help="write the bundled synthetic demo dataset")
+    d.add_argument("--out", required=True, help="output CSV (a labelled dataset table)")
+    d.add_argument("--fasta", help="also write the promoters as FASTA")
+    d.add_argument("--n-genes", type=int, default=2000, help="number of genes (default 2000)")
+    d.add_argument("--length", type=int, default=600, help="sequence length (default 600)")
+    d.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    rep = _Reporter(getattr(args, "quiet", False))
+    try:
+        return int(args.func(args, rep) or 0)
+    except (DeepDifEError, ValueError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if not isinstance(exc, DeepDifEError):
+            msg = f"invalid value: {msg}"
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
