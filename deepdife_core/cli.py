@@ -394,7 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--kernel-size", type=int, default=12, help="first convolution kernel size (default 12)")
     t.add_argument("--dropout", type=float, default=0.25, help="dropout rate (default 0.25)")
     t.add_argument(
-        "--rc-augment", type=float, default=0.5,
+        "--rc-augment",
+        type=float,
+        default=0.5,
         help="probability of showing a training sequence as its reverse complement (default 0.5; 0 = off)",
     )
     t.set_defaults(func=cmd_train)

@@ -99,7 +99,7 @@ def one_hot(seqs: Sequence[str] | str, length: int | None = None) -> np.ndarray:
         )
     (L,) = lengths
     raw = np.frombuffer("".join(items).encode("latin-1", errors="replace"), dtype=np.uint8)
-    x = _EYE[_LUT[raw]].reshape(len(items), L, 4)
+    x = np.take(_EYE, np.take(_LUT, raw), axis=0).reshape(len(items), L, 4)
     return x[0] if single else x
 
 

@@ -32,7 +32,6 @@ from deepdife_core.config import ModelConfig
 from deepdife_core.encode import pad_one_hot, reverse_complement
 from deepdife_core.errors import DeepDifEInputError
 
-
 _TF_READY = False
 
 

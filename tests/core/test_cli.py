@@ -32,9 +32,17 @@ def files(tmp_path):
 
 
 def test_help_on_every_command(capsys):
-    for cmd in (["--help"], ["dataset", "--help"], ["dataset", "build", "--help"], ["dataset", "check", "--help"],
-                ["train", "--help"], ["predict", "--help"], ["evaluate", "--help"], ["import-legacy", "--help"],
-                ["demo", "--help"]):
+    for cmd in (
+        ["--help"],
+        ["dataset", "--help"],
+        ["dataset", "build", "--help"],
+        ["dataset", "check", "--help"],
+        ["train", "--help"],
+        ["predict", "--help"],
+        ["evaluate", "--help"],
+        ["import-legacy", "--help"],
+        ["demo", "--help"],
+    ):
         with pytest.raises(SystemExit) as exc:
             main(cmd)
         assert exc.value.code == 0
@@ -44,8 +52,9 @@ def test_help_on_every_command(capsys):
 def test_dataset_build_and_check(files, capsys):
     tmp, fa, labels = files
     out = tmp / "d.csv"
-    code, _, err = run(["dataset", "build", "--labels", labels, "--fasta", fa, "--length", "10", "--out", out,
-                        "--manifest"], capsys)
+    code, _, err = run(
+        ["dataset", "build", "--labels", labels, "--fasta", fa, "--length", "10", "--out", out, "--manifest"], capsys
+    )
     assert code == 0 and "4 genes kept of 4" in err
     df = pd.read_csv(out)
     assert df["sequence"].iloc[0] == "NNACGTACGT" and df["coords"].iloc[0] == "Chr1:1-8(+)"
@@ -57,26 +66,40 @@ def test_dataset_build_and_check(files, capsys):
 
 ERROR_CASES = {
     "malformed FASTA": (
-        "fa", "ACGT\n>a\nACGT\n", "p.fa, line 1: sequence data before the first '>' header",
+        "fa",
+        "ACGT\n>a\nACGT\n",
+        "p.fa, line 1: sequence data before the first '>' header",
     ),
     "non-DNA characters": (
-        "fa", ">AT1G01010\nACGTQQ\n", "p.fa, record 1 ('AT1G01010', line 1): 2 characters are not DNA",
+        "fa",
+        ">AT1G01010\nACGTQQ\n",
+        "p.fa, record 1 ('AT1G01010', line 1): 2 characters are not DNA",
     ),
     "duplicate FASTA IDs": (
-        "fa", ">AT1G01010\nACGT\n>AT1G01010\nACGA\n", "p.fa, record 2 ('AT1G01010', line 3): duplicate ID",
+        "fa",
+        ">AT1G01010\nACGT\n>AT1G01010\nACGA\n",
+        "p.fa, record 2 ('AT1G01010', line 3): duplicate ID",
     ),
     "empty FASTA": ("fa", "", "p.fa: no FASTA records found"),
     "duplicate table IDs": (
-        "labels", "gene_id,label\nAT1G01010,1\nAT1G01010,0\n", "labels.csv, line 3: duplicate gene ID 'AT1G01010'",
+        "labels",
+        "gene_id,label\nAT1G01010,1\nAT1G01010,0\n",
+        "labels.csv, line 3: duplicate gene ID 'AT1G01010'",
     ),
     "IDs not found": (
-        "labels", "gene_id,label\nX1,1\nX2,0\n", "labels.csv: none of the 2 gene IDs",
+        "labels",
+        "gene_id,label\nX1,1\nX2,0\n",
+        "labels.csv: none of the 2 gene IDs",
     ),
     "non-binary labels": (
-        "labels", "gene_id,label\nAT1G01010,2\nAT1G01020,0\n", "labels.csv, line 2 ('AT1G01010'): label is '2', not 0 or 1",
+        "labels",
+        "gene_id,label\nAT1G01010,2\nAT1G01020,0\n",
+        "labels.csv, line 2 ('AT1G01010'): label is '2', not 0 or 1",
     ),
     "one class only": (
-        "labels", "gene_id,label\nAT1G01010,1\nAT1G01020,1\n", "labels.csv: every gene is responsive (1)",
+        "labels",
+        "gene_id,label\nAT1G01010,1\nAT1G01020,1\n",
+        "labels.csv: every gene is responsive (1)",
     ),
     "empty table": ("labels", "", "labels.csv: the file is empty"),
     "missing column": ("labels", "gene,label\nAT1G01010,1\n", "labels.csv: no column 'gene_id'"),
@@ -89,8 +112,7 @@ def test_dataset_build_errors(case, files, capsys):
     which, content, message = ERROR_CASES[case]
     (fa if which == "fa" else labels).write_text(content)
     out = tmp / "d.csv"
-    code, stdout, err = run(["dataset", "build", "--labels", labels, "--fasta", fa, "--length", "10", "--out", out],
-                            capsys)
+    code, _, err = run(["dataset", "build", "--labels", labels, "--fasta", fa, "--length", "10", "--out", out], capsys)
     assert code == 2
     assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
     assert "Traceback" not in err
@@ -101,11 +123,20 @@ def test_dataset_build_errors(case, files, capsys):
     ("args", "message"),
     [
         (["dataset", "build", "--labels", "{labels}", "--out", "{tmp}/d.csv"], "add --fasta FILE"),
-        (["dataset", "build", "--labels", "{labels}", "--table", "{labels}", "--out", "{tmp}/d.csv"], "exactly one input"),
+        (
+            ["dataset", "build", "--labels", "{labels}", "--table", "{labels}", "--out", "{tmp}/d.csv"],
+            "exactly one input",
+        ),
         (["dataset", "build", "--table", "{tmp}/missing.csv", "--out", "{tmp}/d.csv"], "missing.csv: file not found"),
         (["train", "--data", "{labels}", "--fasta", "{fa}", "--out", "{tmp}/../bad name"], "model name 'bad name'"),
-        (["train", "--data", "{labels}", "--fasta", "{fa}", "--out", "{tmp}/m", "--epochs", "0"], "epochs must be >= 1"),
-        (["train", "--data", "{labels}", "--fasta", "{fa}", "--out", "{tmp}/m", "--val-fraction", "1.5"], "validation fraction"),
+        (
+            ["train", "--data", "{labels}", "--fasta", "{fa}", "--out", "{tmp}/m", "--epochs", "0"],
+            "epochs must be >= 1",
+        ),
+        (
+            ["train", "--data", "{labels}", "--fasta", "{fa}", "--out", "{tmp}/m", "--val-fraction", "1.5"],
+            "validation fraction",
+        ),
         (["predict", "--model", "{tmp}/nomodel", "--fasta", "{fa}", "--out", "{tmp}/p.csv"], "does not exist"),
         (["evaluate", "--model", "{tmp}/nomodel", "--data", "{labels}"], "does not exist"),
         (["import-legacy", "--json", "{labels}", "--weights", "{fa}", "--out", "{tmp}/leg"], "not a Keras model JSON"),
@@ -124,9 +155,21 @@ def test_console_script_bad_input_has_no_traceback(tmp_path):
     bad = tmp_path / "bad.fa"
     bad.write_text(">a\nXXXX\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "deepdife_core.cli", "predict", "--model", str(tmp_path), "--fasta", str(bad),
-         "--out", str(tmp_path / "p.csv")],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "deepdife_core.cli",
+            "predict",
+            "--model",
+            str(tmp_path),
+            "--fasta",
+            str(bad),
+            "--out",
+            str(tmp_path / "p.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
 
@@ -142,8 +185,9 @@ def test_demo_train_reaches_auroc_and_is_reproducible(tmp_path, capsys):
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert metrics["auroc"] >= 0.9
     for name in ("a", "b"):
-        code, _, _ = run(["predict", "--model", tmp_path / name, "--fasta", fa, "--out", tmp_path / f"{name}.csv", "-q"],
-                         capsys)
+        code, _, _ = run(
+            ["predict", "--model", tmp_path / name, "--fasta", fa, "--out", tmp_path / f"{name}.csv", "-q"], capsys
+        )
         assert code == 0
     pa, pb = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv")
     assert list(pa.columns[:3]) == ["gene_id", "probability", "prediction"] and len(pa) == 2000
@@ -155,8 +199,18 @@ def test_demo_train_reaches_auroc_and_is_reproducible(tmp_path, capsys):
 @pytest.mark.shared
 def test_import_legacy_then_predict(shared_data, tmp_path, capsys):
     out = tmp_path / "published"
-    code, _, err = run(["import-legacy", "--json", shared_data / "model_single.json", "--weights",
-                        shared_data / "weights_single.h5", "--out", out], capsys)
+    code, _, err = run(
+        [
+            "import-legacy",
+            "--json",
+            shared_data / "model_single.json",
+            "--weights",
+            shared_data / "weights_single.h5",
+            "--out",
+            out,
+        ],
+        capsys,
+    )
     assert code == 0, err
     fa = tmp_path / "five.fa"
     lines = (shared_data / "orthologs" / "aly.tss.fasta").read_text().splitlines()[:10]
@@ -171,4 +225,5 @@ def test_import_legacy_then_predict(shared_data, tmp_path, capsys):
     code, _, _ = run(["predict", "--model", out, "--fasta", fa, "--out", tmp_path / "p.csv", "-q"], capsys)
     df = pd.read_csv(tmp_path / "p.csv")
     assert code == 0 and df["probability_forward"].round(4).tolist() == pytest.approx(
-        [0.1541, 0.8881, 0.8259, 0.8478, 0.7203], abs=1e-3)
+        [0.1541, 0.8881, 0.8259, 0.8478, 0.7203], abs=1e-3
+    )

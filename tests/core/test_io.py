@@ -113,7 +113,10 @@ def test_gene_lists(tmp_path, fasta):
     neg.write_text("AT1G01020\n#comment\nAT1G01040\n")
     df, _ = io.dataset_from_gene_lists(pos, neg, fasta, cfg=DatasetConfig(length=10))
     assert dict(zip(df["gene_id"].str.strip(), df["label"], strict=True)) == {
-        "AT1G01010": 1, "AT1G01030.1": 1, "AT1G01020": 0, "AT1G01040": 0,
+        "AT1G01010": 1,
+        "AT1G01030.1": 1,
+        "AT1G01020": 0,
+        "AT1G01040": 0,
     }
     neg.write_text("AT1G01010\n")
     with pytest.raises(DeepDifEInputError, match="in both lists"):
@@ -129,14 +132,13 @@ def test_ids_not_found(tmp_path, fasta):
 
 def test_de_table_thresholds(tmp_path, fasta):
     de = tmp_path / "de.tsv"
-    de.write_text(
-        "gene\tlfc\tq\nAT1G01010\t2.5\t0.001\nAT1G01020\t0.1\t0.9\nAT1G01030\t0.8\t0.01\nAT1G01040\t-3\tNA\n"
-    )
+    de.write_text("gene\tlfc\tq\nAT1G01010\t2.5\t0.001\nAT1G01020\t0.1\t0.9\nAT1G01030\t0.8\t0.01\nAT1G01040\t-3\tNA\n")
     thr = io.DEThresholds(lfc_min=1, padj_max=0.05, lfc_neg_max=0.5, padj_neg_min=0.5)
     table = io.read_de_table(de, gene_col="gene", lfc_col="lfc", padj_col="q")
     assert io.classify_de(table, thr).tolist() == [1, 0, -1, -1]
-    df, rep = io.dataset_from_de_table(de, fasta, gene_col="gene", lfc_col="lfc", padj_col="q", thresholds=thr,
-                                       cfg=DatasetConfig(length=10))
+    df, rep = io.dataset_from_de_table(
+        de, fasta, gene_col="gene", lfc_col="lfc", padj_col="q", thresholds=thr, cfg=DatasetConfig(length=10)
+    )
     assert df["label"].tolist() == [1, 0] and rep.excluded_grey_zone == 2
     de.write_text("gene\tlfc\tq\nAT1G01010\tbig\t0.001\n")
     with pytest.raises(DeepDifEInputError, match=r"line 2 \('AT1G01010'\): lfc is 'big', not a number"):

@@ -86,9 +86,9 @@ def test_legacy_import_reproduces_published_predictions(shared_data):
 def test_legacy_import_rejects_bad_files(tmp_path, shared_data):
     bad = tmp_path / "m.json"
     bad.write_text("{not json")
-    with pytest.raises(DeepDifEInputError, match="m.json: not a Keras model JSON"):
+    with pytest.raises(DeepDifEInputError, match=r"m\.json: not a Keras model JSON"):
         import_legacy(bad, shared_data / "weights_single.h5")
     h5 = tmp_path / "w.h5"
     h5.write_bytes(b"not hdf5")
-    with pytest.raises(DeepDifEInputError, match="w.h5: not an HDF5 weights file"):
+    with pytest.raises(DeepDifEInputError, match=r"w\.h5: not an HDF5 weights file"):
         import_legacy(shared_data / "model_single.json", h5)

@@ -32,7 +32,12 @@ def test_history_progress_and_saved_folder(tiny_df, tmp_path):
         assert key in epochs[0]
     folder = tmp_path / "m"
     assert {p.name for p in folder.iterdir()} >= {
-        "model.keras", "config.json", "history.jsonl", "metrics.json", "provenance.json", "split.csv",
+        "model.keras",
+        "config.json",
+        "history.jsonl",
+        "metrics.json",
+        "provenance.json",
+        "split.csv",
     }
     assert len(read_history(folder)) == 3
     prov = json.loads((folder / "provenance.json").read_text())
@@ -62,7 +67,9 @@ def test_stop_request_keeps_best_weights_and_marks_stopped(tiny_df, tmp_path):
         return calls["n"] > 2 * 6  # 6 batches per epoch at batch 32
 
     res = train_dataset(
-        tiny_df, train_cfg=TrainConfig(epochs=50, batch_size=32), out=tmp_path / "s",
+        tiny_df,
+        train_cfg=TrainConfig(epochs=50, batch_size=32),
+        out=tmp_path / "s",
         should_stop=stop_after_two_epochs,
     )
     assert res.stopped and 1 <= len(res.history) <= 3
