@@ -101,6 +101,87 @@ class TrainConfig:
         )
 
 
+EVOAUG_OPS = ("inversion", "deletion", "translocation", "insertion", "rc", "mutation", "noise")
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """EvoAug (Lee et al. 2023): evolution-inspired augmentations applied in the training graph.
+
+    Each training sequence gets up to ``max_augs_per_seq`` of the operations in
+    ``augs`` (exactly that many when ``hard``), drawn per batch from a seeded
+    generator and applied in the fixed order of :data:`EVOAUG_OPS`.  With
+    ``insertion`` on, every sequence grows to ``L + insert_max`` (sequences
+    without an insertion are centred with N rows), so the model is built for that
+    length and inference pads inputs the same way (``ModelConfig.pad_left/right``).
+    The defaults are DeepDifE's: RC 0.5, insertion 0-20, deletion 0-30,
+    translocation 0-20, mutation 5%, Gaussian noise, 2 augmentations, hard.
+    """
+
+    enabled: bool = False
+    augs: tuple[str, ...] = ("deletion", "translocation", "insertion", "rc", "mutation", "noise")
+    rc_prob: float = 0.5
+    insert_max: int = 20
+    delete_max: int = 30
+    shift_max: int = 20
+    mutate_frac: float = 0.05
+    noise_std: float = 0.2
+    invert_min: int = 10
+    invert_max: int = 30
+    max_augs_per_seq: int = 2
+    hard: bool = True
+    #: second stage on un-augmented data with a lower learning rate (EvoAug's protocol)
+    finetune: bool = True
+    finetune_epochs: int = 5
+    finetune_lr: float = 1e-4
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "augs", tuple(self.augs))
+        bad = [a for a in self.augs if a not in EVOAUG_OPS]
+        _check(not bad, f"unknown augmentation {bad[:1]}; choose from {', '.join(EVOAUG_OPS)}")
+        _check(0 <= self.rc_prob <= 1, f"rc_prob must be in [0, 1], got {self.rc_prob}")
+        for name in ("insert_max", "delete_max", "shift_max", "invert_min", "invert_max", "finetune_epochs"):
+            _check(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
+        _check(self.invert_min <= self.invert_max, "invert_min must be <= invert_max")
+        _check(0 <= self.mutate_frac <= 1, f"mutate_frac must be in [0, 1], got {self.mutate_frac}")
+        _check(self.noise_std >= 0, f"noise_std must be >= 0, got {self.noise_std}")
+        _check(self.max_augs_per_seq >= 1, f"max_augs_per_seq must be >= 1, got {self.max_augs_per_seq}")
+        _check(self.finetune_lr > 0, f"finetune_lr must be > 0, got {self.finetune_lr}")
+
+    @property
+    def active(self) -> tuple[str, ...]:
+        """Operations that are on, in application order."""
+        return tuple(op for op in EVOAUG_OPS if op in self.augs) if self.enabled else ()
+
+    @property
+    def padding(self) -> tuple[int, int]:
+        """(left, right) N rows the model needs around an ``L``-bp input."""
+        if "insertion" not in self.active or self.insert_max == 0:
+            return (0, 0)
+        return (self.insert_max // 2, self.insert_max - self.insert_max // 2)
+
+
+@dataclass(frozen=True)
+class PhyloConfig:
+    """PhyloAug (Duncan, Mitchell & Moses 2024): swap training genes for their orthologs.
+
+    At batch time each training gene is replaced, with probability ``rate``, by
+    one of its orthologs drawn at random (then shown on a random strand).
+    Orthologs of validation/test genes are never used.
+    """
+
+    enabled: bool = False
+    rate: float = 0.7
+    finetune: bool = False
+    finetune_epochs: int = 5
+    finetune_lr: float = 1e-4
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.rate <= 1, f"phylo rate must be in [0, 1], got {self.rate}")
+        _check(self.finetune_epochs >= 0, "finetune_epochs must be >= 0")
+        _check(self.finetune_lr > 0, f"finetune_lr must be > 0, got {self.finetune_lr}")
+
+
 @dataclass(frozen=True)
 class DatasetConfig:
     """How raw sequences were fitted to a fixed length."""
@@ -122,6 +203,8 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DatasetConfig = field(default_factory=DatasetConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    phylo: PhyloConfig = field(default_factory=PhyloConfig)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -129,6 +212,8 @@ CONFIG_CLASSES: dict[str, type] = {
     "model": ModelConfig,
     "train": TrainConfig,
     "data": DatasetConfig,
+    "augment": AugmentConfig,
+    "phylo": PhyloConfig,
 }
 
 

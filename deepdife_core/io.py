@@ -687,3 +687,90 @@ def load_dataset(path: str | Path, *, cfg: DatasetConfig | None = None) -> pd.Da
         cfg = DatasetConfig(length=int(lens.max()) if len(lens) and lens.max() > 0 else 600)
     df, _ = dataset_from_table(path, cfg=cfg)
     return df
+
+
+# ----------------------------------------------------------------------------- orthologs
+
+
+def read_ortholog_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = None) -> pd.DataFrame:
+    """Ortholog pairs ``gene_id, ortholog_id[, species]`` (with that header, or two headerless columns)."""
+    name = name or (Path(source).name if isinstance(source, (str, Path)) else "ortholog table")
+    text = _open_text(source, name).read()
+    rows = [
+        line.replace(",", "\t").split("\t") if "\t" in line or "," in line else line.split()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    if not rows:
+        raise DeepDifEInputError(f"{name}: no ortholog pairs found; give gene_id<TAB>ortholog_id lines")
+    header = [c.strip().lower() for c in rows[0]]
+    if "gene_id" in header and "ortholog_id" in header:
+        gi, oi = header.index("gene_id"), header.index("ortholog_id")
+        si = header.index("species") if "species" in header else None
+        rows = rows[1:]
+        first_line = 2
+    else:
+        gi, oi, si, first_line = 0, 1, (2 if len(rows[0]) > 2 else None), 1
+    genes, orths, species = [], [], []
+    for i, r in enumerate(rows):
+        r = [c.strip() for c in r]
+        if len(r) <= max(gi, oi) or not r[gi] or not r[oi]:
+            raise DeepDifEInputError(
+                f"{name}, line {i + first_line}: expected gene_id and ortholog_id separated by a tab, got {r!r}"
+            )
+        genes.append(r[gi])
+        orths.append(r[oi])
+        species.append(r[si] if si is not None and len(r) > si else "")
+    return pd.DataFrame({"gene_id": genes, "ortholog_id": orths, "species": species})
+
+
+def orthologs_via_reference(primary_pairs: pd.DataFrame, other_pairs: pd.DataFrame, *, species: str) -> pd.DataFrame:
+    """Join two ``reference -> ortholog`` tables on the reference gene.
+
+    ``primary_pairs`` maps a reference gene (e.g. Arabidopsis) to the primary
+    species' gene (e.g. *A. lyrata*), ``other_pairs`` to another species' gene
+    (e.g. *C. rubella*).  Returns ``gene_id`` (primary gene), ``ortholog_id``
+    (other species' gene), ``species`` and ``reference`` (the join key).
+    """
+    a = primary_pairs.rename(columns={"gene_id": "reference", "ortholog_id": "gene_id"})[["reference", "gene_id"]]
+    b = other_pairs.rename(columns={"gene_id": "reference"})[["reference", "ortholog_id"]]
+    out = a.merge(b, on="reference", how="inner")
+    out["species"] = species
+    return out[["gene_id", "ortholog_id", "species", "reference"]]
+
+
+def read_orthologs(
+    table: str | Path | pd.DataFrame,
+    fastas: list[str | Path],
+    *,
+    table_name: str | None = None,
+):
+    """Ortholog pairs plus their sequences (:class:`~deepdife_core.augment.Orthologs`).
+
+    The species of a pair is the table's ``species`` column, or else the stem of the
+    FASTA file that holds the ortholog.  Pairs whose ortholog has no sequence are dropped.
+    """
+    from deepdife_core.augment import Orthologs
+
+    pairs = table if isinstance(table, pd.DataFrame) else read_ortholog_table(table, name=table_name)
+    if not fastas:
+        raise DeepDifEInputError("PhyloAug needs the orthologs' promoter FASTA: add --ortholog-fasta FILE")
+    seqs: dict[str, str] = {}
+    species_of: dict[str, str] = {}
+    for fa in fastas:
+        stem = Path(fa).name.split(".")[0]
+        for rec in read_fasta(fa):
+            key = normalize_id(rec.id.rsplit("_", 1)[0] if re.search(r"_[01]$", rec.id) else rec.id)
+            seqs.setdefault(key, rec.sequence)
+            species_of.setdefault(key, stem)
+    pairs = pairs.copy()
+    pairs["ortholog_id"] = pairs["ortholog_id"].map(normalize_id)
+    pairs = pairs[pairs["ortholog_id"].isin(seqs)].reset_index(drop=True)
+    if pairs.empty:
+        raise DeepDifEInputError(
+            "no ortholog in the table has a sequence in the ortholog FASTA; check that the IDs match"
+        )
+    missing_sp = pairs["species"].fillna("").eq("")
+    pairs.loc[missing_sp, "species"] = pairs.loc[missing_sp, "ortholog_id"].map(species_of)
+    used = set(pairs["ortholog_id"])
+    return Orthologs(table=pairs, sequences={k: v for k, v in seqs.items() if k in used})

@@ -69,7 +69,7 @@ def grouped_split(
             cum += taken
     gene_part = assign[inverse]
     out = {p: np.flatnonzero(gene_part == p).astype(np.int64) for p in ("train", "val", "test")}
-    if len(out["train"]) == 0 or len(out["val"]) == 0:
+    if len(out["train"]) == 0 or (val_fraction > 0 and len(out["val"]) == 0):
         raise DeepDifEInputError(
             f"cannot split {n} genes in {len(counts)} families into train/validation parts; "
             "add genes or lower the validation/test fractions"

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from deepdife_core import metrics as mt
-from deepdife_core.config import DatasetConfig, ModelConfig, RunConfig, TrainConfig
+from deepdife_core.augment import OrthologPool, Orthologs, make_evoaug
+from deepdife_core.config import AugmentConfig, DatasetConfig, ModelConfig, PhyloConfig, RunConfig, TrainConfig
 from deepdife_core.encode import one_hot, pad_one_hot
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.model import Predictor, _keras, build_model
@@ -58,21 +59,24 @@ def random_reverse_complement(x, seed, rate: float = 0.5):
     return tf.where(flip, tf.reverse(x, axis=[1, 2]), x)
 
 
-def make_train_step(model, optimizer, *, augment: Callable | None = None, rc_rate: float = 0.0):
-    """Compiled one-batch update: returns (total loss, data loss, predictions).
+def make_train_step(
+    model, optimizer, *, augment: Callable | None = None, pad: tuple[int, int] = (0, 0), rc_rate: float = 0.0
+):
+    """Compiled one-batch update on unpadded one-hot ``(B, L, 4)``; returns (loss, data loss, predictions).
 
-    ``augment(x, seed)`` runs first (in the graph), then a random reverse complement
-    with probability ``rc_rate``.
+    In the graph: ``augment(x, seed)`` (which pads itself) or the model's N padding,
+    then a random reverse complement with probability ``rc_rate``.
     """
     tf = _tf()
     keras = _keras()
-
     bce = keras.losses.BinaryCrossentropy()
 
     @tf.function(reduce_retracing=True)
     def step(x, y, seed):
         if augment is not None:
             x = augment(x, seed)
+        elif pad != (0, 0):
+            x = tf.pad(x, [[0, 0], [pad[0], pad[1]], [0, 0]])
         if rc_rate > 0:
             x = random_reverse_complement(x, seed + 1, rc_rate)
         with tf.GradientTape() as tape:
@@ -96,74 +100,50 @@ def _predict_batches(model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray
     return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
 
-def fit(
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_val: np.ndarray,
-    y_val: np.ndarray,
+@dataclass
+class _Stage:
+    """One training stage (main, or the un-augmented fine-tune)."""
+
+    name: str
+    epochs: int
+    learning_rate: float
+    step: Callable
+    pool: OrthologPool | None = None
+    early_stopping: bool = True
+    reduce_lr: bool = True
+
+
+def _run_stage(
+    stage: _Stage,
+    model,
+    optimizer,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    tc: TrainConfig,
+    rng: np.random.Generator,
+    history: list[dict],
     *,
-    model_cfg: ModelConfig | None = None,
-    train_cfg: TrainConfig | None = None,
-    progress: Progress | None = None,
-    should_stop: StopCheck | None = None,
-    augment: Callable | None = None,
-    model=None,
-) -> FitResult:
-    """Train one model.
-
-    Parameters
-    ----------
-    x_train, x_val
-        One-hot ``(N, input_length, 4)``; the model's padding is added here.
-    y_train, y_val
-        Labels ``(N,)`` in {0, 1}.
-    progress
-        Called with ``{"event": "epoch", ...metrics}`` after every epoch and
-        ``{"event": "batch", "epoch", "batch", "n_batches"}`` every few batches.
-    should_stop
-        Polled between batches; when it returns True training ends after restoring
-        the best weights so far (``FitResult.stopped``).
-    augment
-        Optional in-graph ``f(x, seed) -> x`` applied to every training batch.
-    model
-        Continue training this Keras model instead of building a new one.
-
-    Returns
-    -------
-    FitResult
-        The model holds the weights of the epoch with the lowest validation loss.
-    """
-    keras = _keras()
-    model_cfg = model_cfg or ModelConfig()
-    tc = train_cfg or TrainConfig()
-    for name, arr in (("training", x_train), ("validation", x_val)):
-        if arr.ndim != 3 or arr.shape[1:] != (model_cfg.input_length, 4):
-            raise DeepDifEInputError(f"{name} data has shape {arr.shape}, expected (N, {model_cfg.input_length}, 4)")
-    if len(x_train) == 0 or len(x_val) == 0:
-        raise DeepDifEInputError("training and validation sets must not be empty")
-    if len(np.unique(y_train)) < 2:
-        raise DeepDifEInputError("the training split holds only one class; add genes of the other class")
-    xt = pad_one_hot(np.asarray(x_train, np.float32), model_cfg.pad_left, model_cfg.pad_right)
-    xv = pad_one_hot(np.asarray(x_val, np.float32), model_cfg.pad_left, model_cfg.pad_right)
-    yt = np.asarray(y_train, np.float32).reshape(-1, 1)
-    yv = np.asarray(y_val, np.float32)
-
-    if model is None:
-        model = build_model(model_cfg, seed=tc.seed)
-    optimizer = keras.optimizers.Adam(learning_rate=tc.learning_rate)
-    optimizer.build(model.trainable_variables)
-    step = make_train_step(model, optimizer, augment=augment, rc_rate=tc.rc_augment)
-    rng = np.random.default_rng(tc.seed)
+    progress: Progress | None,
+    should_stop: StopCheck | None,
+    restore_best: bool,
+) -> tuple[int, bool]:
+    """Run ``stage`` in place on ``model``; returns (best epoch, stopped by user)."""
+    xt, yt, xv, yv = data
+    optimizer.learning_rate.assign(stage.learning_rate)
+    lr = float(stage.learning_rate)
     n = len(xt)
     n_batches = int(np.ceil(n / tc.batch_size))
     report_every = max(1, n_batches // 10)
-
-    history: list[dict] = []
-    best_loss, best_epoch, best_weights = np.inf, 0, model.get_weights()
+    offset = len(history)
+    if history and restore_best:  # a later stage must beat where it starts
+        p0 = _predict_batches(model, xv)
+        best_loss = mt.binary_cross_entropy(yv, p0) + _reg(model)
+    else:
+        best_loss = np.inf
+    best_epoch, best_weights = (history[-1]["epoch"] if history else 0), model.get_weights()
     wait_stop = wait_lr = 0
-    lr = float(tc.learning_rate)
     stopped = False
-    for epoch in range(1, tc.epochs + 1):
+    for e in range(1, stage.epochs + 1):
+        epoch = offset + e
         t0 = time.perf_counter()
         order = rng.permutation(n)
         seeds = rng.integers(0, 2**31 - 1, size=(n_batches, 2), dtype=np.int64)
@@ -173,7 +153,8 @@ def fit(
                 stopped = True
                 break
             idx = order[b * tc.batch_size : (b + 1) * tc.batch_size]
-            loss, _, p = step(xt[idx], yt[idx], seeds[b])
+            xb = xt[idx] if stage.pool is None else stage.pool.sample(idx, xt[idx], rng)
+            loss, _, p = stage.step(xb, yt[idx], seeds[b])
             losses.append(float(loss) * len(idx))
             preds.append(np.asarray(p)[:, 0])
             ys.append(yt[idx, 0])
@@ -183,10 +164,10 @@ def fit(
             break
         p_tr, y_tr = np.concatenate(preds), np.concatenate(ys)
         p_val = _predict_batches(model, xv)
-        reg = float(sum(float(v) for v in model.losses)) if model.losses else 0.0
-        val_loss = mt.binary_cross_entropy(yv, p_val) + reg
+        val_loss = mt.binary_cross_entropy(yv, p_val) + _reg(model)
         rec = {
             "epoch": epoch,
+            "stage": stage.name,
             "loss": sum(losses) / len(p_tr),
             "val_loss": val_loss,
             "auroc": mt.auroc(y_tr, p_tr),
@@ -206,22 +187,139 @@ def fit(
             wait_stop += 1
             wait_lr += 1
         if progress is not None:
-            progress({"event": "epoch", "epochs": tc.epochs, "best_epoch": best_epoch, **rec})
+            total = offset + stage.epochs
+            progress({"event": "epoch", "epochs": total, "best_epoch": best_epoch, **rec})
         if stopped:
             break
-        if tc.early_stopping_patience and wait_stop >= tc.early_stopping_patience:
+        if stage.early_stopping and tc.early_stopping_patience and wait_stop >= tc.early_stopping_patience:
             break
-        if tc.reduce_lr_patience and wait_lr >= tc.reduce_lr_patience and lr > tc.min_learning_rate:
+        if stage.reduce_lr and tc.reduce_lr_patience and wait_lr >= tc.reduce_lr_patience and lr > tc.min_learning_rate:
             lr = max(lr * tc.reduce_lr_factor, tc.min_learning_rate)
             optimizer.learning_rate.assign(lr)
             wait_lr = 0
-    model.set_weights(best_weights)
+    if restore_best:
+        model.set_weights(best_weights)
+    return best_epoch, stopped
+
+
+def _reg(model) -> float:
+    return float(sum(float(v) for v in model.losses)) if model.losses else 0.0
+
+
+def fit(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    *,
+    model_cfg: ModelConfig | None = None,
+    train_cfg: TrainConfig | None = None,
+    augment_cfg: AugmentConfig | None = None,
+    ortholog_pool: OrthologPool | None = None,
+    finetune_epochs: int = 0,
+    finetune_lr: float = 1e-4,
+    restore_best: bool = True,
+    progress: Progress | None = None,
+    should_stop: StopCheck | None = None,
+    model=None,
+) -> FitResult:
+    """Train one model.
+
+    Parameters
+    ----------
+    x_train, x_val
+        One-hot ``(N, input_length, 4)``; padding (and EvoAug) are applied here.
+    y_train, y_val
+        Labels ``(N,)`` in {0, 1}.
+    augment_cfg
+        EvoAug; when enabled ``model_cfg`` must carry ``augment_cfg.padding``.
+    ortholog_pool
+        PhyloAug: orthologs aligned to the rows of ``x_train``.
+    finetune_epochs, finetune_lr
+        A second stage on un-augmented original genes (0 = none).
+    restore_best
+        Keep the weights of the epoch with the lowest validation loss (else the last).
+    progress
+        Called with ``{"event": "epoch", ...metrics}`` after every epoch and
+        ``{"event": "batch", "epoch", "batch", "n_batches"}`` every few batches.
+    should_stop
+        Polled between batches; when it returns True training ends after restoring
+        the best weights so far (``FitResult.stopped``).
+    model
+        Continue training this Keras model instead of building a new one.
+
+    Returns
+    -------
+    FitResult
+    """
+    keras = _keras()
+    model_cfg = model_cfg or ModelConfig()
+    tc = train_cfg or TrainConfig()
+    aug = augment_cfg or AugmentConfig()
+    for name, arr in (("training", x_train), ("validation", x_val)):
+        if arr.ndim != 3 or arr.shape[1:] != (model_cfg.input_length, 4):
+            raise DeepDifEInputError(f"{name} data has shape {arr.shape}, expected (N, {model_cfg.input_length}, 4)")
+    if len(x_train) == 0 or len(x_val) == 0:
+        raise DeepDifEInputError("training and validation sets must not be empty")
+    if len(np.unique(y_train)) < 2:
+        raise DeepDifEInputError("the training split holds only one class; add genes of the other class")
+    pad = (model_cfg.pad_left, model_cfg.pad_right)
+    if aug.active and aug.padding != (0, 0) and aug.padding != pad:
+        raise DeepDifEInputError(f"EvoAug insertion needs model padding {aug.padding}, the model has {pad}")
+    xt = np.asarray(x_train, np.float32)
+    xv = pad_one_hot(np.asarray(x_val, np.float32), *pad)
+    yt = np.asarray(y_train, np.float32).reshape(-1, 1)
+    yv = np.asarray(y_val, np.float32)
+    if model is None:
+        model = build_model(model_cfg, seed=tc.seed)
+    optimizer = keras.optimizers.Adam(learning_rate=tc.learning_rate)
+    optimizer.build(model.trainable_variables)
+    evo = make_evoaug(aug, model_cfg.input_length) if aug.active else None
+    # EvoAug's own RC replaces the plain random strand when it is on
+    rc_rate = 0.0 if (evo is not None and "rc" in aug.active) else tc.rc_augment
+    stages = [
+        _Stage(
+            "main",
+            tc.epochs,
+            tc.learning_rate,
+            make_train_step(model, optimizer, augment=evo, pad=pad, rc_rate=rc_rate),
+            pool=ortholog_pool,
+        )
+    ]
+    if finetune_epochs > 0:
+        stages.append(
+            _Stage(
+                "finetune",
+                finetune_epochs,
+                finetune_lr,
+                make_train_step(model, optimizer, augment=None, pad=pad, rc_rate=tc.rc_augment),
+                reduce_lr=False,
+            )
+        )
+    rng = np.random.default_rng(tc.seed)
+    history: list[dict] = []
+    best_epoch, stopped = 0, False
+    for stage in stages:
+        best_epoch, stopped = _run_stage(
+            stage,
+            model,
+            optimizer,
+            (xt, yt, xv, yv),
+            tc,
+            rng,
+            history,
+            progress=progress,
+            should_stop=should_stop,
+            restore_best=restore_best,
+        )
+        if stopped:
+            break
     return FitResult(model=model, history=history, best_epoch=best_epoch, stopped=stopped)
 
 
 @dataclass
 class TrainResult:
-    """Outcome of :func:`train_dataset`."""
+    """Outcome of :func:`train_dataset` / :func:`cross_validate`."""
 
     predictor: Predictor
     history: list[dict]
@@ -230,6 +328,8 @@ class TrainResult:
     config: RunConfig
     stopped: bool = False
     path: Path | None = None
+    oof: pd.DataFrame | None = None
+    refit_path: Path | None = None
 
 
 def resolve_split(df: pd.DataFrame, tc: TrainConfig) -> tuple[dict[str, np.ndarray], str]:
@@ -248,11 +348,79 @@ def resolve_split(df: pd.DataFrame, tc: TrainConfig) -> tuple[dict[str, np.ndarr
     return parts, "grouped-random"
 
 
+def _model_cfg_for(df: pd.DataFrame, model_cfg: ModelConfig | None, aug: AugmentConfig) -> tuple[ModelConfig, int]:
+    length = int(df["sequence"].str.len().iloc[0])
+    pad_l, pad_r = aug.padding
+    return replace(model_cfg or ModelConfig(), input_length=length, pad_left=pad_l, pad_right=pad_r), length
+
+
+def _finetune(aug: AugmentConfig, phylo: PhyloConfig, has_pool: bool) -> tuple[int, float]:
+    """(epochs, lr) of the un-augmented second stage, 0 epochs when none is asked for."""
+    wants = []
+    if aug.enabled and aug.finetune:
+        wants.append((aug.finetune_epochs, aug.finetune_lr))
+    if phylo.enabled and phylo.finetune and has_pool:
+        wants.append((phylo.finetune_epochs, phylo.finetune_lr))
+    if not wants:
+        return 0, 1e-4
+    return max(e for e, _ in wants), min(lr for _, lr in wants)
+
+
+def _pool_for(
+    df: pd.DataFrame, rows: np.ndarray, orthologs: Orthologs | None, phylo: PhyloConfig, length: int, pad_side: str
+) -> OrthologPool | None:
+    """Ortholog pool for the training rows ``rows`` only (no validation/test orthologs)."""
+    if orthologs is None or not phylo.enabled:
+        return None
+    from deepdife_core.augment import build_ortholog_pool
+
+    return build_ortholog_pool(
+        df["gene_id"].to_numpy()[rows], orthologs.table, orthologs.one_hot(length, pad_side), rate=phylo.rate
+    )
+
+
+def _check_out(out: str | Path | None, overwrite: bool) -> None:
+    if out is None:
+        return
+    from deepdife_core.artifacts import check_name
+
+    check_name(Path(out).name)
+    if Path(out).exists() and not overwrite:
+        raise DeepDifEInputError(f"{out} already exists; choose another name or pass --overwrite")
+
+
+def _provenance(df, parts, split_source, tc, dataset_name, history, extra) -> dict:
+    from deepdife_core.artifacts import fingerprint_dataset
+
+    prov = {
+        "dataset": dataset_name,
+        "dataset_fingerprint": fingerprint_dataset(df),
+        "n_genes": len(df),
+        "split_source": split_source,
+        "split_sizes": {k: len(v) for k, v in parts.items()},
+        "seed": tc.seed,
+        "epochs_run": len(history),
+    }
+    prov.update(extra)
+    return prov
+
+
+def _split_table(df: pd.DataFrame, parts: dict[str, np.ndarray]) -> str:
+    lab = np.full(len(df), "", dtype=object)
+    for k, idx in parts.items():
+        lab[idx] = k
+    table = pd.DataFrame({"gene_id": df["gene_id"], "family": df["family"], "label": df["label"], "split": lab})
+    return table.to_csv(index=False)
+
+
 def train_dataset(
     df: pd.DataFrame,
     *,
     model_cfg: ModelConfig | None = None,
     train_cfg: TrainConfig | None = None,
+    augment_cfg: AugmentConfig | None = None,
+    phylo_cfg: PhyloConfig | None = None,
+    orthologs: Orthologs | None = None,
     out: str | Path | None = None,
     dataset_name: str = "",
     progress: Progress | None = None,
@@ -260,23 +428,20 @@ def train_dataset(
     overwrite: bool = False,
     provenance: dict | None = None,
 ) -> TrainResult:
-    """Split ``df`` by family, train, evaluate on the test part and (optionally) save to ``out``."""
-    from deepdife_core.artifacts import fingerprint_dataset, save_model_folder
+    """Split ``df`` by family, train (EvoAug / PhyloAug as configured), evaluate on the test part, save to ``out``."""
+    from deepdife_core.artifacts import save_model_folder
     from deepdife_core.io import validate_dataset
 
     tc = train_cfg or TrainConfig()
+    aug = augment_cfg or AugmentConfig()
+    phylo = phylo_cfg or PhyloConfig()
     df = validate_dataset(df)
-    length = int(df["sequence"].str.len().iloc[0])
-    mc = replace(model_cfg or ModelConfig(), input_length=length)
-    if out is not None:
-        from deepdife_core.artifacts import check_name
-
-        check_name(Path(out).name)
-        if Path(out).exists() and not overwrite:
-            raise DeepDifEInputError(f"{out} already exists; choose another --out or pass --overwrite")
+    mc, length = _model_cfg_for(df, model_cfg, aug)
+    _check_out(out, overwrite)
     parts, split_source = resolve_split(df, tc)
     x = one_hot(df["sequence"].tolist())
     y = df["label"].to_numpy()
+    pool = _pool_for(df, parts["train"], orthologs, phylo, length, "left")
     if progress is not None:
         progress(
             {
@@ -285,8 +450,10 @@ def train_dataset(
                 "n_val": len(parts["val"]),
                 "n_test": len(parts["test"]),
                 "epochs": tc.epochs,
+                "n_orthologs": 0 if pool is None else len(pool.x),
             }
         )
+    ft_epochs, ft_lr = _finetune(aug, phylo, pool is not None)
     res = fit(
         x[parts["train"]],
         y[parts["train"]],
@@ -294,6 +461,10 @@ def train_dataset(
         y[parts["val"]],
         model_cfg=mc,
         train_cfg=tc,
+        augment_cfg=aug,
+        ortholog_pool=pool,
+        finetune_epochs=ft_epochs,
+        finetune_lr=ft_lr,
         progress=progress,
         should_stop=should_stop,
     )
@@ -301,48 +472,233 @@ def train_dataset(
     test = parts["test"] if len(parts["test"]) else parts["val"]
     metrics = mt.evaluate_predictions(y[test], predictor.predict(x[test]))
     metrics["evaluated_on"] = "test" if len(parts["test"]) else "val"
-    run_cfg = RunConfig(model=mc, train=tc, data=DatasetConfig(length=length))
+    run_cfg = RunConfig(model=mc, train=tc, data=DatasetConfig(length=length), augment=aug, phylo=phylo)
     result = TrainResult(predictor, res.history, metrics, parts, run_cfg, stopped=res.stopped)
     if out is not None:
-        split_table = pd.DataFrame(
-            {
-                "gene_id": df["gene_id"],
-                "family": df["family"],
-                "label": df["label"],
-                "split": _split_labels(len(df), parts),
+        extra = {"best_epoch": res.best_epoch, "stopped_early_by_user": res.stopped}
+        if pool is not None:
+            extra["phylo"] = {
+                "orthologs_available": len(pool.x),
+                "orthologs_used_per_species": pool.used,
+                "train_genes_with_orthologs": int((pool.counts > 0).sum()),
             }
-        )
-        prov = {
-            "dataset": dataset_name,
-            "dataset_fingerprint": fingerprint_dataset(df),
-            "n_genes": len(df),
-            "split_source": split_source,
-            "split_sizes": {k: len(v) for k, v in parts.items()},
-            "seed": tc.seed,
-            "epochs_run": len(res.history),
-            "best_epoch": res.best_epoch,
-            "stopped_early_by_user": res.stopped,
-        }
-        prov.update(provenance or {})
+        extra.update(provenance or {})
         result.path = save_model_folder(
             out,
             models=[res.model],
             config=run_cfg,
             history=res.history,
             metrics=metrics,
-            provenance=prov,
-            extra_files={"split.csv": split_table.to_csv(index=False)},
+            provenance=_provenance(df, parts, split_source, tc, dataset_name, res.history, extra),
+            extra_files={"split.csv": _split_table(df, parts)},
             overwrite=overwrite,
         )
         predictor.path = result.path
     return result
 
 
-def _split_labels(n: int, parts: dict[str, np.ndarray]) -> np.ndarray:
-    lab = np.full(n, "", dtype=object)
-    for k, idx in parts.items():
-        lab[idx] = k
-    return lab
+def cross_validate(
+    df: pd.DataFrame,
+    *,
+    k: int = 5,
+    model_cfg: ModelConfig | None = None,
+    train_cfg: TrainConfig | None = None,
+    augment_cfg: AugmentConfig | None = None,
+    phylo_cfg: PhyloConfig | None = None,
+    orthologs: Orthologs | None = None,
+    refit: bool = False,
+    out: str | Path | None = None,
+    dataset_name: str = "",
+    progress: Progress | None = None,
+    should_stop: StopCheck | None = None,
+    overwrite: bool = False,
+    provenance: dict | None = None,
+) -> TrainResult:
+    """Grouped k-fold cross-validation; the fold models form an ensemble.
+
+    A test part is held out first (the table's ``split == "test"`` genes, or a
+    grouped ``test_fraction``); the rest is split into ``k`` GroupKFold folds by
+    family.  Fold ``f`` trains on the other folds with early stopping on fold ``f``.
+    Reports per-fold loss/auROC/auPRC/accuracy with mean and sd, out-of-fold
+    predictions, and the test metrics of the ensemble (mean of fold probabilities).
+    With ``refit`` a final single model is trained on all non-test genes for the
+    mean best epoch of the folds and saved next to the run as ``<out>_refit``.
+    """
+    from deepdife_core.artifacts import save_model_folder
+    from deepdife_core.io import validate_dataset
+    from deepdife_core.split import grouped_kfold, grouped_split
+
+    tc = train_cfg or TrainConfig()
+    aug = augment_cfg or AugmentConfig()
+    phylo = phylo_cfg or PhyloConfig()
+    df = validate_dataset(df)
+    mc, length = _model_cfg_for(df, model_cfg, aug)
+    _check_out(out, overwrite)
+    if refit and out is not None:
+        _check_out(Path(str(out) + "_refit"), overwrite)
+    n = len(df)
+    if "split" in df.columns and (df["split"] == "test").any():
+        test = np.flatnonzero(df["split"].to_numpy() == "test")
+        split_source = "column"
+    elif tc.test_fraction > 0:
+        test = grouped_split(
+            df["family"].to_numpy(),
+            val_fraction=0.0,
+            test_fraction=tc.test_fraction,
+            seed=tc.seed,
+            labels=df["label"].to_numpy(),
+        )["test"]
+        split_source = "grouped-random"
+    else:
+        test, split_source = np.zeros(0, np.int64), "none"
+    rest = np.setdiff1d(np.arange(n), test)
+    folds = grouped_kfold(df["family"].to_numpy()[rest], k=k, seed=tc.seed)
+    x = one_hot(df["sequence"].tolist())
+    y = df["label"].to_numpy()
+    ft_epochs, ft_lr = _finetune(aug, phylo, orthologs is not None and phylo.enabled)
+    models, history, fold_metrics, best_epochs = [], [], [], []
+    oof = np.full(n, np.nan)
+    oof_fold = np.full(n, -1)
+    stopped = False
+    used: dict[str, int] = {}
+    for f, (tr_local, va_local) in enumerate(folds):
+        tr, va = rest[tr_local], rest[va_local]
+        pool = _pool_for(df, tr, orthologs, phylo, length, "left")
+
+        def fold_progress(event: dict, f: int = f) -> None:
+            if progress is not None:
+                progress({**event, "fold": f, "n_folds": k})
+
+        if progress is not None:
+            progress(
+                {
+                    "event": "start",
+                    "fold": f,
+                    "n_folds": k,
+                    "n_train": len(tr),
+                    "n_val": len(va),
+                    "n_test": len(test),
+                    "epochs": tc.epochs,
+                }
+            )
+        res = fit(
+            x[tr],
+            y[tr],
+            x[va],
+            y[va],
+            model_cfg=mc,
+            train_cfg=replace(tc, seed=tc.seed + f),
+            augment_cfg=aug,
+            ortholog_pool=pool,
+            finetune_epochs=ft_epochs,
+            finetune_lr=ft_lr,
+            progress=fold_progress,
+            should_stop=should_stop,
+        )
+        if pool is not None:
+            for sp, c in pool.used.items():
+                used[sp] = used.get(sp, 0) + c
+        p_va = Predictor([res.model], mc).predict(x[va])
+        oof[va], oof_fold[va] = p_va, f
+        m = mt.evaluate_predictions(y[va], p_va, curves=False)
+        fold_metrics.append(
+            {
+                "fold": f,
+                "n_val": len(va),
+                "best_epoch": res.best_epoch,
+                **{key: m[key] for key in ("loss", "auroc", "auprc", "accuracy")},
+            }
+        )
+        history.extend({**h, "fold": f} for h in res.history)
+        models.append(res.model)
+        best_epochs.append(res.best_epoch)
+        if res.stopped:
+            stopped = True
+            break
+    summary = {}
+    for key in ("loss", "auroc", "auprc", "accuracy"):
+        vals = np.array([fm[key] for fm in fold_metrics if fm[key] is not None], dtype=float)
+        summary[key] = {
+            "mean": float(vals.mean()) if len(vals) else None,
+            "sd": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
+        }
+    predictor = Predictor(models, mc)
+    if len(test):
+        metrics = mt.evaluate_predictions(y[test], predictor.predict(x[test]))
+        metrics["evaluated_on"] = "test (ensemble of folds)"
+    else:
+        seen = ~np.isnan(oof)
+        metrics = mt.evaluate_predictions(y[seen], oof[seen])
+        metrics["evaluated_on"] = "out-of-fold"
+    metrics["cv"] = {"k": k, "folds": fold_metrics, "summary": summary}
+    parts = {"train": rest, "val": rest, "test": test}
+    run_cfg = RunConfig(
+        model=mc, train=tc, data=DatasetConfig(length=length), augment=aug, phylo=phylo, extra={"cv_folds": k}
+    )
+    oof_df = pd.DataFrame({"gene_id": df["gene_id"], "label": y, "fold": oof_fold, "probability": oof})
+    oof_df = oof_df[oof_df["fold"] >= 0].reset_index(drop=True)
+    result = TrainResult(predictor, history, metrics, parts, run_cfg, stopped=stopped, oof=oof_df)
+    split_parts = {"train": rest, "test": test}
+    extra = {"cv_folds": k, "best_epochs": best_epochs, "stopped_early_by_user": stopped}
+    if used:
+        extra["phylo"] = {"orthologs_used_per_species": used}
+    extra.update(provenance or {})
+    if out is not None:
+        result.path = save_model_folder(
+            out,
+            models=models,
+            config=run_cfg,
+            history=history,
+            metrics=metrics,
+            provenance=_provenance(df, split_parts, split_source, tc, dataset_name, history, extra),
+            extra_files={"oof.csv": oof_df.to_csv(index=False), "split.csv": _split_table(df, split_parts)},
+            overwrite=overwrite,
+        )
+        predictor.path = result.path
+    if refit and not stopped:
+        n_epochs = max(1, round(float(np.mean(best_epochs))))
+        pool = _pool_for(df, rest, orthologs, phylo, length, "left")
+        eval_idx = test if len(test) else rest
+        res = fit(
+            x[rest],
+            y[rest],
+            x[eval_idx],
+            y[eval_idx],
+            model_cfg=mc,
+            train_cfg=replace(tc, epochs=n_epochs, early_stopping_patience=0, reduce_lr_patience=0),
+            augment_cfg=aug,
+            ortholog_pool=pool,
+            finetune_epochs=ft_epochs,
+            finetune_lr=ft_lr,
+            restore_best=False,
+            progress=progress,
+            should_stop=should_stop,
+        )
+        refit_pred = Predictor([res.model], mc)
+        refit_metrics = mt.evaluate_predictions(y[eval_idx], refit_pred.predict(x[eval_idx]))
+        refit_metrics["evaluated_on"] = "test" if len(test) else "training data (no test part)"
+        if out is not None:
+            refit_out = Path(str(out) + "_refit")
+            result.refit_path = save_model_folder(
+                refit_out,
+                models=[res.model],
+                config=run_cfg,
+                history=res.history,
+                metrics=refit_metrics,
+                provenance=_provenance(
+                    df,
+                    split_parts,
+                    split_source,
+                    tc,
+                    dataset_name,
+                    res.history,
+                    {"refit_of": Path(out).name, "epochs_fixed": n_epochs},
+                ),
+                extra_files={"split.csv": _split_table(df, split_parts)},
+                overwrite=overwrite,
+            )
+        result.metrics["refit"] = {k2: refit_metrics[k2] for k2 in ("auroc", "auprc", "accuracy", "evaluated_on")}
+    return result
 
 
 def stop_file_check(path: str | Path) -> StopCheck:
@@ -351,4 +707,4 @@ def stop_file_check(path: str | Path) -> StopCheck:
     return lambda: p.exists()
 
 
-__all__ = ["FitResult", "TrainResult", "fit", "stop_file_check", "train_dataset"]
+__all__ = ["FitResult", "Orthologs", "TrainResult", "cross_validate", "fit", "stop_file_check", "train_dataset"]

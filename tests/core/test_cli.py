@@ -227,3 +227,48 @@ def test_import_legacy_then_predict(shared_data, tmp_path, capsys):
     assert code == 0 and df["probability_forward"].round(4).tolist() == pytest.approx(
         [0.1541, 0.8881, 0.8259, 0.8478, 0.7203], abs=1e-3
     )
+
+
+def test_train_with_evoaug_phylo_and_cv(tmp_path, capsys):
+    from deepdife_core.demo import make_demo_dataset
+
+    df = make_demo_dataset(150, length=200, seed=5)
+    data = tmp_path / "d.csv"
+    df[["gene_id", "label", "family", "sequence"]].to_csv(data, index=False)
+    orth_fa = tmp_path / "sp2.fa"
+    orth_fa.write_text("".join(f">{g}_o\n{s[::-1]}\n" for g, s in zip(df["gene_id"], df["sequence"], strict=True)))
+    table = tmp_path / "orth.tsv"
+    table.write_text("".join(f"{g}\t{g}_o\n" for g in df["gene_id"]))
+    code, _, err = run(
+        [
+            "train",
+            "--data",
+            data,
+            "--out",
+            tmp_path / "m",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "50",
+            "--evoaug",
+            "--finetune-epochs",
+            "1",
+            "--orthologs",
+            table,
+            "--ortholog-fasta",
+            orth_fa,
+            "--cv",
+            "2",
+            "--refit",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    cfg = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert cfg["augment"]["enabled"] and cfg["augment"]["insert_max"] == 20 and cfg["model"]["pad_left"] == 10
+    assert cfg["phylo"]["enabled"] and cfg["phylo"]["rate"] == 0.7 and cfg["n_members"] == 2
+    prov = json.loads((tmp_path / "m" / "provenance.json").read_text())
+    assert prov["phylo"]["orthologs_used_per_species"]["sp2"] > 0
+    assert (tmp_path / "m_refit" / "model.keras").exists()
+    code, _, err = run(["train", "--data", data, "--out", tmp_path / "x", "--refit"], capsys)
+    assert code == 2 and "--refit needs --cv" in err
