@@ -91,7 +91,7 @@ def make_demo_dataset(
             put = _Planter(seq, occupied, sites, rng)
             if responsive:
                 for _k in range(int(rng.integers(2, 5))):
-                    put(ABRE[rng.integers(2)], length - 250, length - 30, "+-"[rng.integers(2)], True)
+                    put(ABRE[rng.integers(2)], max(0, length - 250), length - 30, "+-"[rng.integers(2)], True)
             elif rng.random() < 0.15:
                 put(ABRE[rng.integers(2)], 0, length, "+-"[rng.integers(2)], True)
             for _k in range(int(rng.integers(0, 3))):
