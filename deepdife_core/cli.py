@@ -178,7 +178,7 @@ def cmd_dataset_check(args: argparse.Namespace, rep: _Reporter) -> int:
 def _train_cfgs(args: argparse.Namespace):
     from dataclasses import replace
 
-    from deepdife_core.config import ModelConfig, TrainConfig
+    from deepdife_core.config import AugmentConfig, ModelConfig, PhyloConfig, TrainConfig
 
     tc = TrainConfig(
         epochs=args.epochs,
@@ -189,35 +189,75 @@ def _train_cfgs(args: argparse.Namespace):
         test_fraction=args.test_fraction,
         early_stopping_patience=args.patience,
         reduce_lr_patience=args.lr_patience,
+        rc_augment=args.rc_augment,
     )
     mc = replace(
         ModelConfig(), n_conv=args.n_conv, filters=args.filters, kernel_size=args.kernel_size, dropout=args.dropout
     )
-    return mc, tc
+    aug = AugmentConfig(
+        enabled=args.evoaug,
+        augs=tuple(a.strip() for a in args.evoaug_augs.split(",") if a.strip()),
+        rc_prob=args.evoaug_rc,
+        insert_max=args.insert_max,
+        delete_max=args.delete_max,
+        shift_max=args.shift_max,
+        mutate_frac=args.mutate_frac,
+        noise_std=args.noise_std,
+        max_augs_per_seq=args.max_augs,
+        hard=not args.soft_augs,
+        finetune=not args.no_finetune,
+        finetune_epochs=args.finetune_epochs,
+        finetune_lr=args.finetune_lr,
+    )
+    phylo = PhyloConfig(
+        enabled=bool(args.orthologs),
+        rate=args.phylo_rate,
+        finetune=args.phylo_finetune,
+        finetune_epochs=args.finetune_epochs,
+        finetune_lr=args.finetune_lr,
+    )
+    return mc, tc, aug, phylo
 
 
 def cmd_train(args: argparse.Namespace, rep: _Reporter) -> int:
     from deepdife_core.artifacts import check_name
-    from deepdife_core.train import train_dataset
+    from deepdife_core.io import read_orthologs
+    from deepdife_core.train import cross_validate, train_dataset
 
     out = Path(args.out)
     check_name(out.name)
     if out.exists() and not args.overwrite:
         raise DeepDifEInputError(f"--out {out} already exists; choose another name or pass --overwrite")
-    mc, tc = _train_cfgs(args)
+    if args.refit and not args.cv:
+        raise DeepDifEInputError("--refit needs --cv K (it refits on all training genes after cross-validation)")
+    if args.ortholog_fasta and not args.orthologs:
+        raise DeepDifEInputError("--ortholog-fasta needs --orthologs TABLE (gene_id, ortholog_id[, species])")
+    mc, tc, aug, phylo = _train_cfgs(args)
     df = _load_table(args.data, args.fasta)
-    res = train_dataset(
-        df,
+    orthologs = read_orthologs(args.orthologs, args.ortholog_fasta or []) if args.orthologs else None
+    common = dict(
         model_cfg=mc,
         train_cfg=tc,
+        augment_cfg=aug,
+        phylo_cfg=phylo,
+        orthologs=orthologs,
         out=out,
         dataset_name=Path(args.data).name,
         progress=rep,
         overwrite=args.overwrite,
     )
+    if args.cv:
+        res = cross_validate(df, k=args.cv, refit=args.refit, **common)
+        s = res.metrics["cv"]["summary"]
+        rep.say(
+            f"{args.cv}-fold CV: auROC {s['auroc']['mean']:.4f} ± {s['auroc']['sd']:.4f}, "
+            f"auPRC {s['auprc']['mean']:.4f} ± {s['auprc']['sd']:.4f}"
+        )
+    else:
+        res = train_dataset(df, **common)
     m = res.metrics
-    rep.say(f"test auROC {m['auroc']:.4f}  auPRC {m['auprc']:.4f}  accuracy {m['accuracy']:.4f}")
-    rep.say(f"model saved to {res.path}")
+    rep.say(f"{m['evaluated_on']}: auROC {m['auroc']:.4f}  auPRC {m['auprc']:.4f}  accuracy {m['accuracy']:.4f}")
+    rep.say(f"model saved to {res.path}" + (f" (refit: {res.refit_path})" if res.refit_path else ""))
     return 0
 
 
@@ -399,6 +439,32 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.5,
         help="probability of showing a training sequence as its reverse complement (default 0.5; 0 = off)",
     )
+    g = t.add_argument_group("EvoAug (evolution-inspired augmentation; defaults are DeepDifE's)")
+    g.add_argument("--evoaug", action="store_true", help="turn EvoAug on")
+    g.add_argument(
+        "--evoaug-augs",
+        default="deletion,translocation,insertion,rc,mutation,noise",
+        help="comma-separated operations (also: inversion); default %(default)s",
+    )
+    g.add_argument("--evoaug-rc", type=float, default=0.5, help="reverse-complement probability (default 0.5)")
+    g.add_argument("--insert-max", type=int, default=20, help="max inserted bases (default 20)")
+    g.add_argument("--delete-max", type=int, default=30, help="max deleted bases (default 30)")
+    g.add_argument("--shift-max", type=int, default=20, help="max translocation shift (default 20)")
+    g.add_argument("--mutate-frac", type=float, default=0.05, help="fraction of bases mutated (default 0.05)")
+    g.add_argument("--noise-std", type=float, default=0.2, help="Gaussian noise sd (default 0.2)")
+    g.add_argument("--max-augs", type=int, default=2, help="augmentations per sequence (default 2)")
+    g.add_argument("--soft-augs", action="store_true", help="up to --max-augs per sequence instead of exactly")
+    g.add_argument("--no-finetune", action="store_true", help="skip the un-augmented fine-tune stage")
+    g.add_argument("--finetune-epochs", type=int, default=5, help="fine-tune epochs (default 5)")
+    g.add_argument("--finetune-lr", type=float, default=1e-4, help="fine-tune learning rate (default 1e-4)")
+    g = t.add_argument_group("PhyloAug (swap training genes for their orthologs)")
+    g.add_argument("--orthologs", help="table gene_id<TAB>ortholog_id[<TAB>species]; turns PhyloAug on")
+    g.add_argument("--ortholog-fasta", nargs="+", help="FASTA file(s) with the orthologs' promoters")
+    g.add_argument("--phylo-rate", type=float, default=0.7, help="swap probability per gene and batch (default 0.7)")
+    g.add_argument("--phylo-finetune", action="store_true", help="fine-tune on the original genes afterwards")
+    g = t.add_argument_group("cross-validation")
+    g.add_argument("--cv", type=int, default=0, help="K-fold grouped cross-validation; the folds form an ensemble")
+    g.add_argument("--refit", action="store_true", help="with --cv: also train one model on all training genes")
     t.set_defaults(func=cmd_train)
 
     pr = sub.add_parser("predict", parents=[common], help="predict probabilities with a model")
@@ -431,6 +497,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--length", type=int, default=600, help="sequence length (default 600)")
     d.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     d.set_defaults(func=cmd_demo)
+
+    from deepdife_core import cli_explain
+
+    cli_explain.register(sub, common)
     return p
 
 
