@@ -10,7 +10,7 @@ HOST ?= $(or $(DEEPDIFE_HOST),127.0.0.1)
 PORT ?= $(or $(DEEPDIFE_PORT),8501)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench browser demo-model clean
+.PHONY: run test lint format bench browser postgres demo-model clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(STAMP) browser lint
+# Debian's PostgreSQL server for the multi-worker tuning test (started per test run in a temp dir).
+postgres:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+test: $(STAMP) browser postgres lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 format: $(STAMP)

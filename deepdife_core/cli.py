@@ -232,7 +232,25 @@ def cmd_train(args: argparse.Namespace, rep: _Reporter) -> int:
         raise DeepDifEInputError("--refit needs --cv K (it refits on all training genes after cross-validation)")
     if args.ortholog_fasta and not args.orthologs:
         raise DeepDifEInputError("--ortholog-fasta needs --orthologs TABLE (gene_id, ortholog_id[, species])")
+    if args.storage and not args.from_study:
+        raise DeepDifEInputError("--storage needs --from-study NAME")
     mc, tc, aug, phylo = _train_cfgs(args)
+    provenance = None
+    if args.from_study:
+        from deepdife_core.tune import apply_params, best_params
+
+        best = best_params(args.from_study, args.storage)
+        mc, tc, aug, phylo = apply_params(best["params"], mc, tc, aug, phylo)
+        provenance = {
+            "tuning": {
+                "study": args.from_study,
+                "trial": best["trial"],
+                "metric": best["metric"],
+                "value": best["value"],
+                "params": best["params"],
+            }
+        }
+        rep.say(f"using trial {best['trial']} of study {args.from_study} ({best['metric']} {best['value']:.4f})")
     df = _load_table(args.data, args.fasta)
     orthologs = read_orthologs(args.orthologs, args.ortholog_fasta or []) if args.orthologs else None
     common = dict(
@@ -245,6 +263,7 @@ def cmd_train(args: argparse.Namespace, rep: _Reporter) -> int:
         dataset_name=Path(args.data).name,
         progress=rep,
         overwrite=args.overwrite,
+        provenance=provenance,
     )
     if args.cv:
         res = cross_validate(df, k=args.cv, refit=args.refit, **common)
@@ -465,6 +484,13 @@ def build_parser() -> argparse.ArgumentParser:
     g = t.add_argument_group("cross-validation")
     g.add_argument("--cv", type=int, default=0, help="K-fold grouped cross-validation; the folds form an ensemble")
     g.add_argument("--refit", action="store_true", help="with --cv: also train one model on all training genes")
+    g = t.add_argument_group("tuned hyperparameters")
+    g.add_argument(
+        "--from-study",
+        metavar="NAME",
+        help="use the best parameters of tuning study NAME (they replace the matching options above)",
+    )
+    g.add_argument("--storage", help="with --from-study: the study's storage URL (default: recorded in the workspace)")
     t.set_defaults(func=cmd_train)
 
     pr = sub.add_parser("predict", parents=[common], help="predict probabilities with a model")
@@ -501,6 +527,12 @@ def build_parser() -> argparse.ArgumentParser:
     from deepdife_core import cli_explain
 
     cli_explain.register(sub, common)
+    from deepdife_core import cli_tune
+
+    cli_tune.register(sub, common)
+    from deepdife_core import cli_motifs
+
+    cli_motifs.register(sub, common)
     return p
 
 

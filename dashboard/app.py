@@ -1,0 +1,43 @@
+"""DeepDifE dashboard entry point: ``streamlit run dashboard/app.py`` (``make run``).
+
+Pages are thin scripts in ``pages/``; add a page (tune, saliency, motifs, …) by
+adding a row to :data:`PAGES`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on sys.path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import sidebar, state  # noqa: E402
+from dashboard.widgets import log_bug, show_bug  # noqa: E402
+
+#: (script in pages/, title, icon); later: ("tune.py", "Tune", ...), ("saliency.py", ...), ("motifs.py", ...)
+PAGES: list[tuple[str, str, str]] = [
+    ("data.py", "Data", ":material/dataset:"),
+    ("train.py", "Train", ":material/model_training:"),
+    ("models.py", "Models", ":material/inventory_2:"),
+    ("predict.py", "Predict", ":material/online_prediction:"),
+]
+
+
+def main() -> None:
+    """Configure the page, build the navigation and the sidebar, run the selected page."""
+    st.set_page_config(page_title="DeepDifE", page_icon=":seedling:", layout="wide")
+    state.init()
+    pages = [st.Page(str(ROOT / "pages" / script), title=title, icon=icon) for script, title, icon in PAGES]
+    current = st.navigation(pages)
+    try:
+        sidebar.render()
+        current.run()
+    except Exception as exc:  # the last guard: a bug shows an apology, never a traceback
+        show_bug(log_bug(exc))
+
+
+main()

@@ -1,0 +1,142 @@
+"""Cached loaders: the only place with ``st.cache_resource`` (models) and ``st.cache_data`` (tables).
+
+Every cached function takes a *stamp* (modification times) among its arguments,
+so a model folder or dataset that changed on disk is reloaded: callers use the
+un-cached wrappers below, which compute the stamp and call the cached function.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from deepdife_core import artifacts
+
+
+def folder_stamp(folder: str | Path) -> float:
+    """Newest modification time of a folder and the files directly in it (0 if missing)."""
+    folder = Path(folder)
+    try:
+        stamps = [folder.stat().st_mtime] + [p.stat().st_mtime for p in folder.iterdir()]
+    except OSError:
+        return 0.0
+    return max(stamps)
+
+
+def _file_stamp(path: str | Path) -> float:
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+# ----------------------------------------------------------------------------- models
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+def _predictor(path: str, stamp: float):
+    return artifacts.load_model(path)
+
+
+def predictor(path: str | Path):
+    """The :class:`~deepdife_core.model.Predictor` of a model folder (cached until the folder changes)."""
+    return _predictor(str(path), folder_stamp(path))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _registry(root: str, stamp: tuple[float, ...]) -> pd.DataFrame:
+    return artifacts.list_models(root)
+
+
+def registry(root: str | Path) -> pd.DataFrame:
+    """``artifacts.list_models(root)``, cached until a model folder changes."""
+    root = Path(root)
+    stamp: tuple[float, ...] = ()
+    if root.is_dir():
+        subs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        stamp = (folder_stamp(root), *(folder_stamp(p) for p in subs))
+    return _registry(str(root), stamp)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _history(path: str, stamp: float) -> list[dict]:
+    return artifacts.read_history(path)
+
+
+def history(folder: str | Path) -> list[dict]:
+    """``artifacts.read_history`` of a model folder, cached on its mtime."""
+    return _history(str(folder), folder_stamp(folder))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _model_json(path: str, stamp: float) -> dict:
+    folder = Path(path)
+    return {
+        "config": artifacts.read_json(folder / "config.json", {}) or {},
+        "metrics": artifacts.read_json(folder / "metrics.json", {}) or {},
+        "provenance": artifacts.read_json(folder / "provenance.json", {}) or {},
+    }
+
+
+def model_info(folder: str | Path) -> dict:
+    """``config``, ``metrics`` and ``provenance`` JSON of a model folder, cached on its mtime."""
+    return _model_json(str(folder), folder_stamp(folder))
+
+
+@st.cache_data(max_entries=8, show_spinner="Packing the model…")
+def _model_zip(path: str, stamp: float) -> bytes:
+    from dashboard.model_io import zip_model_folder
+
+    return zip_model_folder(path)
+
+
+def model_zip(folder: str | Path) -> bytes:
+    """Zip of a model folder (cached on its mtime)."""
+    return _model_zip(str(folder), folder_stamp(folder))
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the dataset…")
+def _dataset_table(path: str, stamp: float) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"gene_id": str, "family": str, "sequence": str}, keep_default_na=False)
+
+
+def dataset_table(path: str | Path) -> pd.DataFrame:
+    """A saved dataset's ``data.csv`` (cached until the file changes)."""
+    return _dataset_table(str(path), _file_stamp(path))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def raw_table(data: bytes, name: str) -> pd.DataFrame:
+    """An uploaded table read with :func:`deepdife_core.io.read_table` (all strings)."""
+    from deepdife_core.io import read_table
+
+    return read_table(data, name=name)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def de_table(data: bytes, name: str, gene_col: str, lfc_col: str, padj_col: str) -> pd.DataFrame:
+    """An uploaded DE table through :func:`deepdife_core.io.read_de_table`."""
+    from deepdife_core.io import read_de_table
+
+    return read_de_table(io.BytesIO(data), gene_col=gene_col, lfc_col=lfc_col, padj_col=padj_col, name=name)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def fasta_lengths(data: bytes, name: str) -> pd.DataFrame:
+    """``id``, normalised ``key`` and raw ``length`` of every record of an uploaded FASTA."""
+    from deepdife_core.io import normalize_id, read_fasta
+
+    records = read_fasta(data, name=name)
+    return pd.DataFrame(
+        {
+            "id": [r.id for r in records],
+            "key": [normalize_id(r.id) for r in records],
+            "length": [len(r.sequence) for r in records],
+        }
+    )

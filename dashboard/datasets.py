@@ -1,0 +1,88 @@
+"""Named datasets in the workspace: ``workspace/datasets/<name>/data.csv`` + ``dataset.json``.
+
+Streamlit-free helpers used by the data, train and predict pages.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dashboard.paths import datasets_dir
+from deepdife_core.artifacts import atomic_dir, atomic_write_csv, atomic_write_json, check_name, now_iso
+from deepdife_core.errors import DeepDifEInputError
+
+DATA_FILE = "data.csv"
+META_FILE = "dataset.json"
+DEMO_NAME = "demo"
+
+
+def dataset_folder(name: str) -> Path:
+    """Folder of dataset ``name`` (the name is checked)."""
+    return datasets_dir() / check_name(name, "dataset name")
+
+
+def list_datasets() -> list[dict[str, Any]]:
+    """Saved datasets, newest first: dicts with ``name``, ``path``, ``created`` and ``counts``."""
+    out = []
+    for folder in datasets_dir().iterdir():
+        if folder.name.startswith(".") or not (folder / DATA_FILE).is_file():
+            continue
+        try:
+            meta = json.loads((folder / META_FILE).read_text())
+        except (OSError, ValueError):
+            meta = {}
+        out.append(
+            {
+                "name": folder.name,
+                "path": str(folder / DATA_FILE),
+                "created": meta.get("created", ""),
+                "counts": meta.get("counts", {}),
+                "meta": meta,
+            }
+        )
+    out.sort(key=lambda d: (d["created"], d["name"]), reverse=True)
+    return out
+
+
+def save_dataset(df: pd.DataFrame, name: str, meta: dict[str, Any], *, overwrite: bool = False) -> Path:
+    """Write ``df`` and its metadata atomically as dataset ``name``.
+
+    Raises
+    ------
+    DeepDifEInputError
+        Bad name, or a dataset of that name exists and ``overwrite`` is False.
+    """
+    folder = dataset_folder(name)
+    if folder.exists() and not overwrite:
+        raise DeepDifEInputError(f"a dataset named {name!r} already exists; choose another name")
+    counts = {
+        "genes": len(df),
+        "responsive": int((df["label"] == 1).sum()),
+        "non_responsive": int((df["label"] == 0).sum()),
+        "length": int(df["sequence"].str.len().max()) if len(df) else 0,
+        "families": int(df["family"].nunique()) if "family" in df.columns else len(df),
+    }
+    with atomic_dir(folder, overwrite=overwrite) as tmp:
+        atomic_write_csv(df, tmp / DATA_FILE)
+        atomic_write_json(tmp / META_FILE, {"name": name, "created": now_iso(), "counts": counts, **meta})
+    return folder
+
+
+def ensure_demo_dataset(n_genes: int = 2000, length: int = 600) -> str:
+    """Save the bundled synthetic demo set as dataset ``demo`` unless it exists; returns its name."""
+    from deepdife_core.demo import make_demo_dataset
+
+    folder = datasets_dir() / DEMO_NAME
+    if not (folder / DATA_FILE).is_file():
+        df = make_demo_dataset(n_genes, length=length)
+        save_dataset(
+            df[["gene_id", "label", "family", "sequence", "coords"]],
+            DEMO_NAME,
+            {"source": {"kind": "demo", "generator": "deepdife_core.demo.make_demo_dataset", "n_genes": n_genes}},
+            overwrite=True,
+        )
+    return DEMO_NAME

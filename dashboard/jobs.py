@@ -1,0 +1,152 @@
+"""Start / poll / stop background jobs for the pages (thin layer over :mod:`deepdife_core.jobs`).
+
+Jobs are child processes keyed by job id; their folders under
+``workspace/jobs`` are the only channel between a job and the pages, so any
+browser session (or a reloaded page) can find and follow any job.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dashboard.paths import jobs_dir, models_dir
+from deepdife_core import jobs as core_jobs
+from deepdife_core.artifacts import check_name
+from deepdife_core.config import ModelConfig, TrainConfig, config_to_dict
+from deepdife_core.errors import DeepDifEInputError
+
+# Popen handles of the jobs this server started, so finished children are reaped.
+_PROCS: dict[str, subprocess.Popen] = {}
+_LOCK = threading.Lock()
+
+
+def _reap() -> None:
+    with _LOCK:
+        for job_id in [j for j, p in _PROCS.items() if p.poll() is not None]:
+            del _PROCS[job_id]
+
+
+def job_folder(job_id: str) -> Path:
+    """Folder of ``job_id`` (the id is checked, so it cannot point outside the jobs folder)."""
+    return jobs_dir() / check_name(job_id, "job id")
+
+
+def start_training(
+    dataset_name: str, dataset_path: str | Path, model_name: str, model_cfg: ModelConfig, train_cfg: TrainConfig
+) -> str:
+    """Launch a training job in a separate process; returns its job id.
+
+    Raises
+    ------
+    DeepDifEInputError
+        Bad model name, or a model of that name exists already.
+    """
+    check_name(model_name)
+    if (models_dir() / model_name).exists():
+        raise DeepDifEInputError(f"a model named {model_name!r} already exists; choose another name")
+    for job in list_train_jobs():
+        if job["state"] in ("queued", "running") and (job.get("args") or {}).get("model_name") == model_name:
+            raise DeepDifEInputError(f"training job {job['id']} is already producing a model named {model_name!r}")
+    args = {
+        "dataset_name": dataset_name,
+        "dataset_path": str(Path(dataset_path).resolve()),
+        "model_name": model_name,
+        "models_root": str(models_dir()),
+        "model": config_to_dict(model_cfg),
+        "train": config_to_dict(train_cfg),
+    }
+    folder, proc = core_jobs.start_job(jobs_dir(), "train", args)
+    _reap()
+    with _LOCK:
+        _PROCS[folder.name] = proc
+    return folder.name
+
+
+def list_train_jobs() -> list[dict]:
+    """Training jobs in the workspace, newest first."""
+    _reap()
+    return core_jobs.list_jobs(jobs_dir(), kind="train")
+
+
+def read(job_id: str) -> dict | None:
+    """``job.json`` of a job (None when it does not exist)."""
+    _reap()
+    return core_jobs.read_job(job_folder(job_id))
+
+
+def stop(job_id: str) -> None:
+    """Ask a job to stop (it ends cleanly after the current batch, keeping the best weights)."""
+    core_jobs.request_stop(job_folder(job_id))
+
+
+def result(job_id: str) -> dict | None:
+    """``result.json`` of a finished job."""
+    return core_jobs.read_result(job_folder(job_id))
+
+
+@dataclass
+class TrainProgress:
+    """What the train page shows about a job, computed from its ``progress.jsonl``."""
+
+    epoch: int = 0
+    epochs: int = 0
+    batch_fraction: float = 0.0
+    elapsed_s: float = 0.0
+    eta_s: float | None = None
+    history: list[dict] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)
+    stop_requested: bool = False
+
+    @property
+    def fraction(self) -> float:
+        """Overall progress in [0, 1] (completed epochs plus the running one's batches)."""
+        if not self.epochs:
+            return 0.0
+        return min(1.0, (self.epoch + self.batch_fraction) / self.epochs)
+
+
+def train_progress(job_id: str, job: dict[str, Any] | None = None) -> TrainProgress:
+    """Progress of a training job: epoch i of n, elapsed, ETA and the per-epoch history."""
+    folder = job_folder(job_id)
+    events = core_jobs.read_events(folder)
+    out = TrainProgress(stop_requested=(folder / core_jobs.STOP_FILE).exists())
+    start_t = None
+    for ev in events:
+        kind = ev.get("event")
+        if kind == "start":
+            start_t = ev.get("t")
+            out.epochs = int(ev.get("epochs") or 0)
+            out.sizes = {k: int(ev[f"n_{k}"]) for k in ("train", "val", "test") if f"n_{k}" in ev}
+        elif kind == "epoch":
+            out.history.append(ev)
+            out.epoch = int(ev["epoch"])
+            out.epochs = int(ev.get("epochs") or out.epochs)
+            out.batch_fraction = 0.0
+        elif kind == "batch" and ev.get("n_batches") and int(ev.get("epoch", 0)) > out.epoch:
+            out.batch_fraction = float(ev["batch"]) / float(ev["n_batches"])
+    last_t = events[-1].get("t") if events else None
+    job = job or {}
+    if start_t is not None:
+        end = time.time() if job.get("state") in ("queued", "running") else (last_t or start_t)
+        out.elapsed_s = max(0.0, end - start_t)
+        if out.history and out.epochs and job.get("state") in ("queued", "running"):
+            per_epoch = (out.history[-1]["t"] - start_t) / len(out.history)
+            out.eta_s = max(0.0, per_epoch * (out.epochs - out.epoch - out.batch_fraction))
+    return out
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``1 h 02 min``, ``3 min 05 s`` or ``12 s``; ``—`` for None."""
+    if seconds is None:
+        return "—"
+    s = round(seconds)
+    if s >= 3600:
+        return f"{s // 3600} h {(s % 3600) // 60:02d} min"
+    if s >= 60:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s} s"

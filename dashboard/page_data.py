@@ -1,0 +1,274 @@
+"""Data page: build a dataset from uploads (or the demo), preview it, save it to the workspace."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import cache, state, widgets
+from dashboard.datasets import ensure_demo_dataset, list_datasets, save_dataset
+from deepdife_core import io as dio
+from deepdife_core.artifacts import check_name
+from deepdife_core.encode import n_fraction
+
+SOURCES = {
+    "fasta": "Labelled FASTA (>GENE_1 / >GENE_0)",
+    "table": "Labelled table (CSV / TSV / XLSX)",
+    "lists": "Two gene lists + promoter FASTA",
+    "de": "Differential-expression table + promoter FASTA",
+}
+FASTA_TYPES = ["fa", "fasta", "fna", "gz", "txt"]
+TABLE_TYPES = ["csv", "tsv", "txt", "xlsx", "gz"]
+LIST_TYPES = ["txt", "csv", "tsv", "list"]
+
+
+def _bytes(upload) -> tuple[bytes, str]:
+    return upload.getvalue(), upload.name
+
+
+def _guess(columns: list[str], *candidates: str) -> int:
+    lower = [c.lower() for c in columns]
+    for cand in candidates:
+        for i, c in enumerate(lower):
+            if c == cand:
+                return i
+    for cand in candidates:
+        for i, c in enumerate(lower):
+            if cand in c:
+                return i
+    return 0
+
+
+def _fasta_extras(fasta: bytes, fasta_name: str, df: pd.DataFrame) -> dict[str, Any]:
+    """Raw lengths of the records used, and IDs present more than once in the FASTA."""
+    recs = cache.fasta_lengths(fasta, fasta_name)
+    first = recs.drop_duplicates("key").set_index("key")["length"]
+    keys = df["gene_id"].map(dio.normalize_id)
+    dups = recs.loc[recs["key"].duplicated(keep=False), "id"].tolist()
+    return {"raw_lengths": keys.map(first).dropna().astype(int).tolist(), "fasta_duplicates": dups}
+
+
+def _set_preview(df: pd.DataFrame, report: dio.BuildReport, meta: dict, extras: dict | None = None) -> None:
+    state.put(
+        state.DATA_PREVIEW,
+        {"df": df, "report": report.to_dict(), "summary": report.summary(), "meta": meta, **(extras or {})},
+    )
+
+
+def _source_fasta(cfg) -> None:
+    up = st.file_uploader("Promoter FASTA with labelled headers", type=FASTA_TYPES, key="w.data.fasta_labelled")
+    st.caption("Headers like `>AT1G01010_1` (responsive) or `>AT1G01020_0` (not responsive). Plain or gzip.")
+    if up is not None and st.button("Build preview", key="w.data.build_fasta", type="primary"):
+        with widgets.user_errors():
+            data, name = _bytes(up)
+            df, rep = dio.dataset_from_labelled_fasta(data, cfg=cfg, name=name)
+            _set_preview(
+                df,
+                rep,
+                {"source": {"kind": "labelled-fasta", "fasta": name}},
+                _fasta_extras(data, name, df.assign(gene_id=df["gene_id"] + "_" + df["label"].astype(str))),
+            )
+
+
+def _source_table(cfg) -> None:
+    up = st.file_uploader("Labelled table", type=TABLE_TYPES, key="w.data.table")
+    st.caption(
+        "Columns `gene_id`, `label` (1 = responsive, 0 = not) and `sequence`; optional `family` and "
+        "`split`. Without a `sequence` column, also upload the promoter FASTA."
+    )
+    fa = st.file_uploader(
+        "Promoter FASTA (only if the table has no sequence column)", type=FASTA_TYPES, key="w.data.table_fasta"
+    )
+    if up is not None and st.button("Build preview", key="w.data.build_table", type="primary"):
+        with widgets.user_errors():
+            data, name = _bytes(up)
+            raw = cache.raw_table(data, name)
+            if "sequence" in {c.lower() for c in raw.columns}:
+                df, rep = dio.dataset_from_table(io.BytesIO(data), cfg=cfg, name=name)
+                seq_col = next(c for c in raw.columns if c.lower() == "sequence")
+                extras = {"raw_lengths": raw[seq_col].fillna("").str.strip().str.len().tolist(), "fasta_duplicates": []}
+                meta = {"source": {"kind": "table", "table": name}}
+            else:
+                if fa is None:
+                    st.error(f"{name}: no 'sequence' column; upload the promoter FASTA as well")
+                    return
+                fdata, fname = _bytes(fa)
+                df, rep = dio.dataset_from_labels(io.BytesIO(data), fdata, cfg=cfg, labels_name=name, fasta_name=fname)
+                extras = _fasta_extras(fdata, fname, df)
+                meta = {"source": {"kind": "labels+fasta", "table": name, "fasta": fname}}
+            _set_preview(df, rep, meta, extras)
+
+
+def _source_lists(cfg) -> None:
+    c1, c2 = st.columns(2)
+    pos = c1.file_uploader("Responsive genes (one ID per line)", type=LIST_TYPES, key="w.data.list_pos")
+    neg = c2.file_uploader("Non-responsive genes (one ID per line)", type=LIST_TYPES, key="w.data.list_neg")
+    fa = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.data.list_fasta")
+    if (
+        pos is not None
+        and neg is not None
+        and fa is not None
+        and st.button("Build preview", key="w.data.build_lists", type="primary")
+    ):
+        with widgets.user_errors():
+            (pdata, pname), (ndata, nname), (fdata, fname) = _bytes(pos), _bytes(neg), _bytes(fa)
+            df, rep = dio.dataset_from_gene_lists(pdata, ndata, fdata, cfg=cfg, names=(pname, nname, fname))
+            _set_preview(
+                df,
+                rep,
+                {"source": {"kind": "gene-lists", "responsive": pname, "non_responsive": nname, "fasta": fname}},
+                _fasta_extras(fdata, fname, df),
+            )
+
+
+def _source_de(cfg) -> None:
+    up = st.file_uploader("Differential-expression table (e.g. DESeq2 results)", type=TABLE_TYPES, key="w.data.de")
+    fa = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.data.de_fasta")
+    if up is None:
+        st.caption("Upload a table with a gene column, a log2 fold-change column and an adjusted p-value column.")
+        return
+    data, name = _bytes(up)
+    with widgets.user_errors():
+        raw = cache.raw_table(data, name)
+        cols = list(raw.columns)
+        c1, c2, c3 = st.columns(3)
+        gcol = c1.selectbox("Gene ID column", cols, index=_guess(cols, "gene_id", "gene", "id"), key="w.data.de_gene")
+        lcol = c2.selectbox(
+            "log2FC column", cols, index=_guess(cols, "log2foldchange", "log2fc", "logfc", "lfc"), key="w.data.de_lfc"
+        )
+        pcol = c3.selectbox(
+            "Adjusted p column", cols, index=_guess(cols, "padj", "fdr", "adj.p.val", "qvalue"), key="w.data.de_padj"
+        )
+        de = cache.de_table(data, name, gcol, lcol, pcol)
+        th = widgets.de_threshold_inputs("w.data.th")
+        cls = dio.classify_de(de, th)
+        counts = {
+            "responsive": int((cls == 1).sum()),
+            "non-responsive": int((cls == 0).sum()),
+            "excluded": int((cls == -1).sum()),
+        }
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Responsive", counts["responsive"])
+        m2.metric("Non-responsive", counts["non-responsive"])
+        m3.metric("Excluded (grey zone)", counts["excluded"])
+        widgets.chart(widgets.class_balance_figure(counts), key="data.de_counts")
+        if fa is not None and st.button("Build preview", key="w.data.build_de", type="primary"):
+            fdata, fname = _bytes(fa)
+            df, rep = dio.dataset_from_de_table(
+                io.BytesIO(data),
+                fdata,
+                gene_col=gcol,
+                lfc_col=lcol,
+                padj_col=pcol,
+                thresholds=th,
+                cfg=cfg,
+                de_name=name,
+                fasta_name=fname,
+            )
+            meta = {
+                "source": {
+                    "kind": "de-table",
+                    "table": name,
+                    "fasta": fname,
+                    "columns": {"gene": gcol, "log2fc": lcol, "padj": pcol},
+                },
+                "thresholds": th.__dict__,
+            }
+            _set_preview(df, rep, meta, _fasta_extras(fdata, fname, df))
+
+
+def _preview() -> None:
+    prev = state.get(state.DATA_PREVIEW)
+    if not prev:
+        return
+    df: pd.DataFrame = prev["df"]
+    st.subheader("Preview")
+    st.info(prev["summary"])
+    counts = {"responsive": int((df["label"] == 1).sum()), "non-responsive": int((df["label"] == 0).sum())}
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Genes", len(df))
+    c2.metric("Responsive", counts["responsive"])
+    c3.metric("Non-responsive", counts["non-responsive"])
+    c4.metric("Families", int(df["family"].nunique()))
+    st.dataframe(
+        df.assign(sequence=df["sequence"].str.slice(0, 60) + "…").head(500), hide_index=True, key="data.preview_table"
+    )
+    g1, g2, g3 = st.columns(3)
+    with g1:
+        widgets.chart(widgets.class_balance_figure(counts), key="data.balance")
+    with g2:
+        lengths = prev.get("raw_lengths") or df["sequence"].str.len().tolist()
+        widgets.chart(widgets.histogram(lengths, "Sequence length before fitting", "bp"), key="data.lengths")
+    with g3:
+        widgets.chart(
+            widgets.histogram(n_fraction(df["sequence"].tolist()), "N fraction (fitted)", "fraction N"),
+            key="data.nfrac",
+        )
+    rep = prev["report"]
+    fam = df.groupby("family").size()
+    e1, e2, e3 = st.columns(3)
+    with e1.expander(f"Genes without sequence ({len(rep['missing_sequence'])})"):
+        st.write(", ".join(rep["missing_sequence"][:300]) or "none")
+    with e2.expander(f"Duplicate IDs in the FASTA ({len(prev.get('fasta_duplicates') or [])})"):
+        st.write(", ".join((prev.get("fasta_duplicates") or [])[:300]) or "none (the first record of a gene is used)")
+    with e3.expander(f"Families ({len(fam)}; largest {int(fam.max())})"):
+        st.dataframe(fam.sort_values(ascending=False).rename("genes").reset_index().head(200), hide_index=True)
+    with st.form("w.data.save_form"):
+        default = prev["meta"].get("suggested_name", "")
+        name = st.text_input(
+            "Dataset name", value=default, key="w.data.save_name", help="Letters, digits, '.', '_' or '-'."
+        )
+        if st.form_submit_button("Save dataset", type="primary"):
+            with widgets.user_errors():
+                check_name(name.strip(), "dataset name")
+                meta = {**prev["meta"], "report": rep}
+                save_dataset(df, name.strip(), meta)
+                state.put(state.DATA_ACTIVE, name.strip())
+                state.put(state.DATA_PREVIEW, None)
+                state.put(state.DATA_FLASH, f"Saved dataset '{name.strip()}' ({len(df)} genes); it is now active.")
+                st.rerun()
+
+
+def _saved() -> None:
+    sets = list_datasets()
+    if not sets:
+        return
+    st.subheader("Saved datasets")
+    rows = [
+        {
+            "name": d["name"],
+            "created": d["created"],
+            **{k: v for k, v in d["counts"].items()},
+            "source": (d["meta"].get("source") or {}).get("kind", ""),
+        }
+        for d in sets
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="data.saved_table")
+
+
+def render() -> None:
+    """Draw the data page."""
+    st.title("Data")
+    st.caption("Build a dataset of promoter sequences labelled responsive (1) or not (0), then save it by name.")
+    msg = state.flash(state.DATA_FLASH)
+    if msg:
+        st.success(msg)
+    if st.button(
+        "Load the demo dataset",
+        key="w.data.demo",
+        icon=":material/science:",
+        help="2000 synthetic promoters with planted ABA-response elements (not real biology).",
+    ):
+        with widgets.user_errors(), st.spinner("Generating the demo dataset…"):
+            name = ensure_demo_dataset()
+            state.put(state.DATA_ACTIVE, name)
+            state.put(state.DATA_FLASH, "Demo dataset loaded; it is now the active dataset.")
+            st.rerun()
+    source = st.radio("Build from", list(SOURCES), format_func=SOURCES.get, key="w.data.source", horizontal=True)
+    cfg = widgets.dataset_config_inputs("w.data.cfg")
+    {"fasta": _source_fasta, "table": _source_table, "lists": _source_lists, "de": _source_de}[source](cfg)
+    _preview()
+    _saved()

@@ -1,0 +1,184 @@
+"""Models page: the registry, details and curves, compare, rename, delete, download, import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import cache, sidebar, state, widgets
+from dashboard.model_io import import_legacy_files, import_model_zip
+from dashboard.paths import models_dir
+from deepdife_core import artifacts
+
+TABLE_COLUMNS = [
+    "name",
+    "created",
+    "dataset",
+    "test_auroc",
+    "test_auprc",
+    "input_length",
+    "n_conv",
+    "kernel_size",
+    "learning_rate",
+    "epochs_run",
+    "members",
+    "source",
+]
+
+
+def _details(reg: pd.DataFrame) -> None:
+    names = list(reg["name"])
+    active = state.get(state.MODEL_ACTIVE)
+    name = st.selectbox("Model", names, index=names.index(active) if active in names else 0, key="w.models.pick")
+    path = str(reg.loc[reg["name"] == name, "path"].iloc[0])
+    info = cache.model_info(path)
+    metrics, prov, cfg = info["metrics"], info["provenance"], info["config"]
+    st.caption(
+        f"Created {prov.get('created', '?')} · dataset {prov.get('dataset') or '—'} · "
+        f"source {prov.get('source', 'trained')} · seed {prov.get('seed', '—')}"
+    )
+    if metrics:
+        widgets.metric_row(metrics)
+    hist = cache.history(path)
+    if hist:
+        loss, auc = widgets.history_figures(hist)
+        c1, c2 = st.columns(2)
+        with c1:
+            widgets.chart(loss, key="models.loss")
+        with c2:
+            widgets.chart(auc, key="models.auc")
+    else:
+        st.caption("No training history (an imported model).")
+    roc, pr = widgets.roc_pr_figures(metrics)
+    cm = widgets.confusion_figure(metrics)
+    if roc or pr or cm:
+        c1, c2, c3 = st.columns(3)
+        with c1:
+            widgets.chart(roc, key="models.roc")
+        with c2:
+            widgets.chart(pr, key="models.pr")
+        with c3:
+            widgets.chart(cm, key="models.cm")
+    with st.expander("Configuration"):
+        st.json(cfg, expanded=False)
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        if st.button("Use as active model", key="w.models.activate"):
+            state.put(state.MODEL_ACTIVE, name)
+            st.rerun()
+        st.download_button(
+            "Download as zip",
+            data=cache.model_zip(path),
+            file_name=f"{name}.zip",
+            mime="application/zip",
+            key="w.models.download",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+    with c2, st.form("w.models.rename_form"):
+        new = st.text_input("New name", value=name, key="w.models.new_name")
+        if st.form_submit_button("Rename"):
+            with widgets.user_errors():
+                target = artifacts.rename_model(path, new.strip())
+                if state.get(state.MODEL_ACTIVE) == name:
+                    state.put(state.MODEL_ACTIVE, target.name)
+                state.put(state.MODELS_FLASH, f"Renamed '{name}' to '{target.name}'.")
+                st.rerun()
+    with c3:
+        sure = st.checkbox(f"Yes, delete '{name}' permanently", key="w.models.confirm_delete")
+        if st.button("Delete model", key="w.models.delete", disabled=not sure, type="primary"):
+            with widgets.user_errors():
+                artifacts.delete_model(path)
+                if state.get(state.MODEL_ACTIVE) == name:
+                    state.put(state.MODEL_ACTIVE, None)
+                state.put(state.MODELS_FLASH, f"Deleted model '{name}'.")
+                st.rerun()
+
+
+def _compare(reg: pd.DataFrame) -> None:
+    names = list(reg["name"])
+    picked = st.multiselect("Models to compare", names, default=names[:2], max_selections=4, key="w.models.compare")
+    if len(picked) < 2:
+        st.caption("Pick two models.")
+        return
+    paths = {n: str(reg.loc[reg["name"] == n, "path"].iloc[0]) for n in picked}
+    rows = []
+    for n, p in paths.items():
+        m = cache.model_info(p)["metrics"]
+        rows.append(
+            {
+                "model": n,
+                **{k: m.get(k) for k in ("auroc", "auprc", "accuracy", "loss", "n")},
+                "evaluated_on": m.get("evaluated_on"),
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="models.compare_table")
+    hists = {n: cache.history(p) for n, p in paths.items()}
+    c1, c2 = st.columns(2)
+    with c1:
+        widgets.chart(widgets.compare_figure(hists, "val_loss", "Validation loss"), key="models.cmp_loss")
+    with c2:
+        widgets.chart(widgets.compare_figure(hists, "val_auroc", "Validation auROC"), key="models.cmp_auc")
+
+
+def _import() -> None:
+    c1, c2 = st.columns(2)
+    with c1, st.form("w.models.import_zip_form", clear_on_submit=True):
+        st.markdown("**Import a model zip** (exported from this dashboard)")
+        up = st.file_uploader("Model zip", type=["zip"], key="w.models.zip")
+        name = st.text_input("Name in the registry (default: the zip's name)", key="w.models.zip_name")
+        if st.form_submit_button("Import zip"):
+            with widgets.user_errors():
+                if up is None:
+                    st.error("Choose a zip file first.")
+                else:
+                    target_name = name.strip() or Path(up.name).stem
+                    with st.spinner("Checking and loading the model…"):
+                        target = import_model_zip(up.getvalue(), target_name, models_dir(), filename=up.name)
+                    state.put(state.MODELS_FLASH, f"Imported model '{target.name}'.")
+                    st.rerun()
+    with c2, st.form("w.models.legacy_form", clear_on_submit=True):
+        st.markdown("**Import the published DeepDifE model** (Keras 2 files)")
+        js = st.file_uploader("model_single.json", type=["json"], key="w.models.legacy_json")
+        h5 = st.file_uploader("weights_single.h5", type=["h5", "hdf5"], key="w.models.legacy_h5")
+        name = st.text_input("Name in the registry", value="deepdife-published", key="w.models.legacy_name")
+        if st.form_submit_button("Import published model"):
+            with widgets.user_errors():
+                if js is None or h5 is None:
+                    st.error("Upload both the model JSON and the weights file.")
+                else:
+                    with st.spinner("Rebuilding the published model…"):
+                        target = import_legacy_files(js.getvalue(), h5.getvalue(), name.strip(), models_dir())
+                    state.put(state.MODELS_FLASH, f"Imported the published model as '{target.name}'.")
+                    st.rerun()
+
+
+def render() -> None:
+    """Draw the models page."""
+    st.title("Models")
+    msg = state.flash(state.MODELS_FLASH)
+    if msg:
+        st.success(msg)
+    sidebar.active_model()
+    reg = cache.registry(models_dir())
+    if reg.empty:
+        st.info("The registry is empty: train a model on the Train page or import one below.")
+    else:
+        st.dataframe(
+            reg[TABLE_COLUMNS],
+            hide_index=True,
+            key="models.table",
+            column_config={
+                "test_auroc": st.column_config.NumberColumn("test auROC", format="%.3f"),
+                "test_auprc": st.column_config.NumberColumn("test auPRC", format="%.3f"),
+            },
+        )
+        tab_details, tab_compare = st.tabs(["Details", "Compare"])
+        with tab_details:
+            _details(reg)
+        with tab_compare:
+            _compare(reg)
+    st.divider()
+    _import()

@@ -1,0 +1,119 @@
+"""Predict page: a model, a FASTA (or gene list + FASTA) -> probabilities table, histogram, CSV."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import cache, state, widgets
+from dashboard.paths import models_dir
+from deepdife_core import io as dio
+from deepdife_core.errors import DeepDifEInputError
+
+FASTA_TYPES = ["fa", "fasta", "fna", "gz", "txt"]
+
+
+def predict_table(path: str, fasta: bytes, fasta_name: str, genes: list[str] | None = None) -> pd.DataFrame:
+    """Conjoined and per-strand probabilities of every FASTA record (optionally only ``genes``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gene_id, probability, predicted_class, forward, reverse[, coords]``, highest probability first.
+    """
+    from deepdife_core.encode import one_hot
+
+    pred = cache.predictor(path)
+    info = cache.model_info(path)
+    pad_side = (info["config"].get("data") or {}).get("pad_side", "left")
+    seqs = dio.sequences_from_fasta(fasta, length=pred.config.input_length, pad_side=pad_side, name=fasta_name)
+    if genes is not None:
+        wanted = {dio.normalize_id(g) for g in genes}
+        keys = seqs["gene_id"].map(dio.normalize_id)
+        missing = sorted(wanted - set(keys))
+        seqs = seqs[keys.isin(wanted)].drop_duplicates("gene_id").reset_index(drop=True)
+        if seqs.empty:
+            raise DeepDifEInputError(
+                f"none of the {len(wanted)} listed genes is in {fasta_name}; check that both use the same gene IDs"
+            )
+        if missing:
+            st.warning(
+                f"{len(missing)} listed genes have no sequence in {fasta_name} "
+                f"(e.g. {', '.join(missing[:5])}); they are left out."
+            )
+    fwd, rev = pred.predict_strands(one_hot(seqs["sequence"].tolist()))
+    prob = (fwd + rev) / 2.0
+    out = pd.DataFrame(
+        {
+            "gene_id": seqs["gene_id"],
+            "probability": np.round(prob, 5),
+            "predicted_class": (prob >= 0.5).astype(int),
+            "forward": np.round(fwd, 5),
+            "reverse": np.round(rev, 5),
+        }
+    )
+    if "coords" in seqs.columns:
+        out["coords"] = seqs["coords"]
+    return out.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def render() -> None:
+    """Draw the predict page."""
+    st.title("Predict")
+    reg = cache.registry(models_dir())
+    if reg.empty:
+        st.warning("No model yet: train one on the Train page or import one on the Models page.")
+        return
+    names = list(reg["name"])
+    active = state.get(state.MODEL_ACTIVE)
+    name = st.selectbox("Model", names, index=names.index(active) if active in names else 0, key="w.predict.model")
+    row = reg.loc[reg["name"] == name].iloc[0]
+    st.caption(
+        f"Input length {row['input_length']} bp: longer promoters are trimmed and shorter ones padded "
+        "with N at the TSS-distal end."
+    )
+    mode = st.radio("Genes", ["All sequences in a FASTA", "A gene list + FASTA"], horizontal=True, key="w.predict.mode")
+    fa = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.predict.fasta")
+    genes_up = None
+    if mode != "All sequences in a FASTA":
+        genes_up = st.file_uploader(
+            "Gene list (one ID per line)", type=["txt", "csv", "tsv", "list"], key="w.predict.genes"
+        )
+    ready = fa is not None and (genes_up is not None or mode == "All sequences in a FASTA")
+    if st.button(
+        "Predict", key="w.predict.run", type="primary", disabled=not ready, icon=":material/online_prediction:"
+    ):
+        with widgets.user_errors(), st.spinner("Predicting…"):
+            genes = dio.read_gene_list(genes_up.getvalue(), name=genes_up.name) if genes_up is not None else None
+            table = predict_table(str(row["path"]), fa.getvalue(), fa.name, genes)
+            state.put(state.PREDICT_RESULT, {"model": name, "source": fa.name, "table": table})
+    res = state.get(state.PREDICT_RESULT)
+    if not res:
+        return
+    table: pd.DataFrame = res["table"]
+    st.subheader(f"{len(table)} genes · model {res['model']} · {res['source']}")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Predicted responsive", int(table["predicted_class"].sum()))
+    c2.metric("Predicted not responsive", int((table["predicted_class"] == 0).sum()))
+    c3.metric("Mean probability", f"{table['probability'].mean():.3f}")
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="predict.table",
+        column_config={
+            "probability": st.column_config.ProgressColumn("probability", min_value=0.0, max_value=1.0, format="%.3f")
+        },
+    )
+    widgets.chart(
+        widgets.histogram(table["probability"], "Conjoined probability", "P(responsive)", nbins=20), key="predict.hist"
+    )
+    st.download_button(
+        "Download CSV",
+        data=table.to_csv(index=False).encode(),
+        file_name=f"predictions-{res['model']}.csv",
+        mime="text/csv",
+        key="w.predict.download",
+        on_click="ignore",
+        icon=":material/download:",
+    )

@@ -1,0 +1,180 @@
+"""Train page: a config form, a background training job, live progress and the final metrics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from dashboard import jobs, sidebar, state, widgets
+from dashboard.paths import models_dir
+
+REFRESH_S = 1.5
+LIVE_STATES = ("queued", "running")
+
+
+def _default_model_name(dataset: str) -> str:
+    return f"{dataset}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def _start_form(ds: dict) -> None:
+    with st.form("w.train.form"):
+        st.markdown(
+            f"**Dataset:** `{ds['name']}` — {ds['counts'].get('genes', '?')} genes, "
+            f"{ds['counts'].get('length', '?')} bp"
+        )
+        name = st.text_input(
+            "Model name",
+            value=_default_model_name(ds["name"]),
+            key="w.train.model_name",
+            help="The folder name of the new model in the registry.",
+        )
+        cfgs = None
+        with widgets.user_errors():
+            cfgs = widgets.train_config_form("w.train")
+        submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
+    if submitted and cfgs is not None:
+        with widgets.user_errors():
+            job_id = jobs.start_training(ds["name"], ds["path"], name.strip(), *cfgs)
+            state.put(state.TRAIN_JOB_ID, job_id)
+            st.rerun()
+
+
+def _job_label(job: dict) -> str:
+    args = job.get("args") or {}
+    return f"{args.get('model_name', '?')} · {job['state']} · {job['id']}"
+
+
+def _pick_job() -> dict | None:
+    """The job the page follows: the session's job, else the newest running one; the user can switch."""
+    all_jobs = jobs.list_train_jobs()
+    if not all_jobs:
+        return None
+    by_id = {j["id"]: j for j in all_jobs}
+    current = state.get(state.TRAIN_JOB_ID)
+    if current not in by_id:
+        running = [j for j in all_jobs if j["state"] in LIVE_STATES]
+        current = (running or all_jobs)[0]["id"]
+        state.put(state.TRAIN_JOB_ID, current)
+    ids = list(by_id)
+    key = f"w.train.job_pick.{current}"
+    st.selectbox(
+        "Training runs (newest first)",
+        ids,
+        index=ids.index(current),
+        format_func=lambda i: _job_label(by_id[i]),
+        key=key,
+        on_change=lambda: state.put(state.TRAIN_JOB_ID, st.session_state[key]),
+    )
+    return by_id[current]
+
+
+def _progress_panel(job_id: str, job: dict) -> None:
+    prog = jobs.train_progress(job_id, job)
+    if prog.epochs:
+        text = (
+            f"Epoch {prog.epoch} of {prog.epochs} · elapsed {jobs.format_seconds(prog.elapsed_s)} · "
+            f"ETA {jobs.format_seconds(prog.eta_s)}"
+        )
+    else:
+        text = "Starting: loading the data and TensorFlow…"
+    st.progress(prog.fraction, text=text)
+    if prog.sizes:
+        st.caption(
+            f"Genes: {prog.sizes.get('train', 0)} train · {prog.sizes.get('val', 0)} validation · "
+            f"{prog.sizes.get('test', 0)} test"
+        )
+    c1, c2 = st.columns(2)
+    loss, auc = widgets.history_figures(prog.history)
+    with c1:
+        widgets.chart(loss, key=f"train.loss.{job_id}")
+    with c2:
+        widgets.chart(auc, key=f"train.auc.{job_id}")
+    if prog.stop_requested and job["state"] in LIVE_STATES:
+        st.info("Stop requested: training ends after the current batch and keeps the best weights.")
+
+
+@st.fragment(run_every=REFRESH_S)
+def _live(job_id: str) -> None:
+    job = jobs.read(job_id)
+    if job is None:
+        return
+    if job["state"] not in LIVE_STATES:
+        st.rerun()  # finished: redraw the whole page with the results
+    c1, c2 = st.columns([4, 1])
+    c1.markdown(f"**{(job.get('args') or {}).get('model_name', '')}** — {job['state']}")
+    if c2.button("Stop training", key=f"w.train.stop.{job_id}", icon=":material/stop:"):
+        jobs.stop(job_id)
+    _progress_panel(job_id, job)
+
+
+def _finished(job_id: str, job: dict) -> None:
+    args = job.get("args") or {}
+    if job["state"] == "failed":
+        if job.get("error_kind") == "input":
+            st.error(job.get("error") or "the training input was not valid")
+        else:
+            st.error(
+                f"Sorry, training job {job_id} failed because of an internal problem "
+                f"({job.get('error') or 'unknown'}). Details are in the job folder's log.txt; "
+                "please report the job id."
+            )
+        _progress_panel(job_id, job)
+        return
+    res = jobs.result(job_id) or {}
+    # once per job, the model this session just trained becomes the active one
+    if (
+        state.get(state.TRAIN_JOB_ID) == job_id
+        and state.get(state.TRAIN_ACTIVATED) != job_id
+        and res.get("model_path")
+        and (models_dir() / res.get("model_name", "")).is_dir()
+    ):
+        state.put(state.TRAIN_ACTIVATED, job_id)
+        if state.get(state.MODEL_ACTIVE) != res.get("model_name"):
+            state.put(state.MODEL_ACTIVE, res.get("model_name"))
+            st.rerun()  # redraw the sidebar with the new active model
+    if job["state"] == "stopped":
+        st.warning(
+            "Training was stopped; the model keeps the best weights seen so far."
+            if res.get("model_path")
+            else "Training was stopped before it began; no model was saved."
+        )
+    else:
+        st.success(f"Training finished after {res.get('epochs_run', '?')} epochs.")
+    if res.get("model_path"):
+        st.markdown(
+            f"Model **{res.get('model_name', args.get('model_name'))}** is in the registry "
+            f"(`{res['model_path']}`); see the **Models** page."
+        )
+    _progress_panel(job_id, job)
+    metrics = res.get("metrics") or {}
+    if metrics:
+        st.subheader(f"Test metrics ({metrics.get('evaluated_on', 'test')})")
+        widgets.metric_row(metrics)
+        roc, pr = widgets.roc_pr_figures(metrics)
+        c1, c2, c3 = st.columns(3)
+        with c1:
+            widgets.chart(roc, key=f"train.roc.{job_id}")
+        with c2:
+            widgets.chart(pr, key=f"train.pr.{job_id}")
+        with c3:
+            widgets.chart(widgets.confusion_figure(metrics), key=f"train.cm.{job_id}")
+
+
+def render() -> None:
+    """Draw the train page."""
+    st.title("Train")
+    ds = sidebar.active_dataset()
+    if ds is None:
+        st.warning("No dataset yet: build one or load the demo on the Data page first.")
+    else:
+        _start_form(ds)
+    st.divider()
+    job = _pick_job()
+    if job is None:
+        st.caption("No training runs yet.")
+        return
+    if job["state"] in LIVE_STATES:
+        _live(job["id"])
+    else:
+        _finished(job["id"], job)

@@ -1,0 +1,46 @@
+"""Where the dashboard keeps things: the workspace and the model registry.
+
+``DEEPDIFE_WORKSPACE`` (default ``./workspace``) holds ``datasets/<name>/`` and
+``jobs/<job_id>/``; ``DEEPDIFE_MODELS`` (default ``./models``) holds model folders.
+Both are read on every call so tests can point them at temporary folders.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def workspace_dir() -> Path:
+    """The workspace folder (created if missing)."""
+    path = Path(os.environ.get("DEEPDIFE_WORKSPACE", "workspace")).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def datasets_dir() -> Path:
+    """``workspace/datasets`` (created if missing)."""
+    path = workspace_dir() / "datasets"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def jobs_dir() -> Path:
+    """``workspace/jobs`` (created if missing)."""
+    path = workspace_dir() / "jobs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def logs_dir() -> Path:
+    """``workspace/logs``: tracebacks of dashboard bugs (never shown to the user)."""
+    path = workspace_dir() / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def models_dir() -> Path:
+    """The model registry folder (created if missing)."""
+    path = Path(os.environ.get("DEEPDIFE_MODELS", "models")).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path

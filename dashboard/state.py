@@ -1,0 +1,65 @@
+"""Session-state keys (namespaced ``"<page>.<what>"``) and their idempotent initialisation.
+
+Everything a page must remember across reruns and page switches lives under one
+of these keys; widget keys are separate (``"w.<page>.<what>"``) because Streamlit
+drops the state of widgets that are not rendered.  Things that must survive a
+browser reload (datasets, models, jobs) live on disk, not here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+#: the dataset the pages work on (name of a folder under workspace/datasets)
+DATA_ACTIVE = "data.active"
+#: the dataset built from uploads but not saved yet: {"df", "report", "meta", "raw_lengths", ...}
+DATA_PREVIEW = "data.preview"
+#: message shown once after a save / demo load
+DATA_FLASH = "data.flash"
+#: the model the pages work on (name of a folder under the models root)
+MODEL_ACTIVE = "model.active"
+#: training job followed by the train page
+TRAIN_JOB_ID = "train.job_id"
+#: the finished job whose model was made active (done once per job)
+TRAIN_ACTIVATED = "train.activated"
+#: last prediction: {"model", "table", "source"}
+PREDICT_RESULT = "predict.result"
+#: models page: message shown once after rename / delete / import
+MODELS_FLASH = "models.flash"
+
+DEFAULTS: dict[str, Any] = {
+    DATA_ACTIVE: None,
+    DATA_PREVIEW: None,
+    DATA_FLASH: None,
+    MODEL_ACTIVE: None,
+    TRAIN_JOB_ID: None,
+    TRAIN_ACTIVATED: None,
+    PREDICT_RESULT: None,
+    MODELS_FLASH: None,
+}
+
+
+def init() -> None:
+    """Set every key to its default if it is not set yet (safe to call on every run)."""
+    for key, value in DEFAULTS.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def get(key: str, default: Any = None) -> Any:
+    """``st.session_state.get`` for one of the keys above."""
+    return st.session_state.get(key, default)
+
+
+def put(key: str, value: Any) -> None:
+    """Set one of the keys above."""
+    st.session_state[key] = value
+
+
+def flash(key: str) -> Any:
+    """Read and clear a one-shot message key."""
+    value = st.session_state.get(key)
+    st.session_state[key] = None
+    return value

@@ -1,0 +1,364 @@
+"""Background jobs: long work (training) in a separate process that talks through files.
+
+Contract (job folder ``<jobs_root>/<job_id>/``)
+-----------------------------------------------
+``job.json``        kind, args, pid, state (queued/running/done/failed/stopped), created,
+                    started, ended, error, error_kind (``input`` or ``internal``)
+``progress.jsonl``  append-only events: the dicts ``train_dataset``'s progress callable gets,
+                    plus ``"t"`` (UNIX time)
+``result.json``     model path, metrics, stopped flag (written when the job ends with a model)
+``log.txt``         stdout/stderr of the process and, for a bug, the traceback
+``stop``            its presence asks the job to stop (see :func:`deepdife_core.train.stop_file_check`)
+
+The launcher (:func:`create_job` + :func:`launch`) writes the first ``job.json``
+(state ``queued``) and starts ``python -m deepdife_core.jobs run <folder>`` in a
+new session; from then on only the job process writes ``job.json``,
+``progress.jsonl`` and ``result.json``.  Readers (the dashboard) use
+:func:`read_job`, :func:`read_events` and :func:`list_jobs`, and ask for a stop
+with :func:`request_stop`.  A job whose process died without writing a final
+state is reported as ``failed`` by :func:`read_job` (``error_kind = "lost"``).
+
+This module never imports Streamlit, and imports TensorFlow only inside the job
+process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from deepdife_core.errors import DeepDifEInputError
+
+STATES = ("queued", "running", "done", "failed", "stopped")
+FINAL_STATES = ("done", "failed", "stopped")
+JOB_FILE = "job.json"
+PROGRESS_FILE = "progress.jsonl"
+RESULT_FILE = "result.json"
+LOG_FILE = "log.txt"
+STOP_FILE = "stop"
+#: a queued job whose process has not said anything after this many seconds is reported lost
+QUEUE_TIMEOUT_S = 300.0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    from deepdife_core.artifacts import atomic_write_json
+
+    atomic_write_json(path, obj)
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError, OSError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def new_job_id(kind: str) -> str:
+    """A sortable, unique job id such as ``train-20250101-120000-1a2b3c``."""
+    return f"{kind}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
+def create_job(root: str | Path, kind: str, args: dict[str, Any], *, job_id: str | None = None) -> Path:
+    """Create ``<root>/<job_id>/job.json`` in state ``queued``.
+
+    Parameters
+    ----------
+    root
+        The jobs folder (``workspace/jobs``).
+    kind
+        A key of :data:`RUNNERS` (``"train"``).
+    args
+        JSON-able arguments of the runner.
+    job_id
+        Defaults to :func:`new_job_id`.
+
+    Returns
+    -------
+    pathlib.Path
+        The job folder.
+    """
+    if kind not in RUNNERS:
+        raise DeepDifEInputError(f"unknown job kind {kind!r}; choose from {', '.join(RUNNERS)}")
+    folder = Path(root) / (job_id or new_job_id(kind))
+    folder.mkdir(parents=True, exist_ok=False)
+    _write_json(
+        folder / JOB_FILE,
+        {
+            "id": folder.name,
+            "kind": kind,
+            "args": args,
+            "pid": None,
+            "state": "queued",
+            "created": _now(),
+            "started": None,
+            "ended": None,
+            "error": None,
+            "error_kind": None,
+        },
+    )
+    return folder
+
+
+def launch(folder: str | Path, *, python: str | None = None, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start the job process for ``folder`` (``python -m deepdife_core.jobs run <folder>``) in a new session.
+
+    stdout and stderr go to the job's ``log.txt``.  The caller should keep the
+    returned :class:`subprocess.Popen` and ``poll()`` it now and then so that the
+    finished process is reaped.
+    """
+    folder = Path(folder).resolve()
+    penv = dict(os.environ if env is None else env)
+    penv.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    penv["PYTHONUNBUFFERED"] = "1"
+    root = str(Path(__file__).resolve().parents[1])
+    penv["PYTHONPATH"] = root + (os.pathsep + penv["PYTHONPATH"] if penv.get("PYTHONPATH") else "")
+    with open(folder / LOG_FILE, "ab") as log:
+        return subprocess.Popen(
+            [python or sys.executable, "-m", "deepdife_core.jobs", "run", str(folder)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=root,
+            env=penv,
+        )
+
+
+def start_job(root: str | Path, kind: str, args: dict[str, Any]) -> tuple[Path, subprocess.Popen]:
+    """:func:`create_job` then :func:`launch`; returns (folder, process)."""
+    folder = create_job(root, kind, args)
+    return folder, launch(folder)
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True if process ``pid`` exists and is not a zombie."""
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OSError, ValueError):
+        return False
+    try:
+        stat = Path(f"/proc/{int(pid)}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def read_job(folder: str | Path) -> dict | None:
+    """``job.json`` of ``folder`` (None if absent) with a dead process reported as ``failed``."""
+    folder = Path(folder)
+    job = _read_json(folder / JOB_FILE)
+    if job is None:
+        return None
+    job.setdefault("id", folder.name)
+    state = job.get("state")
+    if state == "running" and not pid_alive(job.get("pid")):
+        job = _read_json(folder / JOB_FILE) or job  # it may have just finished
+        if job.get("state") == "running":
+            job.update(state="failed", error_kind="lost", error="the job process ended unexpectedly")
+    elif state == "queued":
+        try:
+            age = time.time() - (folder / JOB_FILE).stat().st_mtime
+        except OSError:
+            age = 0.0
+        if age > QUEUE_TIMEOUT_S:
+            job.update(state="failed", error_kind="lost", error="the job process never started")
+    job["folder"] = str(folder)
+    return job
+
+
+def read_events(folder: str | Path) -> list[dict]:
+    """All complete events of ``progress.jsonl`` (a line being written is skipped)."""
+    path = Path(folder) / PROGRESS_FILE
+    try:
+        text = path.read_text()
+    except (FileNotFoundError, OSError):
+        return []
+    out = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return out
+
+
+def read_result(folder: str | Path) -> dict | None:
+    """``result.json`` or None."""
+    return _read_json(Path(folder) / RESULT_FILE)
+
+
+def list_jobs(root: str | Path, kind: str | None = None) -> list[dict]:
+    """Jobs under ``root`` (optionally of one ``kind``), newest first."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    jobs = []
+    for folder in root.iterdir():
+        if not folder.is_dir() or folder.name.startswith("."):
+            continue
+        job = read_job(folder)
+        if job is None or (kind is not None and job.get("kind") != kind):
+            continue
+        jobs.append(job)
+    jobs.sort(key=lambda j: (j.get("created") or "", j["id"]), reverse=True)
+    return jobs
+
+
+def request_stop(folder: str | Path) -> None:
+    """Ask the job to stop by creating its ``stop`` file."""
+    (Path(folder) / STOP_FILE).touch()
+
+
+# ----------------------------------------------------------------------------- running (job process only)
+
+
+class _JobWriter:
+    """The job process's handle on its folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        job = _read_json(folder / JOB_FILE)
+        if job is None:
+            raise DeepDifEInputError(f"{folder}: no job.json; not a job folder")
+        self.job = job
+
+    def update(self, **fields: Any) -> None:
+        self.job.update(fields)
+        _write_json(self.folder / JOB_FILE, self.job)
+
+    def event(self, event: dict) -> None:
+        line = json.dumps({**event, "t": round(time.time(), 3)}, default=_jsonable)
+        with open(self.folder / PROGRESS_FILE, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+
+    def stop_requested(self) -> bool:
+        return (self.folder / STOP_FILE).exists()
+
+
+def _jsonable(obj: Any) -> Any:
+    try:
+        import numpy as np
+
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    return str(obj)
+
+
+def _run_train(writer: _JobWriter, args: dict[str, Any]) -> tuple[str, dict]:
+    """Train a model on a saved dataset; returns (final state, result)."""
+    from deepdife_core.config import ModelConfig, TrainConfig, from_dict
+    from deepdife_core.io import load_dataset
+    from deepdife_core.train import stop_file_check, train_dataset
+
+    dataset_path = Path(args["dataset_path"])
+    out = Path(args["models_root"]) / args["model_name"]
+    model_cfg = from_dict(ModelConfig, args.get("model", {}))
+    train_cfg = from_dict(TrainConfig, args.get("train", {}))
+    df = load_dataset(dataset_path)
+    if writer.stop_requested():
+        return "stopped", {"model_path": None, "stopped": True, "note": "stopped before training began"}
+    res = train_dataset(
+        df,
+        model_cfg=model_cfg,
+        train_cfg=train_cfg,
+        out=out,
+        dataset_name=args.get("dataset_name", dataset_path.parent.name),
+        progress=writer.event,
+        should_stop=stop_file_check(writer.folder / STOP_FILE),
+        provenance={"job_id": writer.folder.name, "source": "dashboard"},
+    )
+    result = {
+        "model_path": str(res.path) if res.path else None,
+        "model_name": out.name,
+        "metrics": res.metrics,
+        "stopped": res.stopped,
+        "epochs_run": len(res.history),
+    }
+    return ("stopped" if res.stopped else "done"), result
+
+
+#: job kind -> runner(writer, args) -> (final state, result dict)
+RUNNERS: dict[str, Callable[[_JobWriter, dict[str, Any]], tuple[str, dict]]] = {"train": _run_train}
+
+
+def run_job(folder: str | Path) -> int:
+    """Run the job in ``folder`` in this process (the job side of the contract).
+
+    Returns
+    -------
+    int
+        0 when done or stopped, 2 for bad input, 1 for an internal error.
+    """
+    folder = Path(folder)
+    writer = _JobWriter(folder)
+    writer.update(state="running", pid=os.getpid(), started=_now())
+    kind = writer.job.get("kind")
+    try:
+        runner = RUNNERS.get(kind)
+        if runner is None:
+            raise DeepDifEInputError(f"unknown job kind {kind!r}")
+        state, result = runner(writer, writer.job.get("args") or {})
+    except DeepDifEInputError as exc:
+        writer.event({"event": "error", "message": str(exc)})
+        writer.update(state="failed", ended=_now(), error=str(exc), error_kind="input")
+        return 2
+    except Exception as exc:
+        tb = traceback.format_exc()
+        with open(folder / LOG_FILE, "a", encoding="utf-8") as fh:
+            fh.write(f"\n[{_now()}] internal error in job {folder.name}\n{tb}\n")
+        writer.event({"event": "error", "message": f"internal error ({type(exc).__name__})"})
+        writer.update(
+            state="failed", ended=_now(), error=f"internal error ({type(exc).__name__})", error_kind="internal"
+        )
+        return 1
+    _write_json(folder / RESULT_FILE, result)
+    writer.event({"event": "end", "state": state})
+    writer.update(state=state, ended=_now())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m deepdife_core.jobs run <job_folder>``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) != 2 or argv[0] != "run":
+        print("usage: python -m deepdife_core.jobs run <job_folder>", file=sys.stderr)
+        return 2
+    try:
+        return run_job(argv[1])
+    except DeepDifEInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""Models page (wiring only; the body is dashboard.page_models)."""
+
+from dashboard.page_models import render
+
+render()

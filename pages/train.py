@@ -1,0 +1,5 @@
+"""Train page (wiring only; the body is dashboard.page_train)."""
+
+from dashboard.page_train import render
+
+render()

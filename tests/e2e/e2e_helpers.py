@@ -1,0 +1,34 @@
+"""Helpers for the real-browser tests (imported as ``e2e_helpers``)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+
+
+def wait_idle(page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit's 'running' indicator is gone."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    # a fragment refresh may show it again and again; the caller's own waits decide
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_selector('[data-testid="stStatusWidget"]', state="hidden", timeout=timeout)
+
+
+def goto_page(page, title: str, timeout: float = 60_000) -> float:
+    """Click a sidebar navigation link; returns seconds until the page's title is shown."""
+    t0 = time.perf_counter()
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    page.locator("h1", has_text=title).first.wait_for(timeout=timeout)
+    wait_idle(page)
+    return time.perf_counter() - t0
+
+
+def shot(page, name: str) -> None:
+    """Full-page screenshot into tests/artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
