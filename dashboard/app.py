@@ -18,12 +18,15 @@ import streamlit as st  # noqa: E402
 from dashboard import sidebar, state  # noqa: E402
 from dashboard.widgets import log_bug, show_bug  # noqa: E402
 
-#: (script in pages/, title, icon); later: ("tune.py", "Tune", ...), ("saliency.py", ...), ("motifs.py", ...)
+#: (script in pages/, title, icon); the script's stem is the page's URL path (``/saliency``)
 PAGES: list[tuple[str, str, str]] = [
     ("data.py", "Data", ":material/dataset:"),
     ("train.py", "Train", ":material/model_training:"),
+    ("tune.py", "Tune", ":material/tune:"),
     ("models.py", "Models", ":material/inventory_2:"),
     ("predict.py", "Predict", ":material/online_prediction:"),
+    ("saliency.py", "Saliency", ":material/insights:"),
+    ("motifs.py", "Motifs", ":material/pattern:"),
 ]
 
 

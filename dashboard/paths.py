@@ -1,7 +1,8 @@
 """Where the dashboard keeps things: the workspace and the model registry.
 
 ``DEEPDIFE_WORKSPACE`` (default ``./workspace``) holds ``datasets/<name>/`` and
-``jobs/<job_id>/``; ``DEEPDIFE_MODELS`` (default ``./models``) holds model folders.
+``jobs/<job_id>/``, ``motifs/<run_id>/``, ``studies/`` and
+``attributions/`` (the attribution cache); ``DEEPDIFE_MODELS`` (default ``./models``) holds model folders.
 Both are read on every call so tests can point them at temporary folders.
 """
 
@@ -44,3 +45,24 @@ def models_dir() -> Path:
     path = Path(os.environ.get("DEEPDIFE_MODELS", "models")).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _sub(name: str) -> Path:
+    path = workspace_dir() / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def motifs_dir() -> Path:
+    """``workspace/motifs``: one folder per motif-discovery run (see ARCHITECTURE.md)."""
+    return _sub("motifs")
+
+
+def studies_dir() -> Path:
+    """``workspace/studies``: Optuna SQLite files and ``<study>.json`` descriptors."""
+    return _sub("studies")
+
+
+def attributions_dir() -> Path:
+    """``workspace/attributions``: the on-disk attribution cache (:class:`deepdife_core.explain.AttributionCache`)."""
+    return _sub("attributions")

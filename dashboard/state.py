@@ -28,6 +28,19 @@ TRAIN_ACTIVATED = "train.activated"
 PREDICT_RESULT = "predict.result"
 #: models page: message shown once after rename / delete / import
 MODELS_FLASH = "models.flash"
+#: saliency page: gene shown, the list stepped through, a highlighted range (start, end) in
+#: promoter coordinates (0-based, end exclusive), e.g. a seqlet opened from the Motifs page.
+#: The page also reads the URL query parameters ``model``, ``gene`` and ``hl=START-END``.
+SALIENCY_GENE = "saliency.gene"
+SALIENCY_GENE_LIST = "saliency.gene_list"
+SALIENCY_HIGHLIGHT = "saliency.highlight"
+#: motifs page: discovery job followed, motif run opened, pattern opened
+MOTIFS_JOB_ID = "motifs.job_id"
+MOTIFS_RUN = "motifs.run"
+MOTIFS_PATTERN = "motifs.pattern"
+#: tune page: tuning job followed, study shown
+TUNE_JOB_ID = "tune.job_id"
+TUNE_STUDY = "tune.study"
 
 DEFAULTS: dict[str, Any] = {
     DATA_ACTIVE: None,
@@ -38,6 +51,14 @@ DEFAULTS: dict[str, Any] = {
     TRAIN_ACTIVATED: None,
     PREDICT_RESULT: None,
     MODELS_FLASH: None,
+    SALIENCY_GENE: None,
+    SALIENCY_GENE_LIST: None,
+    SALIENCY_HIGHLIGHT: None,
+    MOTIFS_JOB_ID: None,
+    MOTIFS_RUN: None,
+    MOTIFS_PATTERN: None,
+    TUNE_JOB_ID: None,
+    TUNE_STUDY: None,
 }
 
 

@@ -80,7 +80,7 @@ def create_job(root: str | Path, kind: str, args: dict[str, Any], *, job_id: str
     root
         The jobs folder (``workspace/jobs``).
     kind
-        A key of :data:`RUNNERS` (``"train"``).
+        A key of :data:`RUNNERS` (``"train"``, ``"motifs"``, ``"tune"``).
     args
         JSON-able arguments of the runner.
     job_id
@@ -307,8 +307,29 @@ def _run_train(writer: _JobWriter, args: dict[str, Any]) -> tuple[str, dict]:
     return ("stopped" if res.stopped else "done"), result
 
 
-#: job kind -> runner(writer, args) -> (final state, result dict)
-RUNNERS: dict[str, Callable[[_JobWriter, dict[str, Any]], tuple[str, dict]]] = {"train": _run_train}
+Runner = Callable[[_JobWriter, dict[str, Any]], tuple[str, dict]]
+
+#: job kind -> runner(writer, args) -> (final state, result dict), or the runner's
+#: ``"module:function"`` path, imported only inside the job process (so this module
+#: stays light for the dashboard).
+RUNNERS: dict[str, Runner | str] = {
+    "train": _run_train,
+    "motifs": "deepdife_core.job_motifs:run",
+    "tune": "deepdife_core.job_tune:run",
+}
+
+
+def _resolve_runner(kind: str | None) -> Runner:
+    """The runner of ``kind``, importing a ``"module:function"`` entry."""
+    runner = RUNNERS.get(kind) if kind is not None else None
+    if runner is None:
+        raise DeepDifEInputError(f"unknown job kind {kind!r}; choose from {', '.join(RUNNERS)}")
+    if isinstance(runner, str):
+        import importlib
+
+        module, _, name = runner.partition(":")
+        runner = getattr(importlib.import_module(module), name)
+    return runner
 
 
 def run_job(folder: str | Path) -> int:
@@ -324,9 +345,7 @@ def run_job(folder: str | Path) -> int:
     writer.update(state="running", pid=os.getpid(), started=_now())
     kind = writer.job.get("kind")
     try:
-        runner = RUNNERS.get(kind)
-        if runner is None:
-            raise DeepDifEInputError(f"unknown job kind {kind!r}")
+        runner = _resolve_runner(kind)
         state, result = runner(writer, writer.job.get("args") or {})
     except DeepDifEInputError as exc:
         writer.event({"event": "error", "message": str(exc)})
