@@ -73,6 +73,21 @@ def list_train_jobs() -> list[dict]:
     return core_jobs.list_jobs(jobs_dir(), kind="train")
 
 
+def start_kind(kind: str, args: dict[str, Any]) -> str:
+    """Launch a background job of ``kind`` (a key of ``deepdife_core.jobs.RUNNERS``); returns its job id."""
+    folder, proc = core_jobs.start_job(jobs_dir(), kind, args)
+    _reap()
+    with _LOCK:
+        _PROCS[folder.name] = proc
+    return folder.name
+
+
+def list_kind(kind: str) -> list[dict]:
+    """Jobs of ``kind`` in the workspace, newest first."""
+    _reap()
+    return core_jobs.list_jobs(jobs_dir(), kind=kind)
+
+
 def read(job_id: str) -> dict | None:
     """``job.json`` of a job (None when it does not exist)."""
     _reap()

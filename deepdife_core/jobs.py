@@ -316,6 +316,7 @@ RUNNERS: dict[str, Runner | str] = {
     "train": _run_train,
     "motifs": "deepdife_core.job_motifs:run",
     "tune": "deepdife_core.job_tune:run",
+    "tune_train": "deepdife_core.job_tune:run_train_best",
 }
 
 
