@@ -13,11 +13,13 @@ def active_dataset() -> dict | None:
     """The active dataset's entry of :func:`dashboard.datasets.list_datasets` (newest if none chosen)."""
     sets = list_datasets()
     if not sets:
+        _gone("dataset", state.get(state.DATA_ACTIVE), None)
         state.put(state.DATA_ACTIVE, None)
         return None
     by_name = {d["name"]: d for d in sets}
     name = state.get(state.DATA_ACTIVE)
     if name not in by_name:
+        _gone("dataset", name, sets[0]["name"])
         name = sets[0]["name"]
         state.put(state.DATA_ACTIVE, name)
     return by_name[name]
@@ -27,13 +29,23 @@ def active_model() -> str | None:
     """Folder path of the active model (newest if none chosen), or None when the registry is empty."""
     reg = cache.registry(models_dir())
     if reg.empty:
+        _gone("model", state.get(state.MODEL_ACTIVE), None)
         state.put(state.MODEL_ACTIVE, None)
         return None
     name = state.get(state.MODEL_ACTIVE)
     if name not in set(reg["name"]):
+        _gone("model", name, str(reg["name"].iloc[0]))
         name = str(reg["name"].iloc[0])
         state.put(state.MODEL_ACTIVE, name)
     return str(reg.loc[reg["name"] == name, "path"].iloc[0])
+
+
+def _gone(kind: str, name: str | None, replacement: str | None) -> None:
+    """Remember (for the sidebar to say) that the active ``kind`` ``name`` is no longer on disk."""
+    if name is None:
+        return
+    then = f"'{replacement}' is active now" if replacement else f"no {kind} is active"
+    state.put(state.SIDEBAR_NOTICE, f"The {kind} '{name}' is no longer there (deleted or renamed?); {then}.")
 
 
 def _on_pick(key: str, widget: str) -> None:
@@ -45,6 +57,10 @@ def render() -> None:
     with st.sidebar:
         st.markdown("### DeepDifE")
         ds = active_dataset()
+        path = active_model()
+        notice = state.flash(state.SIDEBAR_NOTICE)
+        if notice:
+            st.warning(notice, icon=":material/info:")
         if ds is None:
             st.caption("No dataset yet: build one or load the demo on the **Data** page.")
         else:
@@ -66,7 +82,6 @@ def render() -> None:
                     f"{c.get('genes', '?')} genes: {c.get('responsive', '?')} responsive, "
                     f"{c.get('non_responsive', '?')} not; {c.get('length', '?')} bp"
                 )
-        path = active_model()
         if path is None:
             st.caption("No model yet: train one on the **Train** page or import one on **Models**.")
         else:

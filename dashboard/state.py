@@ -28,6 +28,8 @@ TRAIN_ACTIVATED = "train.activated"
 PREDICT_RESULT = "predict.result"
 #: models page: message shown once after rename / delete / import
 MODELS_FLASH = "models.flash"
+#: sidebar: one-shot notice that the active dataset / model vanished from disk
+SIDEBAR_NOTICE = "sidebar.notice"
 #: saliency page: gene shown, the list stepped through, a highlighted range (start, end) in
 #: promoter coordinates (0-based, end exclusive), e.g. a seqlet opened from the Motifs page.
 #: The page also reads the URL query parameters ``model``, ``gene`` and ``hl=START-END``.
@@ -51,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     TRAIN_ACTIVATED: None,
     PREDICT_RESULT: None,
     MODELS_FLASH: None,
+    SIDEBAR_NOTICE: None,
     SALIENCY_GENE: None,
     SALIENCY_GENE_LIST: None,
     SALIENCY_HIGHLIGHT: None,
