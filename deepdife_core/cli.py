@@ -237,19 +237,12 @@ def cmd_train(args: argparse.Namespace, rep: _Reporter) -> int:
     mc, tc, aug, phylo = _train_cfgs(args)
     provenance = None
     if args.from_study:
+        from deepdife_core.job_tune import tuning_provenance
         from deepdife_core.tune import apply_params, best_params
 
         best = best_params(args.from_study, args.storage)
         mc, tc, aug, phylo = apply_params(best["params"], mc, tc, aug, phylo)
-        provenance = {
-            "tuning": {
-                "study": args.from_study,
-                "trial": best["trial"],
-                "metric": best["metric"],
-                "value": best["value"],
-                "params": best["params"],
-            }
-        }
+        provenance = tuning_provenance(best)
         rep.say(f"using trial {best['trial']} of study {args.from_study} ({best['metric']} {best['value']:.4f})")
     df = _load_table(args.data, args.fasta)
     orthologs = read_orthologs(args.orthologs, args.ortholog_fasta or []) if args.orthologs else None
