@@ -37,6 +37,13 @@ per-gene dinucleotide-shuffled backgrounds, a random sample of training genes an
 an uploaded set all use the same traced graph (building an explainer per gene
 would re-trace the TensorFlow graph, ~0.5 s each).  Several genes and both strands
 go into one call (``config.batch_size`` rows).
+
+By default (``ExplainConfig.engine = "auto"``) the multipliers come from
+:mod:`deepdife_core.deeplift`, which applies shap's DeepExplainer rules but
+forwards each input once and back-propagates only the references (same values to
+float32 round-off, ~4-5x less CPU; ``tests/core/test_deeplift.py`` uses shap as
+the oracle); models with a layer it does not support fall back to shap, and
+``engine="shap"`` forces shap.
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ from deepdife_core.errors import DeepDifEInputError
 
 METHODS = ("deepshap", "ism", "gradxinput")
 BACKGROUNDS = ("shuffle", "fixed")
+ENGINES = ("auto", "shap", "deeplift")
 
 # ----------------------------------------------------------------------------- configuration
 
@@ -85,6 +93,12 @@ class ExplainConfig:
     strands
         ``"both"`` (conjoined, default) or ``"forward"`` (the reverse track is
         then a copy of the forward one).
+    engine
+        DeepSHAP multipliers: ``"auto"`` (default; :mod:`deepdife_core.deeplift`, the
+        fast engine with shap's rules, when it supports the model, else shap),
+        ``"shap"`` (always ``shap.DeepExplainer``) or ``"deeplift"`` (the fast engine,
+        or an error naming the layer it does not support).  Same results to float32
+        round-off, so the cache spec does not include it.
     """
 
     method: str = "deepshap"
@@ -93,6 +107,7 @@ class ExplainConfig:
     seed: int = 0
     batch_size: int = 1600
     strands: str = "both"
+    engine: str = "auto"
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -105,6 +120,8 @@ class ExplainConfig:
             raise DeepDifEInputError(f"batch_size must be >= 4, got {self.batch_size}")
         if self.strands not in ("both", "forward"):
             raise DeepDifEInputError(f"strands must be 'both' or 'forward', got {self.strands!r}")
+        if self.engine not in ENGINES:
+            raise DeepDifEInputError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
 
 
 # ----------------------------------------------------------------------------- result
@@ -507,29 +524,49 @@ def hypothetical_from_multipliers(mult: np.ndarray, reference: np.ndarray) -> np
     return (mult - np.sum(reference * mult, axis=-1, keepdims=True)).mean(axis=-3)
 
 
+def _multipliers(model, xs: np.ndarray, bgs: np.ndarray, config: ExplainConfig) -> tuple[np.ndarray, ...]:
+    """DeepLIFT-rescale multipliers ``(S, G, B, Lp, 4)`` of the logit, the inputs' ``(S, G)`` and references' logits.
+
+    ``config.engine`` picks :func:`deepdife_core.deeplift.deeplift` (one input row and
+    ``B`` reference rows per gene; it returns the logits of its forward pass) or shap's
+    DeepExplainer, whose batch holds the inputs (each repeated ``B`` times) in its first
+    half and the references in its second.
+    """
+    from deepdife_core import deeplift
+
+    S, G, B = bgs.shape[:3]
+    if config.engine != "shap":
+        reason = deeplift.unsupported_reason(model)
+        if reason is None:
+            x, refs = xs.reshape(-1, *xs.shape[2:]), bgs.reshape(-1, *bgs.shape[2:])  # (S G, [B,] Lp, 4)
+            mult, logit, ref = deeplift.deeplift(model, x, refs, batch_size=config.batch_size)
+            return mult.reshape(bgs.shape), logit.reshape(S, G), ref.reshape(S, G, B)
+        if config.engine == "deeplift":
+            raise DeepDifEInputError(reason)
+    te = _explainer(model, xs.shape[2])
+    tiled = np.broadcast_to(xs[:, :, None], bgs.shape).reshape(-1, *xs.shape[2:])
+    joint = np.concatenate([tiled, bgs.reshape(-1, *xs.shape[2:])])
+    mult = te.run(te.phi_symbolic(0), te.model_inputs, [joint])[0][len(tiled) :].reshape(bgs.shape)
+    tools = _tools(model)
+    logit = np.asarray(tools.logit_fn(xs.reshape(-1, *xs.shape[2:]))).reshape(S, G)
+    ref = np.asarray(tools.logit_fn(bgs.reshape(-1, *xs.shape[2:]))).reshape(S, G, B)
+    return mult, logit, ref
+
+
 def _deepshap_member(model, xp: np.ndarray, bgp: np.ndarray, config: ExplainConfig) -> dict[str, np.ndarray]:
     """DeepSHAP of one model on padded inputs ``xp (G, Lp, 4)`` with references ``bgp (G, B, Lp, 4)``.
 
-    Both strands and all ``G`` genes go into one call: the first half of the batch
-    holds the inputs (each repeated ``B`` times), the second half the references.
+    Both strands and all ``G`` genes go into one call (see :func:`_multipliers`).
     """
-    te = _explainer(model, xp.shape[1])
-    phi_fn = te.phi_symbolic(0)
-    G, B = bgp.shape[:2]
     strands = [(xp, bgp)]
     if config.strands == "both":
         strands.append((_rc(xp), _rc(bgp)))
-    S = len(strands)
     xs = np.stack([s[0] for s in strands])  # (S, G, Lp, 4)
     bgs = np.stack([s[1] for s in strands])  # (S, G, B, Lp, 4)
-    tiled = np.broadcast_to(xs[:, :, None], bgs.shape).reshape(-1, *xs.shape[2:])
-    joint = np.concatenate([tiled, bgs.reshape(-1, *xs.shape[2:])])
-    mult = te.run(phi_fn, te.model_inputs, [joint])[0][len(tiled) :].reshape(bgs.shape)
+    mult, logit, ref = _multipliers(model, xs, bgs, config)
     hyp = hypothetical_from_multipliers(mult, bgs)  # (S, G, Lp, 4)
     phi_sum = ((xs[:, :, None] - bgs) * mult).sum(axis=(-1, -2)).mean(axis=-1)  # (S, G)
-    tools = _tools(model)
-    logit = np.asarray(tools.logit_fn(xs.reshape(-1, *xs.shape[2:]))).reshape(S, G)
-    ref = np.asarray(tools.logit_fn(bgs.reshape(-1, *xs.shape[2:]))).reshape(S, G, B).mean(axis=-1)
+    ref = ref.mean(axis=-1)
     return {"hyp": hyp, "logit": logit, "expected": ref, "error": np.abs(phi_sum - (logit - ref))}
 
 
