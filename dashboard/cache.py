@@ -140,3 +140,75 @@ def fasta_lengths(data: bytes, name: str) -> pd.DataFrame:
             "length": [len(r.sequence) for r in records],
         }
     )
+
+
+# ----------------------------------------------------------------------------- saliency
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def fasta_sequences(data: bytes, name: str, length: int, pad_side: str) -> pd.DataFrame:
+    """An uploaded FASTA through :func:`deepdife_core.io.sequences_from_fasta` (``gene_id, sequence[, coords]``)."""
+    from deepdife_core.io import sequences_from_fasta
+
+    return sequences_from_fasta(data, length=length, pad_side=pad_side, name=name)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the JASPAR plant motifs…")
+def _scan_database(spec: str, cache_dir: str):
+    from deepdife_core.motifs import load_motif_database
+    from deepdife_core.scan import prepare_database
+
+    return prepare_database(load_motif_database(spec, cache_dir=cache_dir))
+
+
+def scan_database(spec: str = "jaspar-plants"):
+    """A motif database prepared for :func:`deepdife_core.scan.scan_sequences` (JASPAR CORE plants, offline);
+    the MEME export is kept in ``workspace/motif_db``."""
+    from dashboard.paths import workspace_dir
+
+    return _scan_database(spec, str(workspace_dir() / "motif_db"))
+
+
+# ----------------------------------------------------------------------------- tuning
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _tune_figures(name: str, url: str, stamp: tuple) -> dict:
+    from dashboard.tune_view import study_figures
+
+    return study_figures(name, url)
+
+
+def tune_figures(name: str, url: str, stamp: tuple) -> dict:
+    """Optuna figures of a study (:func:`dashboard.tune_view.study_figures`), cached until ``stamp``
+    (``tune_view.table_stamp`` of its trial table) changes."""
+    return _tune_figures(name, url, stamp)
+
+
+# ----------------------------------------------------------------------------- motif runs
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the motif run…")
+def _motif_run(path: str, stamp: float):
+    from dashboard.motif_runs import read_run
+
+    return read_run(path)
+
+
+def motif_run(folder: str | Path):
+    """:func:`dashboard.motif_runs.read_run` of a motif run folder, cached until its data files change."""
+    from dashboard.motif_runs import run_stamp
+
+    return _motif_run(str(folder), run_stamp(folder))
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _image_uri(path: str, stamp: float) -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+def image_uri(path: str | Path) -> str:
+    """A PNG file as a ``data:`` URI (for ``st.column_config.ImageColumn``), cached on its mtime."""
+    return _image_uri(str(path), _file_stamp(path))
