@@ -19,9 +19,10 @@ import stat
 import tempfile
 import uuid
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
-from deepdife_core.artifacts import check_name, now_iso, save_model_folder
+from deepdife_core.artifacts import check_name, creation_mode, now_iso, save_model_folder, storage_error
 from deepdife_core.errors import ArtifactError, DeepDifEInputError
 
 MAX_UNPACKED_BYTES = 2 * 1024**3
@@ -49,7 +50,7 @@ def _safe_members(zf: zipfile.ZipFile, name: str) -> list[tuple[zipfile.ZipInfo,
     for info in infos:
         raw = info.filename.replace("\\", "/")
         p = PurePosixPath(raw)
-        if raw.startswith("/") or (p.parts and ":" in p.parts[0]) or ".." in p.parts:
+        if not p.parts or raw.startswith("/") or ":" in p.parts[0] or ".." in p.parts:  # also '', '.', './
             raise DeepDifEInputError(f"{name}: unsafe path {info.filename!r} in the zip (absolute or with '..')")
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
@@ -91,19 +92,24 @@ def import_model_zip(data: bytes, name: str, models_root: str | Path, *, filenam
         raise DeepDifEInputError(f"a model named {name!r} already exists; choose another name")
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as exc:
         raise DeepDifEInputError(f"{filename}: not a zip file ({exc})") from exc
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-import-{name}-", dir=root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-import-{name}-", dir=root))
+        os.chmod(tmp, creation_mode(0o777))  # mkdtemp's 0700 would stay on the registered folder
+    except OSError as exc:
+        err = storage_error(exc, root / name)
+        if err is None:
+            raise
+        raise err from exc
     try:
         with zf:
             for info, rel in _safe_members(zf, filename):
                 dest = tmp.joinpath(*rel.parts)
                 if not dest.resolve().is_relative_to(tmp.resolve()):
                     raise DeepDifEInputError(f"{filename}: unsafe path {info.filename!r} in the zip")
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, open(dest, "wb") as out:
-                    shutil.copyfileobj(src, out)
+                _extract(zf, info, dest, filename)
         from deepdife_core.artifacts import load_model
 
         try:
@@ -117,6 +123,22 @@ def import_model_zip(data: bytes, name: str, models_root: str | Path, *, filenam
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, filename: str) -> None:
+    """Copy one member to ``dest``; a damaged, encrypted or clashing member is a :class:`DeepDifEInputError`."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with zf.open(info) as src, open(dest, "xb") as out:
+            shutil.copyfileobj(src, out)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+        err = storage_error(exc, dest)
+        if err is not None:
+            raise err from exc
+        raise DeepDifEInputError(
+            f"{filename}: cannot unpack {info.filename!r} ({type(exc).__name__}: {str(exc)[:120]}); "
+            "the zip is damaged, encrypted or holds the same path twice; export the model again"
+        ) from exc
 
 
 def import_legacy_files(json_bytes: bytes, weights_bytes: bytes, name: str, models_root: str | Path) -> Path:

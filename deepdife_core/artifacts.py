@@ -16,6 +16,7 @@ loaded with Keras safe mode (no Lambda layers, no pickled code).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -53,20 +54,79 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+#: errno -> what the user is told when a write fails for a reason of the machine, not of the program
+_STORAGE_ERRNOS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.EFBIG: "the file is larger than this system allows",
+}
+
+
+def storage_error(exc: BaseException, path: str | Path) -> DeepDifEInputError | None:
+    """A user-facing error for a write that failed because the disk is full or the folder is not writable.
+
+    Returns None for any other exception (a bug, to be raised as is).
+    """
+    reason = _STORAGE_ERRNOS.get(exc.errno) if isinstance(exc, OSError) else None
+    if reason is None:
+        return None
+    return DeepDifEInputError(
+        f"cannot write {path}: {reason}; free some disk space or make the folder writable, then try again "
+        "(nothing was changed)"
+    )
+
+
+def creation_mode(base: int = 0o666) -> int:
+    """``base`` minus the process umask: the mode ``open()`` / ``mkdir()`` would give a new file / folder."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return base & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no /proc: read the umask by setting it (and put it back at once)
+    os.umask(mask)
+    return base & ~mask
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``.
+
+    The file gets the usual permissions (``0666`` minus the umask, e.g. ``0644``),
+    not the temp file's ``0600``.  A full disk or an unwritable folder raises
+    :class:`DeepDifEInputError` (see :func:`storage_error`) and leaves ``path``
+    as it was.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        err = storage_error(exc, path)
+        if err is None:
+            raise
+        raise err from exc
+    try:
+        os.fchmod(fd, creation_mode())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise
+        err = storage_error(exc, path)
+        if err is None:
+            raise
+        raise err from exc
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:
@@ -94,14 +154,21 @@ def _json_default(obj: Any) -> Any:
 def atomic_dir(target: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temp folder next to ``target``; rename it to ``target`` when the block succeeds.
 
-    On any exception the temp folder is removed and ``target`` is untouched.
+    On any exception the temp folder is removed and ``target`` is untouched; a full
+    disk or an unwritable folder becomes a :class:`DeepDifEInputError` (:func:`storage_error`).
     """
     target = Path(target)
     if target.exists() and not overwrite:
         raise DeepDifEInputError(f"{target} already exists; choose another name or delete it first")
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".tmp-{target.name}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+    except OSError as exc:
+        err = storage_error(exc, target)
+        if err is None:
+            raise
+        raise err from exc
     try:
         yield tmp
         if target.exists():
@@ -111,9 +178,12 @@ def atomic_dir(target: str | Path, *, overwrite: bool = False) -> Iterator[Path]
             shutil.rmtree(trash, ignore_errors=True)
         else:
             os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        err = storage_error(exc, target)
+        if err is None:
+            raise
+        raise err from exc
 
 
 def fingerprint_dataset(df: pd.DataFrame) -> str:
@@ -204,9 +274,14 @@ def read_config(folder: str | Path) -> RunConfig:
         data = json.loads((folder / "config.json").read_text())
     except FileNotFoundError as exc:
         raise ArtifactError(f"{folder}: no config.json (not a DeepDifE model folder)") from exc
-    except ValueError as exc:
+    except (OSError, ValueError) as exc:
         raise ArtifactError(f"{folder}/config.json is not valid JSON ({exc})") from exc
-    return config_from_dict(data)
+    if not isinstance(data, dict):
+        raise ArtifactError(f"{folder}/config.json is not a DeepDifE configuration (a JSON object)")
+    try:
+        return config_from_dict(data)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ArtifactError(f"{folder}/config.json has invalid settings ({str(exc)[:200]})") from exc
 
 
 def load_model(folder: str | Path):
@@ -220,11 +295,20 @@ def load_model(folder: str | Path):
         raise ArtifactError(f"model folder {folder} does not exist")
     cfg = read_config(folder)
     members = []
+    expected = (cfg.model.network_length, 4)
     for f in _member_files(folder):
         try:
-            members.append(keras.saving.load_model(f, compile=False, safe_mode=True))
+            model = keras.saving.load_model(f, compile=False, safe_mode=True)
         except Exception as exc:  # keras raises ValueError/TypeError/OSError for bad files
             raise ArtifactError(f"{f}: cannot be loaded safely ({type(exc).__name__}: {str(exc)[:200]})") from exc
+        shape_in = tuple(getattr(model, "input_shape", ()) or ())
+        shape_out = tuple(getattr(model, "output_shape", ()) or ())
+        if shape_in[1:] != expected or shape_out[1:] != (1,):
+            raise ArtifactError(
+                f"{f}: the network takes {shape_in} and gives {shape_out}, but config.json describes "
+                f"(None, {expected[0]}, 4) -> (None, 1); the model and its config.json do not belong together"
+            )
+        members.append(model)
     return Predictor(members, cfg.model, path=folder)
 
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from deepdife_core.config import DatasetConfig
-from deepdife_core.encode import invalid_characters, n_fraction, pad_or_trim
+from deepdife_core.encode import VALID_CHARS, n_fraction, pad_or_trim
 from deepdife_core.errors import DeepDifEInputError
 
 REQUIRED_COLUMNS = ("gene_id", "label", "sequence")
@@ -102,6 +102,18 @@ def normalize_id(raw: str) -> str:
     key = key.split("::")[0]
     key = _VERSION.sub("", key)
     return key.upper()
+
+
+def _non_dna(seq: str) -> tuple[int, str]:
+    """Count and first example of the characters of ``seq`` (any case) that are not DNA/IUPAC codes.
+
+    Checked before upper-casing: ``str.upper`` maps some non-ASCII letters onto
+    DNA codes (``'\u017f'.upper() == 'S'``), and those must not become bases.
+    """
+    bad = [c for c in set(seq) if not (c.isascii() and c.upper() in VALID_CHARS)]
+    if not bad:
+        return 0, ""
+    return sum(seq.count(c) for c in bad), min(bad, key=seq.index)
 
 
 def coords_from_header(header: str) -> str | None:
@@ -172,7 +184,7 @@ def read_fasta(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
     def flush() -> None:
         if header is None:
             return
-        seq = "".join(chunks).replace(" ", "").replace("\t", "").upper()
+        seq = "".join(chunks).replace(" ", "").replace("\t", "")
         rid = header.split()[0] if header.split() else ""
         num = len(records) + 1
         if not rid:
@@ -181,14 +193,13 @@ def read_fasta(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
             raise DeepDifEInputError(
                 f"{name}, record {num} ('{rid}', line {header_line}): empty sequence; remove the record or add its sequence"
             )
-        bad = invalid_characters(seq)
-        if bad:
-            count = sum(seq.count(c) for c in bad)
+        count, example = _non_dna(seq)
+        if count:
             raise DeepDifEInputError(
                 f"{name}, record {num} ('{rid}', line {header_line}): {count} characters are not DNA "
-                f"(e.g. {bad[0]!r}); use A/C/G/T/N or IUPAC codes"
+                f"(e.g. {example!r}); use A/C/G/T/N or IUPAC codes"
             )
-        records.append(FastaRecord(rid, header, seq, header_line))
+        records.append(FastaRecord(rid, header, seq.upper(), header_line))
 
     for lineno, line in enumerate(handle, start=1):
         line = line.rstrip("\r\n")
@@ -247,7 +258,7 @@ def read_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
                 if isinstance(source, (str, Path))
                 else io.BytesIO(source if isinstance(source, (bytes, bytearray)) else source.read())
             )
-            df = pd.read_excel(data, dtype=str)
+            df = pd.read_excel(data, dtype=str, keep_default_na=False, na_values=[""])
         except FileNotFoundError as exc:
             raise DeepDifEInputError(f"{name}: file not found; check the path") from exc
         except Exception as exc:  # openpyxl raises many types for broken files
@@ -262,20 +273,34 @@ def read_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
         first = text.splitlines()[0]
         sep = "\t" if "\t" in first else ("," if "," in first else (";" if ";" in first else r"\s+"))
         try:
-            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, engine="python", comment=None)
+            # only empty cells are missing: a gene called "NA" or "None" stays a gene
+            df = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                engine="python",
+                comment=None,
+                keep_default_na=False,
+                na_values=[""],
+            )
         except (pd.errors.ParserError, ValueError) as exc:
             raise DeepDifEInputError(
                 f"{name}: cannot parse as a table ({str(exc).splitlines()[0]}); use CSV or TSV with a header row"
             ) from exc
-    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    df.columns = [str(c).strip().lstrip("\ufeff").strip() for c in df.columns]
+    dup = pd.Index(df.columns)[pd.Index(df.columns).duplicated()]
+    if len(dup):
+        raise DeepDifEInputError(f"{name}: column {dup[0]!r} appears more than once; rename or remove one of them")
     if df.empty:
         raise DeepDifEInputError(f"{name}: the table has a header but no rows")
     return df
 
 
 def _find_column(df: pd.DataFrame, wanted: str, name: str, *, required: bool = True) -> str | None:
-    lower = {c.lower(): c for c in df.columns}
-    col = lower.get(wanted.lower())
+    same = [c for c in df.columns if c.lower() == wanted.lower()]
+    if len(same) > 1:
+        raise DeepDifEInputError(f"{name}: columns {same} are all '{wanted}'; keep one of them")
+    col = same[0] if same else None
     if col is None and required:
         raise DeepDifEInputError(
             f"{name}: no column '{wanted}' (columns are {list(df.columns)[:12]}); rename the column or pick it"
@@ -397,17 +422,16 @@ def dataset_from_table(
     coords = _find_column(raw, "coords", name, required=False)
     ids = _check_ids(raw[cols["gene_id"]], name)
     labels = _parse_labels(raw[cols["label"]], name, ids)
-    seqs = raw[cols["sequence"]].fillna("").astype(str).str.strip().str.upper()
+    seqs = raw[cols["sequence"]].fillna("").astype(str).str.strip()
     for i, (gid, seq) in enumerate(zip(ids, seqs, strict=True)):
         if not seq:
             raise DeepDifEInputError(f"{name}, line {i + 2} ('{gid}'): empty sequence; fill it in or delete the row")
-        bad = invalid_characters(seq)
-        if bad:
+        count, example = _non_dna(seq)
+        if count:
             raise DeepDifEInputError(
-                f"{name}, line {i + 2} ('{gid}'): {sum(seq.count(c) for c in bad)} characters are not DNA "
-                f"(e.g. {bad[0]!r}); use A/C/G/T/N"
+                f"{name}, line {i + 2} ('{gid}'): {count} characters are not DNA (e.g. {example!r}); use A/C/G/T/N"
             )
-    df = pd.DataFrame({"gene_id": ids, "label": labels, "sequence": seqs})
+    df = pd.DataFrame({"gene_id": ids, "label": labels, "sequence": seqs.str.upper()})
     if fam:
         df["family"] = raw[fam].values
     if split:
@@ -680,11 +704,12 @@ def load_dataset(path: str | Path, *, cfg: DatasetConfig | None = None) -> pd.Da
             raise DeepDifEInputError(f"{path.name}: cannot read parquet ({type(exc).__name__})") from exc
         return validate_dataset(df, name=path.name)
     if cfg is None:
-        # keep whatever length the table already has
+        # keep whatever length the table already has, and every row: the table was filtered for N
+        # when it was built (with the user's own limit), so reading it back must not drop genes
         raw = read_table(path)
         seqcol = _find_column(raw, "sequence", path.name)
         lens = raw[seqcol].fillna("").astype(str).str.strip().str.len()
-        cfg = DatasetConfig(length=int(lens.max()) if len(lens) and lens.max() > 0 else 600)
+        cfg = DatasetConfig(length=int(lens.max()) if len(lens) and lens.max() > 0 else 600, max_n_fraction=1.0)
     df, _ = dataset_from_table(path, cfg=cfg)
     return df
 
@@ -711,6 +736,8 @@ def read_ortholog_table(source: str | Path | IO[bytes] | bytes, *, name: str | N
         first_line = 2
     else:
         gi, oi, si, first_line = 0, 1, (2 if len(rows[0]) > 2 else None), 1
+    if not rows:
+        raise DeepDifEInputError(f"{name}: a header but no ortholog pairs; add gene_id<TAB>ortholog_id lines")
     genes, orths, species = [], [], []
     for i, r in enumerate(rows):
         r = [c.strip() for c in r]

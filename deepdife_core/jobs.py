@@ -304,6 +304,8 @@ def _run_train(writer: _JobWriter, args: dict[str, Any]) -> tuple[str, dict]:
         "stopped": res.stopped,
         "epochs_run": len(res.history),
     }
+    if res.path is None:
+        result["note"] = "stopped before the first epoch finished; no model was saved"
     return ("stopped" if res.stopped else "done"), result
 
 

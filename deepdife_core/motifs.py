@@ -616,7 +616,7 @@ def read_meme(source: str | Path | bytes, *, name: str | None = None, tolerance:
                 raise DeepDifEInputError(f"{label}, line {lineno}: MOTIF {cur['id']}: matrix header lacks 'w= <width>'")
             cur["width"] = int(w.group(1))
             ns = re.search(r"nsites=\s*([0-9.eE+]+)", ln)
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, OverflowError):  # 'nsites= .' or 'nsites= 1e999' is just ignored
                 cur["nsites"] = int(float(ns.group(1))) if ns else None
             continue
         if cur["width"] is None or len(cur["rows"]) >= cur["width"]:

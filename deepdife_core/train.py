@@ -179,6 +179,8 @@ def _run_stage(
             "lr": lr,
             "seconds": round(time.perf_counter() - t0, 4),
         }
+        if stopped:
+            rec["partial"] = True  # cut short by a stop request after batch len(losses)
         history.append(rec)
         if val_loss < best_loss - 1e-6:
             best_loss, best_epoch, best_weights = val_loss, epoch, model.get_weights()
@@ -379,6 +381,11 @@ def _pool_for(
     )
 
 
+def _finished_epochs(history: list[dict]) -> list[dict]:
+    """The epochs of ``history`` that ran to their end (not cut short by a stop request)."""
+    return [h for h in history if not h.get("partial")]
+
+
 def _check_out(out: str | Path | None, overwrite: bool) -> None:
     if out is None:
         return
@@ -428,7 +435,11 @@ def train_dataset(
     overwrite: bool = False,
     provenance: dict | None = None,
 ) -> TrainResult:
-    """Split ``df`` by family, train (EvoAug / PhyloAug as configured), evaluate on the test part, save to ``out``."""
+    """Split ``df`` by family, train (EvoAug / PhyloAug as configured), evaluate on the test part, save to ``out``.
+
+    When ``should_stop`` ends training before the first epoch finished, nothing is
+    evaluated or saved: the result has ``stopped=True``, ``path=None``, empty metrics.
+    """
     from deepdife_core.artifacts import save_model_folder
     from deepdife_core.io import validate_dataset
 
@@ -469,10 +480,13 @@ def train_dataset(
         should_stop=should_stop,
     )
     predictor = Predictor([res.model], mc)
+    run_cfg = RunConfig(model=mc, train=tc, data=DatasetConfig(length=length), augment=aug, phylo=phylo)
+    if res.stopped and not _finished_epochs(res.history):
+        # stopped before the first epoch finished: the weights have seen a few batches at most; save nothing
+        return TrainResult(predictor, res.history, {}, parts, run_cfg, stopped=True)
     test = parts["test"] if len(parts["test"]) else parts["val"]
     metrics = mt.evaluate_predictions(y[test], predictor.predict(x[test]))
     metrics["evaluated_on"] = "test" if len(parts["test"]) else "val"
-    run_cfg = RunConfig(model=mc, train=tc, data=DatasetConfig(length=length), augment=aug, phylo=phylo)
     result = TrainResult(predictor, res.history, metrics, parts, run_cfg, stopped=res.stopped)
     if out is not None:
         extra = {"best_epoch": res.best_epoch, "stopped_early_by_user": res.stopped}
@@ -595,6 +609,9 @@ def cross_validate(
             progress=fold_progress,
             should_stop=should_stop,
         )
+        if res.stopped and not _finished_epochs(res.history):  # this fold never finished an epoch: no member
+            stopped = True
+            break
         if pool is not None:
             for sp, c in pool.used.items():
                 used[sp] = used.get(sp, 0) + c
@@ -615,6 +632,11 @@ def cross_validate(
         if res.stopped:
             stopped = True
             break
+    if not models:  # stopped before the first epoch of the first fold finished: nothing to evaluate or save
+        run_cfg = RunConfig(
+            model=mc, train=tc, data=DatasetConfig(length=length), augment=aug, phylo=phylo, extra={"cv_folds": k}
+        )
+        return TrainResult(Predictor([], mc), [], {}, {"train": rest, "test": test}, run_cfg, stopped=True)
     summary = {}
     for key in ("loss", "auroc", "auprc", "accuracy"):
         vals = np.array([fm[key] for fm in fold_metrics if fm[key] is not None], dtype=float)
