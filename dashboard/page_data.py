@@ -211,9 +211,9 @@ def _preview() -> None:
     fam = df.groupby("family").size()
     e1, e2, e3 = st.columns(3)
     with e1.expander(f"Genes without sequence ({len(rep['missing_sequence'])})"):
-        st.write(", ".join(rep["missing_sequence"][:300]) or "none")
+        st.text(", ".join(rep["missing_sequence"][:300]) or "none")  # gene IDs are user text, never markdown
     with e2.expander(f"Duplicate IDs in the FASTA ({len(prev.get('fasta_duplicates') or [])})"):
-        st.write(", ".join((prev.get("fasta_duplicates") or [])[:300]) or "none (the first record of a gene is used)")
+        st.text(", ".join((prev.get("fasta_duplicates") or [])[:300]) or "none (the first record of a gene is used)")
     with e3.expander(f"Families ({len(fam)}; largest {int(fam.max())})"):
         st.dataframe(fam.sort_values(ascending=False).rename("genes").reset_index().head(200), hide_index=True)
     with st.form("w.data.save_form"):

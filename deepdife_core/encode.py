@@ -40,7 +40,9 @@ _COMPLEMENT = str.maketrans("ACGTNRYSWKMBDHVacgtnryswkmbdhv-", "TGCANYRSWMKVHDBt
 
 def invalid_characters(seq: str) -> list[str]:
     """Return the distinct characters of ``seq`` that are not DNA/IUPAC codes."""
-    raw = np.frombuffer(seq.encode("latin-1", errors="replace"), dtype=np.uint8)
+    if not seq.isascii():  # rare: name the real characters, not their replacement '?'
+        return sorted({c for c in seq if not c.isascii() or not _VALID_LUT[ord(c)]})
+    raw = np.frombuffer(seq.encode("ascii"), dtype=np.uint8)
     bad = raw[~_VALID_LUT[raw]]
     return sorted({chr(b) for b in np.unique(bad)})
 

@@ -51,8 +51,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 import weakref
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -199,15 +197,9 @@ _ARRAY_FIELDS = tuple(f.name for f in fields(Attributions) if f.name not in ("me
 
 
 def _atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    _atomic_write_bytes(path, buf.getvalue())
     return path
 
 
@@ -915,15 +907,9 @@ class AttributionCache:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from deepdife_core.artifacts import atomic_write_bytes
+
+    atomic_write_bytes(path, data)
 
 
 # ----------------------------------------------------------------------------- helpers for callers

@@ -218,6 +218,18 @@ def legacy_config(json_path: str | Path) -> ModelConfig:
         layers = spec["config"]["layers"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DeepDifEInputError(f"{path.name}: not a Keras model JSON ({exc}); give DeepDifE's model_*.json") from exc
+    try:
+        return _legacy_from_layers(layers, path.name)
+    except DeepDifEInputError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise DeepDifEInputError(
+            f"{path.name}: malformed layer list ({type(exc).__name__}: {exc}); give DeepDifE's model_*.json"
+        ) from exc
+
+
+def _legacy_from_layers(layers: list, name: str) -> ModelConfig:
+    """The :class:`ModelConfig` of a Keras 2 layer list (raises on any malformed entry)."""
     convs = [lay["config"] for lay in layers if lay.get("class_name") == "Conv2D"]
     pools = [lay["config"] for lay in layers if lay.get("class_name") == "MaxPooling2D"]
     denses = [lay["config"] for lay in layers if lay.get("class_name") == "Dense"]
@@ -229,7 +241,7 @@ def legacy_config(json_path: str | Path) -> ModelConfig:
             break
     if not convs or not pools or len(denses) < 2 or shape is None:
         raise DeepDifEInputError(
-            f"{path.name}: expected DeepDifE's Conv2D/MaxPooling2D/Dense layout, found "
+            f"{name}: expected DeepDifE's Conv2D/MaxPooling2D/Dense layout, found "
             f"{[lay.get('class_name') for lay in layers]}"
         )
     network_length = int(shape[1])

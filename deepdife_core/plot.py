@@ -7,8 +7,7 @@ It always returns the Figure the drawing is on.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -197,15 +196,11 @@ def plot_ism_heatmap(
 
 def save_figure(fig: Figure, path: str | Path, *, fmt: str | None = None) -> Path:
     """Save ``fig`` atomically (temp file + rename); the format follows the suffix unless ``fmt`` is given."""
+    from deepdife_core.artifacts import atomic_write_bytes
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fmt = fmt or path.suffix.lstrip(".") or "svg"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=fmt)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt)
+    atomic_write_bytes(path, buf.getvalue())
     return path

@@ -57,3 +57,11 @@ def test_pad_or_trim_keeps_tss_end():
 def test_invalid_characters():
     assert invalid_characters("ACGTNRYacgt") == []
     assert invalid_characters("ACXGZ1") == ["1", "X", "Z"]
+
+
+def test_invalid_characters_names_non_ascii_letters():
+    from deepdife_core.encode import invalid_characters
+
+    assert invalid_characters("ACGTſ") == ["ſ"]
+    assert invalid_characters("ACGTé?") == ["?", "é"]
+    assert invalid_characters("acgtnRY") == []

@@ -92,3 +92,24 @@ def test_legacy_import_rejects_bad_files(tmp_path, shared_data):
     h5.write_bytes(b"not hdf5")
     with pytest.raises(DeepDifEInputError, match=r"w\.h5: not an HDF5 weights file"):
         import_legacy(shared_data / "model_single.json", h5)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"config": {"layers": [1]}},
+        {"config": {"layers": [{"class_name": "Conv2D"}]}},
+        {"config": {"layers": [{"class_name": "Conv2D", "config": {"filters": "x"}}]}},
+        {"config": {"layers": "not a list"}},
+    ],
+)
+def test_legacy_config_rejects_malformed_layers(tmp_path, spec):
+    import json
+
+    from deepdife_core.errors import DeepDifEInputError
+    from deepdife_core.model import legacy_config
+
+    path = tmp_path / "model_single.json"
+    path.write_text(json.dumps(spec))
+    with pytest.raises(DeepDifEInputError, match=r"model_single\.json"):
+        legacy_config(path)

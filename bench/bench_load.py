@@ -1,0 +1,261 @@
+"""Load test (issue 8): five browser sessions on the Saliency page while a training job runs.
+
+A real ``streamlit run dashboard/app.py`` server (as ``make run``) with the demo
+dataset and model in a temporary workspace whose attribution cache holds all
+2,000 demo genes (DeepSHAP, filled with ``deepdife explain --cache``).  A
+training job on the demo data runs in the background the whole time.  Five
+Chromium sessions (Playwright, headless, concurrently) each open genes through
+the Saliency page's deep link and wait for the attribution track to be drawn.
+
+Writes ``bench/results/load.json``: p50 / p95 / max seconds from navigation to a
+rendered track, errors seen (exceptions, apologies, tracebacks in the server
+log), and the server's resident memory (current and peak, target < 2 GB).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "results" / "load.json"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROME_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SESSIONS = 5
+GENES_PER_SESSION = 8
+TRACK = '[data-testid="stPlotlyChart"] .main-svg'
+RSS_TARGET_GB = 2.0
+if str(ROOT) not in sys.path:  # `dashboard` is imported from the checkout
+    sys.path.insert(0, str(ROOT))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss_kb(pid: int) -> dict[str, int]:
+    """VmRSS / VmHWM (peak) of ``pid`` in kB, from /proc."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0])
+    return out
+
+
+def _prepare(base: Path) -> tuple[dict[str, str], Path, list[str]]:
+    """Workspace with the demo dataset, the demo model, and a full attribution cache."""
+    env = dict(os.environ, DEEPDIFE_WORKSPACE=str(base / "workspace"), DEEPDIFE_MODELS=str(base / "models"))
+    os.environ.update({k: env[k] for k in ("DEEPDIFE_WORKSPACE", "DEEPDIFE_MODELS")})
+    from dashboard.datasets import ensure_demo_dataset, list_datasets
+
+    name = ensure_demo_dataset()
+    ds = next(d for d in list_datasets() if d["name"] == name)
+    shutil.copytree(ROOT / "models" / "demo", base / "models" / "demo")
+    import pandas as pd
+
+    genes = pd.read_csv(ds["path"])["gene_id"].astype(str).tolist()
+    t0 = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "deepdife_core.cli",
+            "explain",
+            "--quiet",
+            "--model",
+            str(base / "models" / "demo"),
+            "--data",
+            str(ds["path"]),
+            "--method",
+            "deepshap",
+            "--cache",
+            str(base / "workspace" / "attributions"),
+            "--out",
+            str(base / "all.npz"),
+        ],
+        check=True,
+        cwd=ROOT,
+        env=env,
+    )
+    print(f"filled the attribution cache: {len(genes)} genes in {time.perf_counter() - t0:.0f} s", flush=True)
+    return env, Path(ds["path"]), genes
+
+
+def _start_server(base: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    log = open(base / "server.log", "wb")  # noqa: SIM115 - the server owns it until killed
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard/app.py",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("the Streamlit server did not start: " + (base / "server.log").read_text()[-2000:])
+
+
+def _start_training(dataset_path: Path, base: Path) -> Path:
+    from deepdife_core import jobs
+    from deepdife_core.config import ModelConfig, TrainConfig, config_to_dict
+
+    args = {
+        "dataset_name": "demo",
+        "dataset_path": str(dataset_path),
+        "model_name": "load-train",
+        "models_root": str(base / "models"),
+        "model": config_to_dict(ModelConfig(input_length=600)),
+        "train": config_to_dict(TrainConfig(epochs=200, early_stopping_patience=0, seed=1)),
+    }
+    folder, _ = jobs.start_job(base / "workspace" / "jobs", "train", args)
+    return folder
+
+
+async def _session(browser, url: str, genes: list[str], index: int) -> dict:
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await ctx.new_page()
+    page.set_default_timeout(120_000)
+    times, errors = [], []
+    for gene in genes:
+        query = urllib.parse.urlencode({"model": "demo", "gene": gene})
+        t0 = time.perf_counter()
+        await page.goto(f"{url}/saliency?{query}")
+        await page.locator(TRACK).first.wait_for()
+        await page.get_by_text(gene).first.wait_for()
+        times.append(time.perf_counter() - t0)
+        text = await page.locator('[data-testid="stMain"]').inner_text()
+        if "something went wrong" in text or "Traceback" in text:
+            errors.append(f"session {index}, gene {gene}: {text[:300]}")
+        if await page.locator('[data-testid="stException"]').count():
+            errors.append(f"session {index}, gene {gene}: exception element")
+    await ctx.close()
+    return {"times": times, "errors": errors}
+
+
+async def _browse(url: str, genes: list[str]) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS, headless=True)
+        # warm the server (model load, TF graph) once, as a user who opened the page earlier would have
+        await _session(browser, url, genes[:1], -1)
+        rng = np.random.default_rng(0)
+        picks = [list(rng.choice(genes, GENES_PER_SESSION, replace=False)) for _ in range(SESSIONS)]
+        results = await asyncio.gather(*[_session(browser, url, p, i) for i, p in enumerate(picks)])
+        await browser.close()
+    return list(results)
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+
+
+def main() -> dict:
+    if not CHROMIUM.exists():
+        result = {"benchmark": "load", "skipped": "/usr/bin/chromium is not installed"}
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(result, indent=2) + "\n")
+        return result
+    base = Path(tempfile.mkdtemp(prefix="deepdife-load-"))
+    env, dataset_path, genes = _prepare(base)
+    proc, url = _start_server(base, env)
+    job = None
+    try:
+        job = _start_training(dataset_path, base)
+        t0 = time.perf_counter()
+        sessions = asyncio.run(_browse(url, genes))
+        wall = time.perf_counter() - t0
+        from deepdife_core.jobs import read_job
+
+        job_state = (read_job(job) or {}).get("state")
+        rss = _rss_kb(proc.pid)
+    finally:
+        if job is not None:
+            from deepdife_core.jobs import read_job
+
+            pid = (read_job(job) or {}).get("pid")
+            if pid:
+                _kill_group(int(pid))
+        _kill_group(proc.pid)
+    times = np.array([t for s in sessions for t in s["times"]])
+    errors = [e for s in sessions for e in s["errors"]]
+    log = (base / "server.log").read_text(errors="replace")
+    n_cached = len(list((base / "workspace" / "attributions").rglob("*.npz")))
+    result = {
+        "benchmark": "load",
+        "sessions": SESSIONS,
+        "genes_per_session": GENES_PER_SESSION,
+        "training_job_state_during_test": job_state,
+        "cached_attributions": n_cached,
+        "seconds_to_track": {
+            "p50": round(float(np.percentile(times, 50)), 3),
+            "p95": round(float(np.percentile(times, 95)), 3),
+            "max": round(float(times.max()), 3),
+            "n": len(times),
+        },
+        "wall_seconds": round(wall, 1),
+        "errors": errors,
+        "server_tracebacks": log.count("Traceback"),
+        "server_rss_gb": round(rss.get("VmRSS", 0) / 2**20, 3),
+        "server_peak_rss_gb": round(rss.get("VmHWM", 0) / 2**20, 3),
+        "rss_target_gb": RSS_TARGET_GB,
+        "meets_rss_target": rss.get("VmHWM", 0) / 2**20 < RSS_TARGET_GB,
+        "cpus": os.cpu_count(),
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    shutil.rmtree(base, ignore_errors=True)
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(), indent=2))
