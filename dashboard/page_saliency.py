@@ -1,0 +1,866 @@
+"""Saliency page: why the model calls a gene responsive, base by base, on both strands.
+
+A gene of the active dataset (or of an uploaded FASTA) is explained with DeepSHAP,
+ISM or gradient × input (:mod:`deepdife_core.explain`, cached on disk under
+``workspace/attributions``), drawn as interactive letter / bar tracks with the ISM
+heat map and known JASPAR plant motifs (:mod:`deepdife_core.scan`) on one shared
+axis, and can be edited to see the new probability and the difference track.
+
+Deep links: ``saliency?model=NAME&gene=ID&hl=START-END`` (promoter coordinates,
+0-based, end exclusive); the parameters are applied once and removed from the URL.
+The session keys ``state.SALIENCY_GENE`` / ``SALIENCY_GENE_LIST`` / ``SALIENCY_HIGHLIGHT``
+do the same from other pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import cache, sidebar, state, widgets
+from dashboard import saliency_widgets as sw
+from dashboard.paths import attributions_dir, models_dir
+from deepdife_core import io as dio
+from deepdife_core.encode import invalid_characters, one_hot
+from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.explain import (
+    AttributionCache,
+    Attributions,
+    ExplainConfig,
+    dinucleotide_shuffle,
+    explain,
+    sample_background,
+)
+
+METHODS = {"DeepSHAP": "deepshap", "ISM": "ism", "Gradient × input": "gradxinput"}
+BACKGROUNDS = ("Dinucleotide shuffles", "Training genes (random sample)", "Uploaded FASTA")
+SOURCES = ("Active dataset", "Uploaded FASTA")
+AXES = {"promoter": "Promoter position", "tss": "Distance to the TSS", "genomic": "Genomic"}
+PVALUES = (1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6)
+DEFAULT_PVALUE = 1e-5
+MAX_HITS = 60
+MAX_OPTIONS = 3000
+FASTA_TYPES = ["fa", "fasta", "fna", "gz", "txt"]
+SOURCE_KEY = "w.saliency.source"
+GENE_KEY = "w.saliency.gene"
+#: TensorFlow / shap state is shared by every session of the server: one explanation at a time
+_LOCK = threading.Lock()
+
+
+# ----------------------------------------------------------------------------- small pure helpers
+
+
+def _md(text: object) -> str:
+    """User text (gene IDs, file names) made literal inside Streamlit markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha1("\x1f".join(map(str, parts)).encode()).hexdigest()[:12]
+
+
+def parse_highlight(text: str, length: int | None = None) -> tuple[int, int]:
+    """``"START-END"`` (0-based, end exclusive) -> ``(start, end)``; checked against ``length`` if given."""
+    m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", str(text))
+    if m is None:
+        raise DeepDifEInputError(f"highlight {text!r}: give START-END in promoter positions, e.g. hl=120-132")
+    start, end = int(m[1]), int(m[2])
+    return check_highlight((start, end), length)
+
+
+def check_highlight(hl: object, length: int | None = None) -> tuple[int, int]:
+    """A ``(start, end)`` range with ``0 <= start < end (<= length)``."""
+    try:
+        start, end = (int(v) for v in hl)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise DeepDifEInputError(f"highlight {hl!r}: give two positions (start, end)") from None
+    if not 0 <= start < end or (length is not None and end > length):
+        limit = f" within 0-{length}" if length is not None else ""
+        raise DeepDifEInputError(f"highlight {start}-{end}: give START < END{limit} (0-based, end exclusive)")
+    return start, end
+
+
+def clean_sequence(text: str) -> str:
+    """A pasted sequence without a FASTA header, white space or digits, upper case."""
+    lines = [ln for ln in str(text).splitlines() if not ln.lstrip().startswith(">")]
+    return re.sub(r"[\s\d]+", "", "".join(lines)).upper()
+
+
+def check_variant(text: str, length: int) -> str:
+    """Validate a pasted variant: DNA letters only and exactly ``length`` bp."""
+    seq = clean_sequence(text)
+    bad = invalid_characters(seq)
+    if bad:
+        n = sum(seq.count(c) for c in bad)
+        raise DeepDifEInputError(
+            f"variant sequence: {n} characters are not DNA (e.g. {bad[0]!r}); use A/C/G/T/N (IUPAC codes count as N)"
+        )
+    if len(seq) != length:
+        raise DeepDifEInputError(
+            f"variant sequence: {len(seq)} bp, but the model reads {length} bp; paste the whole promoter "
+            "or edit single bases / ranges instead"
+        )
+    return seq
+
+
+def apply_edit(sequence: str, start: int, end: int, replacement: str) -> str:
+    """Replace ``sequence[start:end]`` by ``replacement`` (same length, or one letter repeated to fill it)."""
+    rep = clean_sequence(replacement)
+    if not 0 <= start < end <= len(sequence):
+        raise DeepDifEInputError(f"range {start}-{end}: give 0 <= start < end <= {len(sequence)}")
+    if not rep:
+        raise DeepDifEInputError("give the new base(s), e.g. A, or N to mask the range")
+    bad = invalid_characters(rep)
+    if bad:
+        raise DeepDifEInputError(f"replacement {replacement!r}: {bad[0]!r} is not DNA; use A/C/G/T/N")
+    if len(rep) == 1:
+        rep = rep * (end - start)
+    if len(rep) != end - start:
+        raise DeepDifEInputError(
+            f"replacement of {len(rep)} bp for a {end - start}-bp range ({start}-{end}); give {end - start} "
+            "letters or one letter to fill the range (the model's input length is fixed)"
+        )
+    return sequence[:start] + rep + sequence[end:]
+
+
+def changed_positions(reference: str, variant: str) -> np.ndarray:
+    """Positions where two equal-length sequences differ."""
+    a = np.frombuffer(reference.encode(), dtype=np.uint8)
+    b = np.frombuffer(variant.encode(), dtype=np.uint8)
+    return np.flatnonzero(a != b)
+
+
+def deep_link(model: str, gene: str, highlight: tuple[int, int] | None = None) -> str:
+    """The page's relative URL for a model, gene and highlighted range."""
+    params = {"model": model, "gene": gene}
+    if highlight is not None:
+        params["hl"] = f"{highlight[0]}-{highlight[1]}"
+    return "saliency?" + urllib.parse.urlencode(params)
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class GeneSource:
+    """Where the genes come from: ``label`` for messages, ``table`` = ``gene_id, sequence[, label, coords, split]``."""
+
+    label: str
+    table: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Explained:
+    """Everything computed for one sequence."""
+
+    attr: Attributions
+    forward: float
+    reverse: float
+    ism: Attributions | None = None
+
+    @property
+    def probability(self) -> float:
+        return (self.forward + self.reverse) / 2.0
+
+
+def per_base_table(
+    sequence: str,
+    ref: Explained,
+    *,
+    genomic: np.ndarray | None = None,
+    variant: str | None = None,
+    diff: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """One row per position: bases, contributions (both strands), hypothetical scores, ISM, variant difference."""
+    a = ref.attr
+    df = pd.DataFrame({"position": np.arange(len(sequence))})
+    if genomic is not None:
+        df["genomic"] = np.where(genomic > 0, genomic, pd.NA)
+    df["base"] = list(sequence)
+    df["contrib"] = a.contrib[0].sum(axis=1)
+    df["contrib_forward"] = a.contrib_fwd[0].sum(axis=1)
+    df["contrib_reverse"] = a.contrib_rev[0].sum(axis=1)
+    for b, letter in enumerate("ACGT"):
+        df[f"hypothetical_{letter}"] = a.hypothetical[0][:, b]
+    if ref.ism is not None:
+        for b, letter in enumerate("ACGT"):
+            df[f"ism_dlogit_{letter}"] = ref.ism.hypothetical[0][:, b]
+        if ref.ism.delta_probability is not None:
+            for b, letter in enumerate("ACGT"):
+                df[f"ism_dprob_{letter}"] = ref.ism.delta_probability[0][:, b]
+    if variant is not None and diff is not None:
+        df["variant_base"] = list(variant)
+        df["variant_minus_reference"] = diff.sum(axis=1)
+    return df
+
+
+def npz_bytes(attr: Attributions, gene_id: str) -> bytes:
+    """The ``deepdife explain`` npz of one gene (``gene_id, hypothetical, contrib, probability``, per-strand tracks)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return attr.to_npz(Path(tmp) / "attributions.npz", [gene_id]).read_bytes()
+
+
+def export_figure(
+    fwd: np.ndarray,
+    rev: np.ndarray,
+    *,
+    window: tuple[int, int],
+    title: str,
+    diff: np.ndarray | None = None,
+    sites: list[tuple[int, int]] | None = None,
+    row_bp: int = 200,
+):
+    """Publication figure (logomaker, :func:`deepdife_core.plot.plot_attribution_logo`) of a window.
+
+    Forward and reverse tracks (and the variant difference) share one y scale; windows
+    longer than ``row_bp`` are split into consecutive rows, as ``deepdife explain --plot``.
+    """
+    from matplotlib.figure import Figure
+
+    from deepdife_core.plot import plot_attribution_logo, windows
+
+    s, e = window
+    spans = [(s + a, s + b) for a, b in windows(e - s, row_bp)]
+    tracks = [("forward", fwd), ("reverse", rev)] + ([("variant − ref", diff)] if diff is not None else [])
+    lo = min(0.0, *(float(np.minimum(t[s:e], 0).sum(axis=1).min()) for _, t in tracks[:2]))
+    hi = max(1e-9, *(float(np.maximum(t[s:e], 0).sum(axis=1).max()) for _, t in tracks[:2]))
+    pad = 0.05 * (hi - lo)
+    width = max(6.0, min(24.0, (spans[0][1] - spans[0][0]) / 9))
+    fig = Figure(figsize=(width, 1.5 * len(tracks) * len(spans) + 0.5), layout="constrained")
+    axes = fig.subplots(len(tracks) * len(spans), 1, squeeze=False)[:, 0]
+    k = 0
+    for a, b in spans:
+        for name, t in tracks:
+            ylim = (lo - pad, hi + pad) if name != "variant − ref" else None
+            plot_attribution_logo(t, axes[k], start=a, end=b, ylim=ylim, sites=sites or ())
+            axes[k].set_ylabel(f"{name} {a}-{b}" if len(spans) > 1 else name, fontsize=8)
+            k += 1
+    fig.suptitle(title.replace("$", r"\$"), fontsize=10, x=0.01, ha="left")
+    return fig
+
+
+def figure_bytes(make: Callable[[], object], fmt: str) -> bytes:
+    """Render a matplotlib figure factory to SVG / PNG bytes."""
+    import io
+
+    buf = io.BytesIO()
+    make().savefig(buf, format=fmt, dpi=200 if fmt == "png" else None)
+    return buf.getvalue()
+
+
+def background_pool(table: pd.DataFrame, model_path: str) -> tuple[pd.DataFrame, str]:
+    """The training genes of ``table`` (the model's ``split.csv``, else a ``split`` column, else all genes)."""
+    split_csv = Path(model_path) / "split.csv"
+    if split_csv.is_file():
+        try:
+            split = pd.read_csv(split_csv, dtype={"gene_id": str}, keep_default_na=False)
+            train = set(split.loc[split["split"] == "train", "gene_id"])
+        except (OSError, ValueError, KeyError):
+            train = set()
+        pool = table[table["gene_id"].isin(train)]
+        if len(pool):
+            return pool, "training genes of the model"
+    if "split" in table.columns and (table["split"] == "train").any():
+        return table[table["split"] == "train"], "genes with split 'train'"
+    return table, "all genes (no training split recorded)"
+
+
+# ----------------------------------------------------------------------------- computations (TensorFlow)
+
+
+def explain_sequence(
+    pred,
+    sequence: str,
+    config: ExplainConfig,
+    *,
+    background: np.ndarray | None = None,
+    with_ism: bool = False,
+) -> Explained:
+    """Attributions (disk cache), strand probabilities and optionally ISM of one sequence."""
+    x = one_hot(sequence)[None]
+    store = AttributionCache(attributions_dir())
+    with _LOCK:
+        attr = explain(pred, x, config, background=background, cache=store)
+        fwd, rev = pred.predict_strands(x)
+        ism = None
+        if with_ism:
+            ism = attr if config.method == "ism" else explain(pred, x, replace(config, method="ism"), cache=store)
+    return Explained(attr, float(fwd[0]), float(rev[0]), ism)
+
+
+# ----------------------------------------------------------------------------- deep links
+
+
+def _apply_query_params() -> None:
+    """Apply ``model``, ``gene`` and ``hl`` from the URL once, then remove them from it."""
+    qp = st.query_params
+    if not any(k in qp for k in ("model", "gene", "hl")):
+        return
+    model, gene, hl = qp.get("model"), qp.get("gene"), qp.get("hl")
+    st.query_params.clear()
+    rerun = False
+    if model:
+        names = set(cache.registry(models_dir())["name"])
+        if model in names:
+            rerun = model != state.get(state.MODEL_ACTIVE)
+            state.put(state.MODEL_ACTIVE, model)
+        else:
+            st.warning(f"The link's model {_md(model)} is not in the registry; showing the active model instead.")
+    if gene:
+        state.put(state.SALIENCY_GENE, gene)
+        st.session_state[SOURCE_KEY] = SOURCES[0]
+        state.put(state.SALIENCY_HIGHLIGHT, None)
+    if hl:
+        try:
+            state.put(state.SALIENCY_HIGHLIGHT, parse_highlight(hl))
+        except DeepDifEInputError as exc:
+            st.warning(f"Ignoring the link's highlight: {exc}")
+            rerun = False
+    if rerun:  # the sidebar was drawn with the previous model
+        st.rerun()
+
+
+# ----------------------------------------------------------------------------- widgets
+
+
+def _no_model_message() -> None:
+    st.warning(
+        "No model yet: train one on the **Train** page (after loading the demo or your data on the **Data** "
+        "page), or import one on the **Models** page."
+    )
+
+
+def _gene_source(length: int, pad_side: str) -> GeneSource | None:
+    ds = sidebar.active_dataset()
+    options = SOURCES if ds is not None else SOURCES[1:]
+    if st.session_state.get(SOURCE_KEY) not in options:
+        st.session_state[SOURCE_KEY] = options[0]
+    choice = st.radio("Genes from", options, key=SOURCE_KEY, horizontal=True)
+    if ds is None:
+        st.info("No dataset yet: load the demo or build one on the **Data** page, or upload a promoter FASTA here.")
+    if choice == SOURCES[0] and ds is not None:
+        try:
+            table = cache.dataset_table(ds["path"])
+        except (OSError, ValueError):
+            st.error(f"Dataset {_md(ds['name'])} can no longer be read (was it deleted?); choose another one.")
+            return None
+        lengths = table["sequence"].str.len().unique() if len(table) else []
+        if len(lengths) and int(lengths[0]) != length:
+            st.error(
+                f"Dataset {_md(ds['name'])} has {int(lengths[0])}-bp sequences but the model reads {length} bp: "
+                "choose a matching dataset or model in the sidebar, or upload a FASTA (it is fitted to the model)."
+            )
+            return None
+        return GeneSource(f"dataset {ds['name']}", table)
+    up = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.saliency.fasta")
+    if up is None:
+        st.caption(f"Sequences are fitted to the model's {length} bp (trimmed or N-padded on the {pad_side} side).")
+        return None
+    table = None
+    with widgets.user_errors():
+        table = cache.fasta_sequences(up.getvalue(), up.name, length, pad_side)
+    if table is None:
+        return None
+    dup = table["gene_id"].duplicated()
+    if dup.any():
+        st.caption(f"{int(dup.sum())} repeated gene IDs (alternative TSSs): the first record of each is used.")
+        table = table[~dup].reset_index(drop=True)
+    return GeneSource(up.name, table)
+
+
+def _set_gene(gene: str) -> None:
+    if gene != state.get(state.SALIENCY_GENE):
+        state.put(state.SALIENCY_HIGHLIGHT, None)
+    state.put(state.SALIENCY_GENE, gene)
+
+
+def _on_pick(widget: str) -> None:
+    _set_gene(st.session_state[widget])
+
+
+def _on_search(by_key: dict[str, str]) -> None:
+    q = str(st.session_state.get("w.saliency.search", "")).strip()
+    if not q:
+        return
+    match = by_key.get(dio.normalize_id(q))
+    if match is None:
+        hits = [g for g in by_key.values() if q.upper() in g.upper()]
+        match = hits[0] if len(hits) == 1 else None
+    if match is not None:
+        _set_gene(match)
+
+
+def _step(delta: int) -> None:
+    genes = state.get(state.SALIENCY_GENE_LIST) or []
+    cur = state.get(state.SALIENCY_GENE)
+    i = genes.index(cur) if cur in genes else -1
+    j = min(max(i + delta, 0), len(genes) - 1)
+    if genes:
+        _set_gene(genes[j])
+
+
+def _clear_list() -> None:
+    state.put(state.SALIENCY_GENE_LIST, None)
+
+
+def _gene_list_panel(ids: list[str], by_key: dict[str, str]) -> None:
+    current = state.get(state.SALIENCY_GENE_LIST) or []
+    with st.expander("Step through a list of genes", expanded=False, icon=":material/list:"):
+        text = st.text_area("Gene IDs, one per line", key="w.saliency.list_text", height=100)
+        up = st.file_uploader("…or a gene list file", type=["txt", "csv", "tsv", "list"], key="w.saliency.list_file")
+        c1, c2 = st.columns(2)
+        use = c1.button("Use this list", key="w.saliency.list_use", icon=":material/playlist_add_check:")
+        c2.button("Clear the list", key="w.saliency.list_clear", on_click=_clear_list, disabled=not current)
+        if use:
+            with widgets.user_errors():
+                raw = up.getvalue() if up is not None else text.encode()
+                wanted = dio.read_gene_list(raw, name=up.name if up is not None else "pasted list")
+                found = [by_key[k] for k in dict.fromkeys(dio.normalize_id(g) for g in wanted) if k in by_key]
+                missing = [g for g in wanted if dio.normalize_id(g) not in by_key]
+                if not found:
+                    raise DeepDifEInputError(
+                        f"none of the {len(wanted)} listed genes is among the {len(ids)} genes shown here; "
+                        "check the IDs and the gene source"
+                    )
+                if missing:
+                    st.warning(
+                        f"{len(missing)} listed genes are not here and are skipped (e.g. "
+                        f"{_md(', '.join(missing[:5]))})."
+                    )
+                state.put(state.SALIENCY_GENE_LIST, found)
+                _set_gene(found[0])
+
+
+def _pick_gene(src: GeneSource) -> pd.Series | None:
+    """Search box, suggestions, list stepping; returns the chosen row of the gene table."""
+    table = src.table
+    ids = table["gene_id"].astype(str).tolist()
+    if not ids:
+        st.warning(f"{_md(src.label)} has no genes.")
+        return None
+    by_key = {dio.normalize_id(g): g for g in reversed(ids)}  # first occurrence wins
+    _gene_list_panel(ids, by_key)
+    cur = state.get(state.SALIENCY_GENE)
+    if cur not in set(ids):
+        match = by_key.get(dio.normalize_id(cur)) if cur else None
+        if cur and match is None:
+            st.warning(f"Gene {_md(cur)} is not in {_md(src.label)}; showing {_md(ids[0])} instead.")
+        cur = match or ids[0]
+        state.put(state.SALIENCY_GENE, cur)
+    labels = dict(zip(table["gene_id"], table["label"], strict=True)) if "label" in table.columns else {}
+    c1, c2 = st.columns([1, 2])
+    q = c1.text_input(
+        "Search by gene ID",
+        key="w.saliency.search",
+        placeholder="ID or part of one",
+        on_change=_on_search,
+        args=(by_key,),
+        help="Type a gene ID (versions and '::location' suffixes are ignored) or a part of one; "
+        "the list on the right shows the matches.",
+    )
+    options = ids
+    if q.strip():
+        options = [g for g in ids if q.strip().upper() in g.upper()]
+        if not options:
+            c1.caption(f"No gene ID contains {_md(q.strip())}.")
+    if len(options) > MAX_OPTIONS:
+        c1.caption(f"Showing the first {MAX_OPTIONS} of {len(options)} genes; refine the search.")
+        options = options[:MAX_OPTIONS]
+    if cur not in options:
+        options = [cur, *options]
+    # one fixed key whose value follows the page's gene: a key that changed with the gene would leave stale
+    # widgets in the browser whose old values could fire on_change later
+    st.session_state[GENE_KEY] = cur
+    c2.selectbox(
+        f"Gene ({len(ids)} in {src.label})",
+        options,
+        key=GENE_KEY,
+        on_change=_on_pick,
+        args=(GENE_KEY,),
+        format_func=lambda g: f"{g} · label {labels[g]}" if g in labels else str(g),
+    )
+    genes = state.get(state.SALIENCY_GENE_LIST) or []
+    genes = [g for g in genes if g in set(ids)]
+    if genes:
+        i = genes.index(cur) if cur in genes else -1
+        b1, b2, b3 = st.columns([1, 1, 4])
+        b1.button(
+            "Previous", key="w.saliency.prev", on_click=_step, args=(-1,), disabled=i <= 0, icon=":material/arrow_back:"
+        )
+        b2.button(
+            "Next",
+            key="w.saliency.next",
+            on_click=_step,
+            args=(1,),
+            disabled=i >= len(genes) - 1,
+            icon=":material/arrow_forward:",
+        )
+        b3.caption(f"Gene {i + 1} of {len(genes)} in the list" if i >= 0 else f"{len(genes)} genes in the list")
+    return table.iloc[ids.index(cur)]
+
+
+def _background(method: str, src: GeneSource, model_path: str, length: int, pad_side: str):
+    """The DeepSHAP background chosen in the settings: ``(array or None, description)``."""
+    if method != "deepshap":
+        return None, ""
+    choice = st.session_state.get("w.saliency.background", BACKGROUNDS[0])
+    n = int(st.session_state.get("w.saliency.n_background", 100))
+    if choice == BACKGROUNDS[1]:
+        pool, what = background_pool(src.table, model_path)
+        bg = sample_background(one_hot(pool["sequence"].tolist()), n, seed=0)
+        return bg, f"{len(bg)} random {what} of {src.label}"
+    if choice == BACKGROUNDS[2]:
+        up = st.session_state.get("w.saliency.bg_fasta")
+        if up is None:
+            raise DeepDifEInputError("upload a background FASTA, or choose another DeepSHAP background")
+        seqs = cache.fasta_sequences(up.getvalue(), up.name, length, pad_side)
+        x = one_hot(seqs["sequence"].tolist())
+        bg = sample_background(x, n, seed=0) if len(x) > n else x
+        return bg, f"{len(bg)} sequences of {up.name}"
+    return None, f"{n} dinucleotide shuffles of the gene"
+
+
+def _settings(has_coords: bool) -> dict:
+    """Method, background, view and motif settings (values live in their widget keys)."""
+    with st.expander("Method and display", expanded=False, icon=":material/tune:"):
+        c1, c2, c3 = st.columns(3)
+        method = METHODS[
+            c1.radio(
+                "Attribution method",
+                list(METHODS),
+                key="w.saliency.method",
+                horizontal=True,
+                help="DeepSHAP: exact per-base shares of the logit; ISM: effect of every single-base change; "
+                "gradient × input: a fast first look.",
+            )
+        ]
+        if method == "deepshap":
+            bg = c1.radio("DeepSHAP references", BACKGROUNDS, key="w.saliency.background")
+            c1.number_input("Number of references", 10, 500, 100, 10, key="w.saliency.n_background")
+            if bg == BACKGROUNDS[2]:
+                c1.file_uploader("Background FASTA", type=FASTA_TYPES, key="w.saliency.bg_fasta")
+        view = c2.radio("Track", ["Letters", "Bars"], key="w.saliency.view", horizontal=True)
+        axes = [k for k in AXES if k != "genomic" or has_coords]
+        axis = c2.radio("Coordinates", axes, format_func=AXES.get, key="w.saliency.axis", horizontal=True)
+        show_ism = c2.toggle("ISM heat map", value=True, key="w.saliency.ism")
+        ism_values = c2.radio(
+            "ISM values",
+            ["Δ logit", "Δ probability"],
+            key="w.saliency.ism_values",
+            help="Change of the model's output when the base is replaced: in logit units (the units of the "
+            "tracks; not squashed for genes predicted near 0 or 1) or in probability.",
+            horizontal=True,
+            disabled=not show_ism,
+        )
+        show_motifs = c3.toggle("Known motifs (JASPAR CORE plants)", value=True, key="w.saliency.motifs")
+        pvalue = c3.select_slider(
+            "Motif p-value at most",
+            options=list(PVALUES),
+            value=DEFAULT_PVALUE,
+            format_func=lambda p: f"{p:.0e}",
+            key="w.saliency.pvalue",
+            disabled=not show_motifs,
+            help="FIMO-style p-value of a motif match against uniform random DNA. With ~900 motifs on both "
+            "strands of 600 bp, 1e-4 gives ~100 chance hits per gene, 1e-5 about 10.",
+        )
+    return {
+        "method": method,
+        "view": view.lower(),
+        "axis": axis if axis in axes else "promoter",
+        "ism": show_ism,
+        "ism_values": ism_values,
+        "motifs": show_motifs,
+        "pvalue": float(pvalue),
+    }
+
+
+def _motif_hits(sequence: str, pvalue: float) -> pd.DataFrame | None:
+    from deepdife_core.scan import scan_sequence
+
+    db = cache.scan_database()
+    hits = scan_sequence(sequence, db, max_pvalue=pvalue)
+    # a palindromic motif matches both strands at one place: keep the better one
+    hits = hits.sort_values("p_value", kind="stable").drop_duplicates(["motif_id", "start", "end"])
+    return hits.head(MAX_HITS).reset_index(drop=True)
+
+
+def _metrics(ref: Explained, label: object) -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("P(responsive), both strands", f"{ref.probability:.3f}")
+    c2.metric("Forward strand", f"{ref.forward:.3f}")
+    c3.metric("Reverse strand", f"{ref.reverse:.3f}")
+    if label is None or (isinstance(label, float) and np.isnan(label)) or str(label) == "":
+        c4.metric("Label", "unknown")
+    else:
+        c4.metric("Label", "responsive (1)" if int(label) == 1 else "not responsive (0)")
+
+
+def _window(length: int, highlight: tuple[int, int] | None, gene_key: str) -> tuple[int, int]:
+    if highlight is not None:
+        s, e = highlight
+        pad = max(15, e - s)
+        default = (max(0, s - pad), min(length, e + pad))
+    else:
+        default = (max(0, length - 1000), length)
+    win = st.slider(
+        "Window (promoter positions)",
+        0,
+        length,
+        value=default,
+        key=f"w.saliency.window.{gene_key}.{highlight}",
+        help="The part of the promoter drawn; zoom (drag) and pan inside the figure too.",
+    )
+    s, e = int(win[0]), int(win[1])
+    if e - s < 5:
+        s, e = max(0, min(s, length - 5)), min(length, max(s, 0) + 5)
+    return s, e
+
+
+def _clear_highlight() -> None:
+    state.put(state.SALIENCY_HIGHLIGHT, None)
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+def render() -> None:
+    """Draw the saliency page."""
+    st.title("Saliency")
+    _apply_query_params()
+    path = sidebar.active_model()
+    if path is None:
+        _no_model_message()
+        return
+    name = Path(path).name
+    pred = None
+    with widgets.user_errors():
+        pred = cache.predictor(path)
+    if pred is None:
+        st.info("Choose another model in the sidebar.")
+        return
+    length = int(pred.config.input_length)
+    pad_side = (cache.model_info(path)["config"].get("data") or {}).get("pad_side", "left")
+    members = len(pred.models)
+    st.caption(
+        f"Model **{_md(name)}** ({length} bp{f', ensemble of {members} fold models' if members > 1 else ''}); "
+        "switch it in the sidebar."
+    )
+    src = _gene_source(length, pad_side)
+    if src is None:
+        return
+    row = _pick_gene(src)
+    if row is None:
+        return
+    gene = str(row["gene_id"])
+    sequence = str(row["sequence"]).upper()
+    coords = sw.parse_coords(row.get("coords")) if "coords" in row.index else None
+    head = st.container()
+    opts = _settings(coords is not None)
+    gene_key = _key(src.label, gene)
+
+    highlight = state.get(state.SALIENCY_HIGHLIGHT)
+    if highlight is not None:
+        try:
+            highlight = check_highlight(highlight, length)
+        except DeepDifEInputError as exc:
+            st.warning(f"Ignoring the highlight: {exc}")
+            highlight = None
+
+    config = ExplainConfig(
+        method=opts["method"], n_background=int(st.session_state.get("w.saliency.n_background", 100))
+    )
+    ref = None
+    with widgets.user_errors():
+        background, bg_text = _background(opts["method"], src, path, length, pad_side)
+        with st.spinner("Explaining the gene…"):
+            ref = explain_sequence(pred, sequence, config, background=background, with_ism=opts["ism"])
+    if ref is None:
+        return
+    with head:
+        st.text(f"{gene}  ·  {src.label}" + (f"  ·  {row['coords']}" if coords is not None else ""))
+        _metrics(ref, row.get("label"))
+        notes = [next(k for k, v in METHODS.items() if v == opts["method"])]
+        if bg_text:
+            notes.append(f"references: {bg_text}")
+        if ref.attr.max_additivity_error is not None:
+            notes.append(f"additivity error {ref.attr.max_additivity_error:.1e} (logit)")
+        if members > 1 and ref.attr.contrib_std is not None:
+            spread = float(np.abs(ref.attr.contrib_std).mean())
+            notes.append(f"mean of {members} fold models (mean spread {spread:.2e})")
+        st.caption(" · ".join(notes))
+    if highlight is not None:
+        h1, h2 = st.columns([4, 1])
+        h1.caption(f"Highlighted: positions {highlight[0]}-{highlight[1]} (shaded).")
+        h2.button("Clear highlight", key="w.saliency.clear_hl", on_click=_clear_highlight)
+    window = _window(length, highlight, gene_key)
+    fig_box = st.container()
+    hits_box = st.container()
+
+    # ---- edit the sequence (computed before the figure, drawn below it)
+    st.subheader("Edit the sequence")
+    vkey = f"w.saliency.variant.{gene_key}"
+    if vkey not in st.session_state:
+        st.session_state[vkey] = sequence
+    e1, e2 = st.columns(2)
+    with e1:
+        a, b = st.columns(2)
+        pos = a.number_input("Position", 0, length - 1, highlight[0] if highlight else 0, 1, key="w.saliency.edit_pos")
+        base = b.selectbox("New base", list("ACGTN"), key="w.saliency.edit_base")
+        if st.button("Change the base", key="w.saliency.edit_go", icon=":material/edit:"):
+            with widgets.user_errors():
+                current = check_variant(st.session_state[vkey], length)
+                st.session_state[vkey] = apply_edit(current, int(pos), int(pos) + 1, base)
+    with e2:
+        a, b, c = st.columns([1, 1, 2])
+        r0 = a.number_input("From", 0, length - 1, highlight[0] if highlight else 0, 1, key="w.saliency.range_start")
+        r1 = b.number_input("To (excl.)", 1, length, highlight[1] if highlight else 1, 1, key="w.saliency.range_end")
+        rep = c.text_input(
+            "Replace with",
+            key="w.saliency.range_text",
+            help="As many letters as the range, or one letter to fill it (N masks it).",
+        )
+        if st.button("Replace the range", key="w.saliency.range_go", icon=":material/find_replace:"):
+            with widgets.user_errors():
+                current = check_variant(st.session_state[vkey], length)
+                st.session_state[vkey] = apply_edit(current, int(r0), int(r1), rep)
+    st.text_area(
+        "Variant sequence (edit it here or paste a whole variant)",
+        key=vkey,
+        height=110,
+    )
+    st.button(
+        "Reset to the reference",
+        key="w.saliency.reset",
+        on_click=lambda: st.session_state.__setitem__(vkey, sequence),
+        icon=":material/restart_alt:",
+    )
+    variant = var = diff = None
+    with widgets.user_errors():
+        variant = check_variant(st.session_state[vkey], length)
+        if variant == sequence:
+            variant = None
+        else:
+            vbg = background
+            if opts["method"] == "deepshap" and background is None:
+                # the variant is explained against the reference's shuffles: the difference is the edit's effect only
+                vbg = dinucleotide_shuffle(one_hot(sequence), config.n_background, seed=config.seed)
+            with st.spinner("Explaining the variant…"):
+                var = explain_sequence(pred, variant, config, background=vbg)
+            # (the reference's own shuffles are the same arrays, so its attributions need no recomputing)
+            diff = var.attr.contrib[0] - ref.attr.contrib[0]
+    if variant is not None and var is not None:
+        changed = changed_positions(sequence, variant)
+        v1, v2, v3 = st.columns(3)
+        v1.metric("Variant P(responsive)", f"{var.probability:.3f}", delta=f"{var.probability - ref.probability:+.3f}")
+        v2.metric("Variant forward", f"{var.forward:.3f}", delta=f"{var.forward - ref.forward:+.3f}")
+        v3.metric("Variant reverse", f"{var.reverse:.3f}", delta=f"{var.reverse - ref.reverse:+.3f}")
+        shown = ", ".join(f"{p} {sequence[p]}→{variant[p]}" for p in changed[:12])
+        noun = "base" if len(changed) == 1 else "bases"
+        st.caption(f"{len(changed)} {noun} changed: {shown}{' …' if len(changed) > 12 else ''}")
+
+    # ---- motif hits
+    hits = None
+    if opts["motifs"]:
+        with widgets.user_errors():
+            hits = _motif_hits(sequence, opts["pvalue"])
+
+    # ---- the figure
+    axis = sw.axis_labels(opts["axis"], length, coords=coords, pad_side=pad_side)
+    ism = None
+    if ref.ism is not None:
+        ism = ref.ism.delta_probability[0] if opts["ism_values"] == "Δ probability" else ref.ism.hypothetical[0]
+    fig = sw.saliency_figure(
+        ref.attr.contrib_fwd[0],
+        ref.attr.contrib_rev[0],
+        sequence,
+        window=window,
+        view=opts["view"],
+        diff=diff,
+        ism=ism,
+        ism_label=opts["ism_values"],
+        hits=hits,
+        highlight=highlight,
+        axis=axis,
+        meta={"gene": gene, "method": opts["method"], "window": list(window), "variant": variant is not None},
+        revision=f"{gene_key}-{window}-{opts['view']}-{opts['axis']}",
+    )
+    with fig_box:
+        st.plotly_chart(
+            fig,
+            key="saliency.tracks",
+            config={"scrollZoom": True, "displaylogo": False, "toImageButtonOptions": {"format": "svg"}},
+        )
+        if opts["view"] == "letters" and window[1] - window[0] > sw.MAX_LETTER_WINDOW:
+            st.caption(f"Windows over {sw.MAX_LETTER_WINDOW} bp are drawn as bars; narrow the window for letters.")
+    with hits_box:
+        if hits is not None:
+            with st.expander(f"Known-motif hits: {len(hits)} with p ≤ {opts['pvalue']:.0e}", icon=":material/pattern:"):
+                if hits.empty:
+                    st.caption("No JASPAR plant motif passes this p-value; raise it with the slider.")
+                else:
+                    show = hits[
+                        ["motif_id", "motif_name", "tf_class", "start", "end", "strand", "p_value", "score", "site"]
+                    ]
+                    st.dataframe(show, hide_index=True, key="saliency.hits")
+
+    # ---- downloads
+    genomic = sw.genomic_positions(coords, length, pad_side=pad_side) if coords is not None else None
+    sites = [highlight] if highlight else []
+    title = f"{gene}  {opts['method']}  p = {ref.probability:.3f}"
+    fwd, rev = ref.attr.contrib_fwd[0], ref.attr.contrib_rev[0]
+
+    def make_figure():
+        return export_figure(fwd, rev, window=window, title=title, diff=diff, sites=sites)
+
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", gene)[:100] or "gene"
+    st.subheader("Downloads")
+    d1, d2, d3, d4 = st.columns(4)
+    d1.download_button(
+        "Figure (SVG)",
+        data=lambda: figure_bytes(make_figure, "svg"),
+        file_name=f"{stem}-{opts['method']}-{window[0]}-{window[1]}.svg",
+        mime="image/svg+xml",
+        key="w.saliency.dl_svg",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    d2.download_button(
+        "Figure (PNG)",
+        data=lambda: figure_bytes(make_figure, "png"),
+        file_name=f"{stem}-{opts['method']}-{window[0]}-{window[1]}.png",
+        mime="image/png",
+        key="w.saliency.dl_png",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    d3.download_button(
+        "Per-base scores (CSV)",
+        data=lambda: per_base_table(sequence, ref, genomic=genomic, variant=variant, diff=diff).to_csv(index=False),
+        file_name=f"{stem}-{opts['method']}.csv",
+        mime="text/csv",
+        key="w.saliency.dl_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    d4.download_button(
+        "Attributions (npz)",
+        data=lambda: npz_bytes(ref.attr, gene),
+        file_name=f"{stem}-{opts['method']}.npz",
+        mime="application/octet-stream",
+        key="w.saliency.dl_npz",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    if src.label.startswith("dataset "):
+        st.caption("Link to this view: ")
+        st.code(deep_link(name, gene, highlight), language=None)

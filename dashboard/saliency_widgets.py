@@ -1,0 +1,483 @@
+"""Plotly figures of the Saliency page: attribution tracks (letters or bars), ISM heat map, motif boxes.
+
+Streamlit-free and TensorFlow-free: pure functions of numpy arrays and tables, so
+they are tested without a server.  Positions are **promoter coordinates** (0-based
+index into the model's input sequence); axis labels may show other coordinates
+(distance to the TSS, genomic) through :class:`AxisLabels`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from deepdife_core.plot import ALPHABET, COLORS
+
+#: ``Chr1:1000-1600(+)``: 0-based start, exclusive end (bedtools getfasta ``-name -s`` headers)
+_COORDS = re.compile(r"^\s*(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)\((?P<strand>[+\-.])\)\s*$")
+STRAND_COLORS = {"+": "#3949ab", "-": "#ef6c00"}
+HIGHLIGHT_COLOR = "#fdd835"
+#: letters are drawn for windows up to this many bp; wider windows fall back to bars
+MAX_LETTER_WINDOW = 1500
+#: at most this many motif lanes are drawn (hits that do not fit are left out and counted)
+MAX_LANES = 8
+
+
+# ----------------------------------------------------------------------------- coordinates
+
+
+@dataclass(frozen=True)
+class Coords:
+    """A parsed ``Chr:start-end(strand)`` location (0-based start, exclusive end)."""
+
+    chrom: str
+    start: int
+    end: int
+    strand: str
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def parse_coords(text: object) -> Coords | None:
+    """``Coords`` of ``"Chr3:16938040-16938660(-)"``, or ``None`` when absent or malformed."""
+    if not isinstance(text, str):
+        return None
+    m = _COORDS.match(text)
+    if m is None or int(m["end"]) <= int(m["start"]):
+        return None
+    return Coords(m["chrom"], int(m["start"]), int(m["end"]), m["strand"])
+
+
+def genomic_positions(coords: Coords, length: int, *, pad_side: str = "left") -> np.ndarray:
+    """1-based genomic coordinate of every promoter position ``(length,)``; ``-1`` on padding.
+
+    The record covers ``coords.length`` bp read 5'->3' on ``coords.strand`` (the
+    reverse complement of the genome for ``-``); the model's input is that record
+    fitted to ``length`` (trimmed or N-padded on ``pad_side``, see
+    :func:`deepdife_core.encode.pad_or_trim`).
+    """
+    p = np.arange(length)
+    r = p + (coords.length - length) if pad_side == "left" else p  # index into the record
+    inside = (r >= 0) & (r < coords.length)
+    g = coords.end - r if coords.strand == "-" else coords.start + 1 + r
+    return np.where(inside, g, -1).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class AxisLabels:
+    """How the x axis is labelled: a title and a label for each promoter position (``None``: the position)."""
+
+    title: str
+    labels: tuple[str, ...] | None = None
+
+    def label(self, pos: int) -> str:
+        return str(pos) if self.labels is None else self.labels[pos]
+
+
+def axis_labels(mode: str, length: int, *, coords: Coords | None = None, pad_side: str = "left") -> AxisLabels:
+    """Axis labelling for ``mode`` = ``"promoter"``, ``"tss"`` (distance to the TSS) or ``"genomic"``."""
+    if mode == "tss":
+        tss = length if pad_side == "left" else 0
+        return AxisLabels("distance to the TSS (bp)", tuple(str(p - tss) for p in range(length)))
+    if mode == "genomic" and coords is not None:
+        g = genomic_positions(coords, length, pad_side=pad_side)
+        labels = tuple(f"{v:,}" if v > 0 else "pad" for v in g)
+        arrow = "← 5' (minus strand)" if coords.strand == "-" else "(plus strand)"
+        return AxisLabels(f"{coords.chrom} position {arrow}", labels)
+    return AxisLabels("position in the promoter (bp, 0-based)")
+
+
+def _nice_step(span: int, target: int = 10) -> int:
+    raw = max(1.0, span / target)
+    mag = 10 ** int(np.floor(np.log10(raw)))
+    return int(next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw))
+
+
+# ----------------------------------------------------------------------------- letters
+
+
+@lru_cache(maxsize=8)
+def glyph_polygons(letter: str) -> tuple[np.ndarray, ...]:
+    """Outline polygons of a bold sans-serif letter, scaled to the unit box ``[0, 1]²``."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    path = TextPath((0, 0), letter, size=1, prop=FontProperties(family="DejaVu Sans", weight="bold"))
+    polys = [np.asarray(p, dtype=float) for p in path.to_polygons()]
+    pts = np.concatenate(polys)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    return tuple((p - lo) / (hi - lo) for p in polys)
+
+
+def _template(letter: str) -> np.ndarray:
+    """The letter's polygons as one ``(T, 2)`` array, each polygon closed and followed by a NaN row."""
+    rows = []
+    for p in glyph_polygons(letter):
+        rows += [p, p[:1], np.full((1, 2), np.nan)]
+    return np.concatenate(rows)
+
+
+def stack_track(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Floor and ceiling ``(L, 4)`` of each base's letter: positives stacked up, negatives down.
+
+    The largest absolute value sits next to the axis (logomaker's order for one
+    non-zero base per position, and a stable order otherwise).
+    """
+    a = np.asarray(a, dtype=float)
+    order = np.argsort(-np.abs(a), axis=1, kind="stable")
+    v = np.take_along_axis(a, order, axis=1)
+    up = np.cumsum(np.where(v > 0, v, 0.0), axis=1)
+    down = np.cumsum(np.where(v < 0, v, 0.0), axis=1)
+    floor_s = np.where(v > 0, up - v, down)
+    ceil_s = np.where(v > 0, up, down - v)
+    floor, ceil = np.empty_like(a), np.empty_like(a)
+    np.put_along_axis(floor, order, floor_s, axis=1)
+    np.put_along_axis(ceil, order, ceil_s, axis=1)
+    return floor, ceil
+
+
+def letter_traces(a: np.ndarray, start: int, *, min_fraction: float = 0.005, width: float = 0.9) -> list[go.Scatter]:
+    """One filled scatter trace per base drawing its letters scaled to the values of ``a (n, 4)``.
+
+    ``a`` covers positions ``start .. start + n - 1``; values below ``min_fraction``
+    of the largest are not drawn (invisible anyway).
+    """
+    a = np.asarray(a, dtype=float)
+    floor, ceil = stack_track(a)
+    cutoff = min_fraction * (float(np.abs(a).max()) if a.size else 0.0)
+    traces = []
+    for b, letter in enumerate(ALPHABET):
+        idx = np.flatnonzero((np.abs(a[:, b]) > cutoff) & (a[:, b] != 0))
+        tpl = _template(letter)
+        if len(idx):
+            x = (start + idx)[:, None] - width / 2 + width * tpl[None, :, 0]
+            y = floor[idx, b][:, None] + (ceil[idx, b] - floor[idx, b])[:, None] * tpl[None, :, 1]
+            x, y = np.round(x.ravel(), 3).astype(np.float32), np.round(y.ravel(), 6).astype(np.float32)
+        else:
+            x = y = np.zeros(0, dtype=np.float32)
+        traces.append(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                fill="toself",
+                fillcolor=COLORS[letter],
+                line={"width": 0, "color": COLORS[letter]},
+                name=letter,
+                legendgroup=letter,
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    return traces
+
+
+def bar_traces(a: np.ndarray, start: int) -> list[go.Bar]:
+    """Stacked bars (one trace per base) of ``a (n, 4)`` at positions ``start ..``."""
+    x = np.arange(start, start + len(a))
+    return [
+        go.Bar(
+            x=x,
+            y=np.asarray(a[:, b], dtype=np.float32),
+            name=letter,
+            legendgroup=letter,
+            marker={"color": COLORS[letter], "line": {"width": 0}},
+            width=0.9,
+            showlegend=False,
+            hovertemplate=f"%{{x}} {letter}: %{{y:.4f}}<extra></extra>",
+        )
+        for b, letter in enumerate(ALPHABET)
+    ]
+
+
+def _hover_trace(a: np.ndarray, start: int, seq: str, axis: AxisLabels, name: str) -> go.Scatter:
+    """Invisible markers carrying one hover label per position (base, value, coordinate)."""
+    n = len(a)
+    pos = np.arange(start, start + n)
+    total = np.asarray(a, dtype=float).sum(axis=1)
+    text = [
+        f"{axis.label(p)} · {seq[p]} · {name} {t:+.4f}" if axis.labels is not None else f"{p} · {seq[p]} · {t:+.4f}"
+        for p, t in zip(pos, total, strict=True)
+    ]
+    return go.Scatter(
+        x=pos,
+        y=total.astype(np.float32),
+        mode="markers",
+        marker={"size": 6, "opacity": 0},
+        hovertext=text,
+        hoverinfo="text",
+        showlegend=False,
+        name=name,
+    )
+
+
+# ----------------------------------------------------------------------------- motif boxes
+
+
+def assign_lanes(starts: np.ndarray, ends: np.ndarray, *, gap: int = 1) -> np.ndarray:
+    """Greedy lanes for intervals ``[start, end)`` so that boxes in one lane do not overlap (by start)."""
+    order = np.argsort(starts, kind="stable")
+    lane_end: list[int] = []
+    lanes = np.zeros(len(starts), dtype=np.int64)
+    for i in order:
+        for k, e in enumerate(lane_end):
+            if starts[i] >= e + gap:
+                lanes[i], lane_end[k] = k, ends[i]
+                break
+        else:
+            lanes[i] = len(lane_end)
+            lane_end.append(ends[i])
+    return lanes
+
+
+def motif_traces(hits: pd.DataFrame) -> tuple[list[go.Scatter], int, int]:
+    """Labelled boxes of motif hits in lanes (one filled trace per strand, one label trace).
+
+    Returns the traces, the number of lanes used and the number of hits left out
+    (beyond :data:`MAX_LANES`).
+    """
+    if hits is None or hits.empty:
+        return [], 0, 0
+    lanes = assign_lanes(hits["start"].to_numpy(), hits["end"].to_numpy())
+    shown = lanes < MAX_LANES
+    h = hits.assign(lane=lanes)[shown]
+    traces: list[go.Scatter] = []
+    for strand, color in STRAND_COLORS.items():
+        part = h[h["strand"] == strand]
+        if part.empty:
+            continue
+        x0 = part["start"].to_numpy() - 0.5
+        x1 = part["end"].to_numpy() - 0.5
+        y0 = -part["lane"].to_numpy() - 0.9
+        y1 = -part["lane"].to_numpy() - 0.1
+        nan = np.full(len(part), np.nan)
+        xs = np.stack([x0, x1, x1, x0, x0, nan], axis=1).ravel()
+        ys = np.stack([y0, y0, y1, y1, y0, nan], axis=1).ravel()
+        traces.append(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                fill="toself",
+                fillcolor=color,
+                opacity=0.35,
+                line={"width": 1, "color": color},
+                hoverinfo="skip",
+                showlegend=False,
+                name=f"motifs {strand}",
+            )
+        )
+    labels = [html.escape(str(n) or str(i)) for n, i in zip(h["motif_name"], h["motif_id"], strict=True)]
+    hover = [
+        html.escape(f"{i} {n} ({s}) {a}-{b} · p = {p:.1e} · {site}")
+        for i, n, s, a, b, p, site in zip(
+            h["motif_id"], h["motif_name"], h["strand"], h["start"], h["end"], h["p_value"], h["site"], strict=True
+        )
+    ]
+    traces.append(
+        go.Scatter(
+            x=(h["start"].to_numpy() + h["end"].to_numpy() - 1) / 2,
+            y=-h["lane"].to_numpy() - 0.5,
+            mode="text",
+            text=labels,
+            textfont={"size": 10, "color": "#212121"},
+            hovertext=hover,
+            hoverinfo="text",
+            showlegend=False,
+            name="motif hits",
+        )
+    )
+    return traces, int(min(lanes.max() + 1, MAX_LANES)), int((~shown).sum())
+
+
+# ----------------------------------------------------------------------------- the figure
+
+
+def _ylim(*tracks: np.ndarray) -> tuple[float, float]:
+    lo = min(float(np.minimum(t, 0).sum(axis=1).min()) for t in tracks if len(t))
+    hi = max(float(np.maximum(t, 0).sum(axis=1).max()) for t in tracks if len(t))
+    if hi <= lo:
+        lo, hi = -1.0, 1.0
+    pad = 0.06 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def saliency_figure(
+    fwd: np.ndarray,
+    rev: np.ndarray,
+    sequence: str,
+    *,
+    window: tuple[int, int] | None = None,
+    view: str = "letters",
+    diff: np.ndarray | None = None,
+    ism: np.ndarray | None = None,
+    ism_label: str = "Δ logit",
+    hits: pd.DataFrame | None = None,
+    highlight: tuple[int, int] | None = None,
+    axis: AxisLabels | None = None,
+    value_label: str = "contribution",
+    meta: dict | None = None,
+    revision: str | None = None,
+) -> go.Figure:
+    """The interactive view of one gene, all rows on one shared x axis (promoter coordinates).
+
+    Parameters
+    ----------
+    fwd, rev
+        ``(L, 4)`` contributions explaining the forward strand and the reverse
+        complement (on forward coordinates).
+    sequence
+        The ``L``-bp sequence (hover labels).
+    window
+        ``[start, end)`` drawn (default: all); zoom and pan work inside it.
+    view
+        ``"letters"`` (letters scaled by contribution) or ``"bars"``; windows wider
+        than :data:`MAX_LETTER_WINDOW` bp are drawn as bars.
+    diff
+        ``(L, 4)`` variant minus reference contributions: an extra row.
+    ism
+        ``(L, 4)`` in-silico mutagenesis effects: a heat map row (A, C, G, T).
+    hits
+        Motif hits (``start, end, strand, motif_id, motif_name, p_value, site``): boxes in lanes on top.
+    highlight
+        ``[start, end)`` shaded on every row.
+    axis
+        Labels of the x axis (:func:`axis_labels`).
+    meta
+        Stored in ``layout.meta`` (not drawn); the browser tests read which gene is drawn from it.
+    revision
+        Plotly ``uirevision``: while it stays the same, a zoom made by the user survives redraws
+        (e.g. after an edit of the sequence).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    L = len(fwd)
+    s, e = window or (0, L)
+    s, e = max(0, int(s)), min(L, int(e))
+    axis = axis or AxisLabels("position in the promoter (bp, 0-based)")
+    if view == "letters" and e - s > MAX_LETTER_WINDOW:
+        view = "bars"
+    motif, n_lanes, _ = motif_traces(hits[(hits["end"] > s) & (hits["start"] < e)] if hits is not None else None)
+    rows: list[tuple[str, float]] = []
+    if motif:
+        rows.append(("motifs", 0.08 + 0.035 * n_lanes))
+    rows += [("forward", 0.3), ("reverse", 0.3)]
+    if diff is not None:
+        rows.append(("variant − reference", 0.25))
+    if ism is not None:
+        rows.append(("ISM", 0.18))
+    fig = make_subplots(
+        rows=len(rows),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.025,
+        row_heights=[h for _, h in rows],
+    )
+    row_of = {name: i + 1 for i, (name, _) in enumerate(rows)}
+    draw = letter_traces if view == "letters" else bar_traces
+    ylim = _ylim(fwd[s:e], rev[s:e])
+    for name, a in (("forward", fwd), ("reverse", rev), ("variant − reference", diff)):
+        if a is None:
+            continue
+        r = row_of[name]
+        for tr in draw(a[s:e], s):
+            fig.add_trace(tr, row=r, col=1)
+        if view == "letters":
+            fig.add_trace(_hover_trace(a[s:e], s, sequence, axis, name), row=r, col=1)
+        fig.update_yaxes(
+            title_text="Δ " + value_label if name.startswith("variant") else f"{name}",
+            range=list(ylim if name != "variant − reference" else _ylim(a[s:e])),
+            fixedrange=True,
+            zeroline=True,
+            zerolinecolor="#9e9e9e",
+            row=r,
+            col=1,
+        )
+    if motif:
+        for tr in motif:
+            fig.add_trace(tr, row=row_of["motifs"], col=1)
+        fig.update_yaxes(
+            range=[-n_lanes - 0.05, 0.05],
+            showticklabels=False,
+            title_text="motifs",
+            fixedrange=True,
+            showgrid=False,
+            row=row_of["motifs"],
+            col=1,
+        )
+    if ism is not None:
+        r = row_of["ISM"]
+        z = np.asarray(ism[s:e], dtype=np.float32).T
+        lim = float(np.abs(z).max()) or 1.0
+        lo, hi = fig.get_subplot(r, 1).yaxis.domain
+        fig.add_trace(
+            go.Heatmap(
+                z=z,
+                x=np.arange(s, e),
+                y=list(ALPHABET),
+                colorscale="RdBu_r",
+                zmid=0.0,
+                zmin=-lim,
+                zmax=lim,
+                colorbar={
+                    "title": {"text": ism_label, "side": "right"},
+                    "thickness": 10,
+                    "len": hi - lo,
+                    "y": (lo + hi) / 2,
+                    "yanchor": "middle",
+                },
+                hovertemplate="%{x} → %{y}: %{z:.4f}<extra>ISM</extra>",
+                name="ISM",
+            ),
+            row=r,
+            col=1,
+        )
+        fig.update_yaxes(title_text="ISM", fixedrange=True, autorange="reversed", row=r, col=1)
+    if highlight is not None:
+        hs, he = highlight
+        if he > s and hs < e:
+            for r in range(1, len(rows) + 1):
+                fig.add_vrect(
+                    x0=max(hs, s) - 0.5,
+                    x1=min(he, e) - 0.5,
+                    fillcolor=HIGHLIGHT_COLOR,
+                    opacity=0.25,
+                    line_width=0,
+                    layer="below",
+                    row=r,
+                    col=1,
+                )
+    fig.update_xaxes(range=[s - 0.5, e - 0.5], showgrid=False)
+    fig.update_xaxes(title_text=axis.title, row=len(rows), col=1)
+    if axis.labels is not None:
+        # other coordinates are labels of promoter positions: ticks at round steps of the window (plotly's own
+        # ticks, used for promoter positions, follow the zoom; narrow the window for finer labels here)
+        step = _nice_step(e - s)
+        ticks = [p for p in range(s - s % step, e, step) if s <= p < e]
+        fig.update_xaxes(
+            tickmode="array", tickvals=ticks, ticktext=[axis.label(p) for p in ticks], row=len(rows), col=1
+        )
+    fig.update_layout(
+        height=int(140 + 150 * sum(h for _, h in rows) / 0.3),
+        margin={"l": 70, "r": 30, "t": 20, "b": 50},
+        barmode="relative",
+        bargap=0.0,
+        dragmode="zoom",
+        hovermode="closest",
+        plot_bgcolor="white",
+        showlegend=False,
+        meta=meta,
+        uirevision=revision,
+    )
+    return fig
