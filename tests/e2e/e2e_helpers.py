@@ -32,3 +32,21 @@ def shot(page, name: str) -> None:
     """Full-page screenshot into tests/artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def open_with_demo(browser, server: dict, *, width: int = 1500, height: int = 1400, downloads: bool = False):
+    """A new browser context on the app's Data page, with the demo dataset loaded (once per server).
+
+    Returns ``(context, page)``; the caller closes the context.
+    """
+    ctx = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=downloads)
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(server["url"])
+    page.locator("h1", has_text="Data").first.wait_for()
+    wait_idle(page)
+    if not (server["workspace"] / "datasets" / "demo").exists():
+        page.locator("button", has_text="Load the demo dataset").first.click()
+        page.get_by_text("Demo dataset loaded").wait_for()
+        wait_idle(page)
+    return ctx, page

@@ -14,7 +14,7 @@ import time
 
 import pandas as pd
 import pytest
-from e2e_helpers import ROOT, goto_page, shot, wait_idle
+from e2e_helpers import ROOT, goto_page, open_with_demo, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 MODEL = "e2e-motifs-demo"
@@ -49,16 +49,7 @@ def test_motif_discovery_flow(server, browser, timings):
         shutil.copytree(ROOT / "models" / "demo", target)
     genes = make_demo_dataset()["gene_id"].iloc[:N_GENES].tolist()
 
-    ctx = browser.new_context(viewport={"width": 1500, "height": 1400}, accept_downloads=True)
-    page = ctx.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(server["url"])
-    page.locator("h1", has_text="Data").first.wait_for()
-    wait_idle(page)
-    if not (server["workspace"] / "datasets" / "demo").exists():
-        page.locator("button", has_text="Load the demo dataset").first.click()
-        page.get_by_text("Demo dataset loaded").wait_for()
-        wait_idle(page)
+    ctx, page = open_with_demo(browser, server, width=1500, height=1400, downloads=True)
 
     goto_page(page, "Motifs")
     sidebar = page.locator('[data-testid="stSidebar"]')

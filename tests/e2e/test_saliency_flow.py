@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e_helpers import ROOT, shot, wait_idle
+from e2e_helpers import ROOT, open_with_demo, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 BENCH = ROOT / "bench" / "results" / "saliency_browser.json"
@@ -67,16 +67,7 @@ def demo_genes(server) -> dict:
 
 
 def test_saliency_page_in_the_browser(server, browser, demo_genes, tmp_path):
-    ctx = browser.new_context(viewport={"width": 1500, "height": 2000}, accept_downloads=True)
-    page = ctx.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(server["url"])
-    page.locator("h1", has_text="Data").first.wait_for()
-    wait_idle(page)
-    if not (server["workspace"] / "datasets" / "demo").exists():
-        page.locator("button", has_text="Load the demo dataset").first.click()
-        page.get_by_text("Demo dataset loaded").wait_for()
-        wait_idle(page)
+    ctx, page = open_with_demo(browser, server, width=1500, height=2000, downloads=True)
 
     genes = demo_genes["table"]
     first = genes.iloc[0]

@@ -6,7 +6,7 @@ import re
 import time
 
 import pytest
-from e2e_helpers import goto_page, shot, wait_idle
+from e2e_helpers import goto_page, open_with_demo, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 STUDY_TIMEOUT_S = 420
@@ -42,16 +42,7 @@ def _untick(page, name: str) -> None:
 def test_three_trial_study_on_the_demo_data(server, browser, timings):
     from deepdife_core import tune
 
-    ctx = browser.new_context(viewport={"width": 1500, "height": 1100})
-    page = ctx.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(server["url"])
-    page.locator("h1", has_text="Data").first.wait_for()
-    wait_idle(page)
-    if not (server["workspace"] / "datasets" / "demo").exists():
-        page.locator("button", has_text="Load the demo dataset").first.click()
-        page.get_by_text("Demo dataset loaded").wait_for()
-        wait_idle(page)
+    ctx, page = open_with_demo(browser, server, width=1500, height=1100)
     goto_page(page, "Tune")
 
     main = page.locator(MAIN)
