@@ -511,6 +511,30 @@ def train_dataset(
     return result
 
 
+def heldout_test(df: pd.DataFrame, tc: TrainConfig) -> tuple[np.ndarray, str]:
+    """Row indices of the test part :func:`cross_validate` holds out, and where it came from.
+
+    A ``split`` column with ``test`` rows wins (``"column"``); else a seeded grouped
+    split of ``tc.test_fraction`` by family (``"grouped-random"``); else none
+    (``"none"``).  Tuning (:mod:`deepdife_core.tune`) drops the same rows, so a
+    study never sees the genes the final model is tested on.
+    """
+    from deepdife_core.split import grouped_split
+
+    if "split" in df.columns and (df["split"] == "test").any():
+        return np.flatnonzero(df["split"].to_numpy() == "test"), "column"
+    if tc.test_fraction > 0:
+        test = grouped_split(
+            df["family"].to_numpy(),
+            val_fraction=0.0,
+            test_fraction=tc.test_fraction,
+            seed=tc.seed,
+            labels=df["label"].to_numpy(),
+        )["test"]
+        return np.asarray(test), "grouped-random"
+    return np.zeros(0, np.int64), "none"
+
+
 def cross_validate(
     df: pd.DataFrame,
     *,
@@ -540,7 +564,7 @@ def cross_validate(
     """
     from deepdife_core.artifacts import save_model_folder
     from deepdife_core.io import validate_dataset
-    from deepdife_core.split import grouped_kfold, grouped_split
+    from deepdife_core.split import grouped_kfold
 
     tc = train_cfg or TrainConfig()
     aug = augment_cfg or AugmentConfig()
@@ -551,20 +575,7 @@ def cross_validate(
     if refit and out is not None:
         _check_out(Path(str(out) + "_refit"), overwrite)
     n = len(df)
-    if "split" in df.columns and (df["split"] == "test").any():
-        test = np.flatnonzero(df["split"].to_numpy() == "test")
-        split_source = "column"
-    elif tc.test_fraction > 0:
-        test = grouped_split(
-            df["family"].to_numpy(),
-            val_fraction=0.0,
-            test_fraction=tc.test_fraction,
-            seed=tc.seed,
-            labels=df["label"].to_numpy(),
-        )["test"]
-        split_source = "grouped-random"
-    else:
-        test, split_source = np.zeros(0, np.int64), "none"
+    test, split_source = heldout_test(df, tc)
     rest = np.setdiff1d(np.arange(n), test)
     folds = grouped_kfold(df["family"].to_numpy()[rest], k=k, seed=tc.seed)
     x = one_hot(df["sequence"].tolist())

@@ -515,23 +515,11 @@ def _spec(space: SearchSpace, cfg: TuneConfig, base: RunConfig, fingerprint: str
 def _tuning_table(df: pd.DataFrame, tc: TrainConfig) -> pd.DataFrame:
     """The genes a study may see: all but the test part that ``cross_validate`` would hold out."""
     from deepdife_core.io import validate_dataset
-    from deepdife_core.split import grouped_split
+    from deepdife_core.train import heldout_test
 
     df = validate_dataset(df)
-    if "split" in df.columns and (df["split"] == "test").any():
-        keep = df["split"].to_numpy() != "test"
-    elif tc.test_fraction > 0:
-        test = grouped_split(
-            df["family"].to_numpy(),
-            val_fraction=0.0,
-            test_fraction=tc.test_fraction,
-            seed=tc.seed,
-            labels=df["label"].to_numpy(),
-        )["test"]
-        keep = np.ones(len(df), bool)
-        keep[test] = False
-    else:
-        keep = np.ones(len(df), bool)
+    keep = np.ones(len(df), bool)
+    keep[heldout_test(df, tc)[0]] = False
     out = df.loc[keep].drop(columns=[c for c in ("split",) if c in df.columns]).reset_index(drop=True)
     return out
 
