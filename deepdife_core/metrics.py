@@ -74,3 +74,54 @@ def evaluate_predictions(y: np.ndarray, p: np.ndarray, *, threshold: float = 0.5
         out["roc_curve"] = _curve_points(fpr, tpr)
         out["pr_curve"] = _curve_points(rec[::-1], prec[::-1])
     return out
+
+
+#: a CNN whose validation auROC never got past this has not learnt
+NOT_LEARNING_AUROC = 0.6
+#: the CNN must beat the k-mer baseline by at least this much to count as better
+BASELINE_MARGIN = 0.0
+
+
+def learning_verdict(metrics: dict, history: list[dict] | None = None) -> dict:
+    """Did the model learn?  Compare it with chance and with the k-mer baseline.
+
+    Parameters
+    ----------
+    metrics
+        A model folder's ``metrics.json`` content (``auroc`` and, if present, ``baseline_kmer``).
+    history
+        The epoch records (``val_auroc``); the best validation auROC is checked too.
+
+    Returns
+    -------
+    dict
+        ``{"status": "learnt" | "below_baseline" | "not_learning", "message": str,
+        "cnn_auroc", "baseline_auroc", "best_val_auroc"}``; ``message`` is one plain
+        sentence for the CLI and the pages, with what to try when the status is not ``learnt``.
+    """
+    cnn = metrics.get("auroc")
+    base = (metrics.get("baseline_kmer") or {}).get("auroc")
+    vals = [h.get("val_auroc") for h in (history or []) if h.get("val_auroc") is not None]
+    best_val = max(vals) if vals else None
+    out = {"cnn_auroc": cnn, "baseline_auroc": base, "best_val_auroc": best_val}
+    on = metrics.get("evaluated_on", "test")
+    if cnn is None:
+        return {**out, "status": "unknown", "message": f"no auROC on the {on} genes (one class only)."}
+    worst = min(cnn, best_val) if best_val is not None else cnn
+    if worst < NOT_LEARNING_AUROC:
+        msg = (
+            f"The model has not learnt: {on} auROC {cnn:.3f}"
+            + (f", best validation auROC {best_val:.3f}" if best_val is not None else "")
+            + " (0.5 = chance). Its saliency maps and motifs are noise. Try EvoAug, more epochs "
+            "(a larger patience), more genes, or check the labels."
+        )
+        return {**out, "status": "not_learning", "message": msg}
+    if base is not None and cnn <= base + BASELINE_MARGIN:
+        msg = (
+            f"The CNN ({on} auROC {cnn:.3f}) does not beat a k-mer count model ({base:.3f}) on the same genes: "
+            "it has learnt no more than word counts. Try EvoAug, more genes, the exponential first layer, "
+            "or trust the simpler model."
+        )
+        return {**out, "status": "below_baseline", "message": msg}
+    gain = f", k-mer baseline {base:.3f}" if base is not None else ""
+    return {**out, "status": "learnt", "message": f"The model has learnt: {on} auROC {cnn:.3f}{gain}."}
