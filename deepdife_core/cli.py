@@ -76,6 +76,37 @@ def _load_table(path: str, fasta: str | None, cfg=None):
     return io.load_dataset(path)
 
 
+def _train_table(args: argparse.Namespace):
+    """``(table, DatasetConfig or None)`` for ``train``: how the sequences were fitted is saved with the model.
+
+    With ``--fasta`` the table is built here with ``--length/--pad-side/--max-n``; a built
+    table keeps the settings recorded in its manifest (``dataset build --manifest``), if any.
+    """
+    from deepdife_core import io
+    from deepdife_core.config import DatasetConfig
+
+    given = [
+        o
+        for o, v in (("--length", args.length), ("--pad-side", args.pad_side), ("--max-n", args.max_n))
+        if v is not None
+    ]
+    if not args.fasta:
+        if given:
+            raise DeepDifEInputError(
+                f"{given[0]} applies with --fasta (building from a labels table); a built table keeps the "
+                "settings it was built with (dataset build ... --manifest records them)"
+            )
+        return io.load_dataset(args.data), io.read_dataset_config(args.data)
+    d = DatasetConfig()
+    cfg = DatasetConfig(
+        length=d.length if args.length is None else args.length,
+        pad_side=args.pad_side or d.pad_side,
+        max_n_fraction=d.max_n_fraction if args.max_n is None else args.max_n,
+    )
+    df, _ = io.dataset_from_labels(args.data, args.fasta, cfg=cfg)
+    return df, cfg
+
+
 def _check_out_file(path: str) -> Path:
     out = Path(path)
     if out.exists() and out.is_dir():
@@ -85,15 +116,25 @@ def _check_out_file(path: str) -> Path:
     return out
 
 
-def _add_length_opts(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--length", type=int, default=600, help="fixed sequence length L (default 600)")
+def _add_length_opts(p: argparse.ArgumentParser, *, defaults: bool = True) -> None:
+    """``--length/--pad-side/--max-n``; with ``defaults=False`` they default to None (``train --fasta``)."""
+    when = "" if defaults else "with --fasta: "
+    p.add_argument(
+        "--length", type=int, default=600 if defaults else None, help=f"{when}fixed sequence length L (default 600)"
+    )
     p.add_argument(
         "--pad-side",
         choices=["left", "right"],
-        default="left",
-        help="where short sequences get N padding and long ones are trimmed; 'left' (5') keeps the TSS end (default)",
+        default="left" if defaults else None,
+        help=f"{when}where short sequences get N padding and long ones are trimmed; 'left' (5') keeps the TSS end "
+        "(default)",
     )
-    p.add_argument("--max-n", type=float, default=0.5, help="drop sequences with a larger N fraction (default 0.5)")
+    p.add_argument(
+        "--max-n",
+        type=float,
+        default=0.5 if defaults else None,
+        help=f"{when}drop sequences with a larger N fraction (default 0.5)",
+    )
 
 
 # ----------------------------------------------------------------------------- commands
@@ -155,6 +196,7 @@ def cmd_dataset_build(args: argparse.Namespace, rep: _Reporter) -> int:
                 "created": now_iso(),
                 "length": cfg.length,
                 "pad_side": cfg.pad_side,
+                "config": {"length": cfg.length, "pad_side": cfg.pad_side, "max_n_fraction": cfg.max_n_fraction},
                 "report": report.to_dict(),
                 "summary": io.summarize(df),
             },
@@ -189,10 +231,24 @@ def _train_cfgs(args: argparse.Namespace):
         test_fraction=args.test_fraction,
         early_stopping_patience=args.patience,
         reduce_lr_patience=args.lr_patience,
+        reduce_lr_factor=args.lr_factor,
+        min_learning_rate=args.min_lr,
+        min_delta=args.min_delta,
+        strands=args.strands,
+        monitor=args.monitor,
+        chance_patience=args.chance_patience,
         rc_augment=args.rc_augment,
     )
     mc = replace(
-        ModelConfig(), n_conv=args.n_conv, filters=args.filters, kernel_size=args.kernel_size, dropout=args.dropout
+        ModelConfig(),
+        n_conv=args.n_conv,
+        filters=args.filters,
+        kernel_size=args.kernel_size,
+        dropout=args.dropout,
+        first_activation=args.first_activation,
+        head=args.head,
+        region_bp=args.region_bp,
+        batch_norm=args.batch_norm,
     )
     aug = AugmentConfig(
         enabled=args.evoaug,
@@ -205,10 +261,14 @@ def _train_cfgs(args: argparse.Namespace):
         noise_std=args.noise_std,
         max_augs_per_seq=args.max_augs,
         hard=not args.soft_augs,
-        finetune=not args.no_finetune,
+        finetune=args.finetune,
         finetune_epochs=args.finetune_epochs,
         finetune_lr=args.finetune_lr,
     )
+    if args.recipe == "deepdife":
+        from deepdife_core.config import original_recipe
+
+        mc, tc, aug = original_recipe(mc, tc, aug)
     phylo = PhyloConfig(
         enabled=bool(args.orthologs),
         rate=args.phylo_rate,
@@ -244,7 +304,7 @@ def cmd_train(args: argparse.Namespace, rep: _Reporter) -> int:
         mc, tc, aug, phylo = apply_params(best["params"], mc, tc, aug, phylo)
         provenance = tuning_provenance(best)
         rep.say(f"using trial {best['trial']} of study {args.from_study} ({best['metric']} {best['value']:.4f})")
-    df = _load_table(args.data, args.fasta)
+    df, dataset_cfg = _train_table(args)
     orthologs = read_orthologs(args.orthologs, args.ortholog_fasta or []) if args.orthologs else None
     common = dict(
         model_cfg=mc,
@@ -257,6 +317,7 @@ def cmd_train(args: argparse.Namespace, rep: _Reporter) -> int:
         progress=rep,
         overwrite=args.overwrite,
         provenance=provenance,
+        dataset_cfg=dataset_cfg,
     )
     if args.cv:
         res = cross_validate(df, k=args.cv, refit=args.refit, **common)
@@ -269,19 +330,27 @@ def cmd_train(args: argparse.Namespace, rep: _Reporter) -> int:
         res = train_dataset(df, **common)
     m = res.metrics
     rep.say(f"{m['evaluated_on']}: auROC {m['auroc']:.4f}  auPRC {m['auprc']:.4f}  accuracy {m['accuracy']:.4f}")
+    base = m.get("baseline_kmer")
+    if base and base.get("auroc") is not None:
+        rep.say(f"k-mer baseline (same genes): auROC {base['auroc']:.4f}  auPRC {base['auprc']:.4f}")
+    verdict = m.get("learning")
+    if verdict:
+        # the verdict is printed even with --quiet: a model that has not learnt must never pass silently
+        print(("" if verdict["status"] == "learnt" else "warning: ") + verdict["message"], file=sys.stderr)
     rep.say(f"model saved to {res.path}" + (f" (refit: {res.refit_path})" if res.refit_path else ""))
     return 0
 
 
 def _predict_inputs(args: argparse.Namespace, predictor):
     from deepdife_core import io
+    from deepdife_core.artifacts import model_data_config
 
-    length = predictor.config.input_length
     if bool(args.fasta) == bool(args.data):
         raise DeepDifEInputError("give either --fasta or --data")
+    fit = model_data_config(predictor)  # fitted like the model's training sequences (length, pad side, N limit)
     if args.fasta:
-        return io.sequences_from_fasta(args.fasta, length=length)
-    return _load_table(args.data, None, cfg=__import__("deepdife_core.config").config.DatasetConfig(length=length))
+        return io.sequences_from_fasta(args.fasta, length=fit.length, pad_side=fit.pad_side)
+    return io.sequences_from_table(args.data, cfg=fit)  # labels optional, any class
 
 
 def cmd_predict(args: argparse.Namespace, rep: _Reporter) -> int:
@@ -295,7 +364,7 @@ def cmd_predict(args: argparse.Namespace, rep: _Reporter) -> int:
     df = _predict_inputs(args, predictor)
     rep.say(f"predicting {len(df)} sequences with {args.model}")
     fwd, rev = predictor.predict_strands(one_hot(df["sequence"].tolist()))
-    prob = (fwd + rev) / 2
+    prob = predictor.combine(fwd, rev)
     res = pd.DataFrame(
         {
             "gene_id": df["gene_id"],
@@ -313,13 +382,13 @@ def cmd_predict(args: argparse.Namespace, rep: _Reporter) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, rep: _Reporter) -> int:
-    from deepdife_core.artifacts import load_model
-    from deepdife_core.config import DatasetConfig
+    from deepdife_core.artifacts import load_model, model_data_config
     from deepdife_core.encode import one_hot
     from deepdife_core.metrics import evaluate_predictions
 
     predictor = load_model(args.model)
-    df = _load_table(args.data, args.fasta, cfg=DatasetConfig(length=predictor.config.input_length))
+    df = _load_table(args.data, args.fasta, cfg=model_data_config(predictor))
+    df_all = df
     if args.split:
         if "split" not in df.columns:
             raise DeepDifEInputError(f"--split {args.split}: {args.data} has no split column")
@@ -328,8 +397,56 @@ def cmd_evaluate(args: argparse.Namespace, rep: _Reporter) -> int:
             raise DeepDifEInputError(f"--split {args.split}: no genes in that split")
     p = predictor.predict(one_hot(df["sequence"].tolist()))
     metrics = evaluate_predictions(df["label"].to_numpy(), p, curves=args.curves)
+    metrics["baseline_kmer"] = _evaluate_baseline(Path(args.model), df_all, df)
+    if metrics["baseline_kmer"] is not None:
+        from deepdife_core.metrics import learning_verdict
+
+        metrics["learning"] = learning_verdict({**metrics, "evaluated_on": args.split or "given"})
+        if metrics["learning"]["status"] != "learnt":
+            print("warning: " + metrics["learning"]["message"], file=sys.stderr)
     print(json.dumps(metrics, indent=2))
     return 0
+
+
+def _evaluate_baseline(model_dir: Path, full, evaluated) -> dict | None:
+    """The k-mer baseline beside ``evaluate``: fitted on the model's own training genes, scored on the same rows.
+
+    The model folder's ``split.csv`` names its training / validation genes; those
+    found in the table train the baseline (C picked on the validation genes).  When
+    the table holds none of them, the baseline recorded at training time is returned
+    (``fitted_on`` says which).
+    """
+    from contextlib import suppress
+
+    import pandas as pd
+
+    from deepdife_core.baseline import fit_kmer_baseline
+
+    recorded = None
+    with suppress(OSError, ValueError, AttributeError):
+        recorded = json.loads((model_dir / "metrics.json").read_text()).get("baseline_kmer")
+    if recorded:
+        recorded = {**recorded, "fitted_on": "recorded at training (the model's own test genes)"}
+    try:
+        roles = pd.read_csv(model_dir / "split.csv", dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError):
+        return recorded
+    role = full["gene_id"].map(dict(zip(roles["gene_id"], roles["split"], strict=False)))
+    train, val = full[role == "train"], full[role == "val"]
+    if len(train) < 10 or train["label"].nunique() < 2 or evaluated["label"].nunique() < 2:
+        return recorded
+    if len(val) == 0 or val["label"].nunique() < 2:
+        val = train
+    res = fit_kmer_baseline(
+        train["sequence"].to_numpy(),
+        train["label"].to_numpy(),
+        val["sequence"].to_numpy(),
+        val["label"].to_numpy(),
+        evaluated["sequence"].to_numpy(),
+        evaluated["label"].to_numpy(),
+        evaluated_on="the evaluated genes",
+    )
+    return {**res, "fitted_on": f"the model's {len(train)} training genes found in this table"}
 
 
 def cmd_import_legacy(args: argparse.Namespace, rep: _Reporter) -> int:
@@ -379,6 +496,16 @@ def cmd_demo(args: argparse.Namespace, rep: _Reporter) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from deepdife_core.config import (
+        FIRST_ACTIVATIONS,
+        HEADS,
+        MONITORS,
+        STRANDS,
+        AugmentConfig,
+        ModelConfig,
+        TrainConfig,
+    )
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--quiet", "-q", action="store_true", help="no progress output on stderr")
 
@@ -431,44 +558,103 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--data", required=True, help="dataset table, or a labels table with --fasta")
     t.add_argument("--fasta", help="promoter FASTA when --data is a labels table")
+    _add_length_opts(t, defaults=False)
     t.add_argument("--out", required=True, help="model folder, e.g. models/my_model")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
-    t.add_argument("--epochs", type=int, default=100, help="maximum epochs (default 100)")
-    t.add_argument("--batch-size", type=int, default=100, help="batch size (default 100)")
-    t.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    t.add_argument("--val-fraction", type=float, default=0.1, help="validation fraction (default 0.1)")
-    t.add_argument("--test-fraction", type=float, default=0.1, help="test fraction (default 0.1)")
-    t.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs (default 10)")
-    t.add_argument("--lr-patience", type=int, default=5, help="reduce-LR-on-plateau patience (default 5)")
-    t.add_argument("--n-conv", type=int, default=3, help="convolution layers (default 3)")
-    t.add_argument("--filters", type=int, default=64, help="filters of the first convolution (default 64)")
-    t.add_argument("--kernel-size", type=int, default=12, help="first convolution kernel size (default 12)")
-    t.add_argument("--dropout", type=float, default=0.25, help="dropout rate (default 0.25)")
+    tc0, mc0, aug0 = TrainConfig(), ModelConfig(), AugmentConfig()
+
+    def opt(group, flag: str, cfg, name: str, kind: type, text: str, **kw) -> None:
+        """An option whose default is the config dataclass field (one source of defaults)."""
+        group.add_argument(flag, type=kind, default=getattr(cfg, name), help=f"{text} (default %(default)s)", **kw)
+
     t.add_argument(
-        "--rc-augment",
-        type=float,
-        default=0.5,
-        help="probability of showing a training sequence as its reverse complement (default 0.5; 0 = off)",
+        "--recipe",
+        choices=("default", "deepdife"),
+        default="default",
+        help="deepdife: DeepDifE's own network and schedule (3 convolutions + flatten, both strands, EvoAug, "
+        "no chance guard); it replaces the matching options (default %(default)s)",
+    )
+    opt(t, "--epochs", tc0, "epochs", int, "maximum epochs")
+    opt(t, "--batch-size", tc0, "batch_size", int, "batch size")
+    opt(t, "--learning-rate", tc0, "learning_rate", float, "Adam learning rate")
+    opt(t, "--seed", tc0, "seed", int, "random seed")
+    opt(t, "--val-fraction", tc0, "val_fraction", float, "validation fraction")
+    opt(t, "--test-fraction", tc0, "test_fraction", float, "test fraction")
+    opt(t, "--patience", tc0, "early_stopping_patience", int, "early-stopping patience in epochs")
+    opt(t, "--lr-patience", tc0, "reduce_lr_patience", int, "reduce-LR-on-plateau patience")
+    opt(t, "--lr-factor", tc0, "reduce_lr_factor", float, "learning-rate factor on a plateau")
+    opt(t, "--min-lr", tc0, "min_learning_rate", float, "smallest learning rate")
+    opt(t, "--min-delta", tc0, "min_delta", float, "smallest improvement that resets the LR plateau")
+    opt(
+        t,
+        "--strands",
+        tc0,
+        "strands",
+        str,
+        "forward: the promoter as given (positions anchored at the TSS); both: every gene on both strands "
+        "each epoch, predictions conjoined (DeepDifE); random: one random strand per epoch",
+        choices=STRANDS,
+    )
+    opt(t, "--monitor", tc0, "monitor", str, "what early stopping and the kept weights follow", choices=MONITORS)
+    opt(t, "--chance-patience", tc0, "chance_patience", int, "epochs allowed at chance before stopping (0 = off)")
+    opt(t, "--rc-augment", tc0, "rc_augment", float, "with --strands random: probability of the reverse strand")
+    opt(t, "--n-conv", mc0, "n_conv", int, "convolution layers")
+    opt(t, "--filters", mc0, "filters", int, "filters of the first convolution")
+    opt(t, "--kernel-size", mc0, "kernel_size", int, "first convolution kernel size")
+    opt(t, "--dropout", mc0, "dropout", float, "dropout rate")
+    opt(
+        t,
+        "--first-activation",
+        mc0,
+        "first_activation",
+        str,
+        "activation of the first convolution",
+        choices=FIRST_ACTIVATIONS,
+    )
+    opt(
+        t,
+        "--head",
+        mc0,
+        "head",
+        str,
+        "region_max / flatten keep motif positions; global_max ignores them",
+        choices=HEADS,
+    )
+    opt(t, "--region-bp", mc0, "region_bp", int, "window of the region_max head in bp")
+    t.add_argument(
+        "--batch-norm",
+        action=argparse.BooleanOptionalAction,
+        default=mc0.batch_norm,
+        help="batch normalisation after convolutions and dense layers (default %(default)s)",
     )
     g = t.add_argument_group("EvoAug (evolution-inspired augmentation; defaults are DeepDifE's)")
-    g.add_argument("--evoaug", action="store_true", help="turn EvoAug on")
+    g.add_argument(
+        "--evoaug",
+        action=argparse.BooleanOptionalAction,
+        default=aug0.enabled,
+        help="EvoAug during training, then an un-augmented fine-tune (default %(default)s)",
+    )
     g.add_argument(
         "--evoaug-augs",
-        default="deletion,translocation,insertion,rc,mutation,noise",
+        default=",".join(aug0.augs),
         help="comma-separated operations (also: inversion); default %(default)s",
     )
-    g.add_argument("--evoaug-rc", type=float, default=0.5, help="reverse-complement probability (default 0.5)")
-    g.add_argument("--insert-max", type=int, default=20, help="max inserted bases (default 20)")
-    g.add_argument("--delete-max", type=int, default=30, help="max deleted bases (default 30)")
-    g.add_argument("--shift-max", type=int, default=20, help="max translocation shift (default 20)")
-    g.add_argument("--mutate-frac", type=float, default=0.05, help="fraction of bases mutated (default 0.05)")
-    g.add_argument("--noise-std", type=float, default=0.2, help="Gaussian noise sd (default 0.2)")
-    g.add_argument("--max-augs", type=int, default=2, help="augmentations per sequence (default 2)")
+    opt(g, "--evoaug-rc", aug0, "rc_prob", float, "reverse-complement probability")
+    opt(g, "--insert-max", aug0, "insert_max", int, "max inserted bases")
+    opt(g, "--delete-max", aug0, "delete_max", int, "max deleted bases")
+    opt(g, "--shift-max", aug0, "shift_max", int, "max translocation shift")
+    opt(g, "--mutate-frac", aug0, "mutate_frac", float, "fraction of bases mutated")
+    opt(g, "--noise-std", aug0, "noise_std", float, "Gaussian noise sd")
+    opt(g, "--max-augs", aug0, "max_augs_per_seq", int, "augmentations per sequence")
     g.add_argument("--soft-augs", action="store_true", help="up to --max-augs per sequence instead of exactly")
-    g.add_argument("--no-finetune", action="store_true", help="skip the un-augmented fine-tune stage")
-    g.add_argument("--finetune-epochs", type=int, default=5, help="fine-tune epochs (default 5)")
-    g.add_argument("--finetune-lr", type=float, default=1e-4, help="fine-tune learning rate (default 1e-4)")
+    g.add_argument(
+        "--finetune",
+        action=argparse.BooleanOptionalAction,
+        default=aug0.finetune,
+        help="the un-augmented fine-tune stage after EvoAug (default %(default)s)",
+    )
+    opt(g, "--finetune-epochs", aug0, "finetune_epochs", int, "fine-tune epochs")
+    opt(g, "--finetune-lr", aug0, "finetune_lr", float, "fine-tune learning rate")
     g = t.add_argument_group("PhyloAug (swap training genes for their orthologs)")
     g.add_argument("--orthologs", help="table gene_id<TAB>ortholog_id[<TAB>species]; turns PhyloAug on")
     g.add_argument("--ortholog-fasta", nargs="+", help="FASTA file(s) with the orthologs' promoters")

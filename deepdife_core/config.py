@@ -19,9 +19,22 @@ def _check(cond: bool, msg: str) -> None:
         raise DeepDifEInputError(msg)
 
 
+FIRST_ACTIVATIONS = ("relu", "exponential")
+HEADS = ("flatten", "global_max", "region_max", "global_region")
+STRANDS = ("both", "random", "forward")
+MONITORS = ("val_loss", "val_auroc")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of the DeepDifE CNN.
+    """Architecture of the CNN.
+
+    The defaults are the *regional* network that won the learning benchmark
+    (``bench/bench_learning.py``): one Conv1D(64, 12) motif layer, max-pool 6, the
+    maximum of every filter within each 100-bp window (``head="region_max"``), one
+    dense layer of 64.  DeepDifE's own network (3 convolutions, flatten, dense
+    256 + 128) is :data:`DEEPDIFE_MODEL` / :func:`original_recipe`; published
+    models import as that.
 
     The network sees one-hot input ``(N, input_length + pad_left + pad_right, 4)``;
     callers give ``(N, input_length, 4)`` and :mod:`deepdife_core.model` adds the
@@ -32,17 +45,39 @@ class ModelConfig:
     input_length: int = 600
     pad_left: int = 0
     pad_right: int = 0
-    n_conv: int = 3
+    n_conv: int = 1
     filters: int = 64
     kernel_size: int = 12
     pool_size: int = 6
     conv_kernel: int = 6
     conv_stride: int = 6
     dropout: float = 0.25
-    dense_units: tuple[int, ...] = (256, 128)
+    dense_units: tuple[int, ...] = (64,)
     l2: float = 1e-6
+    #: activation of the first convolution: ``relu`` (DeepDifE) or ``exponential``
+    #: (Koo & Ploenzke 2021: filters that read as motifs, better on small data)
+    first_activation: str = "relu"
+    #: how the convolutions reach the dense layers: ``flatten`` (DeepDifE; keeps position)
+    #: ``global_max`` (max over positions: position-free, far fewer weights) or ``region_max``
+    #: (max within windows of ``region_bp``, then flatten: where a motif is, to ``region_bp``)
+    #: or ``global_region`` (both side by side)
+    head: str = "region_max"
+    #: window of the ``region_max`` head in bp
+    region_bp: int = 100
+    #: batch normalisation after every convolution and hidden dense layer
+    batch_norm: bool = False
+    #: prediction = mean of the forward and reverse-complement outputs (post-hoc conjoining);
+    #: off for models trained on the forward strand only (``TrainConfig.strands="forward"``),
+    #: whose positions are anchored at the TSS
+    conjoin: bool = True
 
     def __post_init__(self) -> None:
+        _check(
+            self.first_activation in FIRST_ACTIVATIONS,
+            f"first_activation must be one of {', '.join(FIRST_ACTIVATIONS)}, got {self.first_activation!r}",
+        )
+        _check(self.head in HEADS, f"head must be one of {', '.join(HEADS)}, got {self.head!r}")
+        _check(self.region_bp >= 1, f"region_bp must be >= 1, got {self.region_bp}")
         _check(self.input_length > 0, f"input_length must be > 0, got {self.input_length}")
         _check(self.pad_left >= 0 and self.pad_right >= 0, "pad_left/pad_right must be >= 0")
         _check(self.n_conv >= 1, f"n_conv must be >= 1, got {self.n_conv}")
@@ -69,24 +104,54 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation settings (Adam + binary cross-entropy)."""
+    """Optimisation settings (Adam + binary cross-entropy).
+
+    The schedule is DeepDifE's (``train_model_tutorial.ipynb``): early stopping on
+    the validation loss with patience 20 keeps the best weights, and the learning
+    rate drops by 10x after 5 epochs without an improvement of ``min_delta``.
+    By default an epoch shows every training promoter as given (``strands="forward"``,
+    5' end to the TSS), so the model can learn where a motif sits relative to the
+    TSS; DeepDifE showed both strands (``strands="both"``), which makes "near the
+    TSS" and "far from it" the same thing.  Validation predictions are computed as
+    the model predicts (conjoined for both-strand models).
+    """
 
     epochs: int = 100
     batch_size: int = 100
     learning_rate: float = 1e-3
-    early_stopping_patience: int = 10
+    early_stopping_patience: int = 20
     reduce_lr_patience: int = 5
-    reduce_lr_factor: float = 0.2
-    min_learning_rate: float = 1e-6
+    reduce_lr_factor: float = 0.1
+    min_learning_rate: float = 1e-7
+    #: smallest drop of the monitored value that counts as an improvement for the LR plateau
+    min_delta: float = 1e-4
     val_fraction: float = 0.1
     test_fraction: float = 0.1
     seed: int = 0
-    #: probability that a training sequence is shown as its reverse complement;
-    #: conjoined prediction averages both strands, so the model should see both
+    #: ``both``: every epoch shows each training gene forward and reverse-complemented
+    #: (DeepDifE); ``random``: one strand per gene and epoch, reverse with ``rc_augment``;
+    #: ``forward``: the promoter as given only (5' -> TSS), so the model can learn where a
+    #: motif sits relative to the TSS; such a model predicts from the forward strand
+    #: (``ModelConfig.conjoin`` off)
+    strands: str = "forward"
+    #: with ``strands="random"``: probability that a gene is shown reverse-complemented
     rc_augment: float = 0.5
+    #: what early stopping, the LR plateau and the kept weights follow
+    monitor: str = "val_loss"
+    #: while the model does no better than a constant guess on the validation genes
+    #: (validation loss not ``chance_margin`` below the base-rate entropy), the learning
+    #: rate is not reduced and early stopping waits up to this many epochs: small promoter
+    #: sets often sit at chance for a while, and shrinking the step there locks them in
+    chance_patience: int = 50
+    chance_margin: float = 0.01
 
     def __post_init__(self) -> None:
         _check(0 <= self.rc_augment <= 1, f"rc_augment must be in [0, 1], got {self.rc_augment}")
+        _check(self.strands in STRANDS, f"strands must be one of {', '.join(STRANDS)}, got {self.strands!r}")
+        _check(self.monitor in MONITORS, f"monitor must be one of {', '.join(MONITORS)}, got {self.monitor!r}")
+        _check(self.min_delta >= 0, f"min_delta must be >= 0, got {self.min_delta}")
+        _check(self.chance_patience >= 0, f"chance_patience must be >= 0, got {self.chance_patience}")
+        _check(self.chance_margin >= 0, f"chance_margin must be >= 0, got {self.chance_margin}")
         _check(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}")
         _check(self.batch_size >= 1, f"batch size must be >= 1, got {self.batch_size}")
         _check(self.learning_rate > 0, f"learning rate must be > 0, got {self.learning_rate}")
@@ -115,10 +180,12 @@ class AugmentConfig:
     without an insertion are centred with N rows), so the model is built for that
     length and inference pads inputs the same way (``ModelConfig.pad_left/right``).
     The defaults are DeepDifE's: RC 0.5, insertion 0-20, deletion 0-30,
-    translocation 0-20, mutation 5%, Gaussian noise, 2 augmentations, hard.
+    translocation 0-20, mutation 5%, Gaussian noise, 2 augmentations, hard; EvoAug
+    is on by default (the learning benchmark: without it the network memorises).
+    A forward-strand model (``TrainConfig.strands="forward"``) drops ``rc``.
     """
 
-    enabled: bool = False
+    enabled: bool = True
     augs: tuple[str, ...] = ("deletion", "translocation", "insertion", "rc", "mutation", "noise")
     rc_prob: float = 0.5
     insert_max: int = 20
@@ -196,6 +263,53 @@ class DatasetConfig:
         _check(0 <= self.max_n_fraction <= 1, f"max_n_fraction must be in [0, 1], got {self.max_n_fraction}")
 
 
+#: DeepDifE's architecture (``src/diff_expression_model.py``), as :class:`ModelConfig` fields
+DEEPDIFE_MODEL: dict[str, Any] = {
+    "n_conv": 3,
+    "filters": 64,
+    "kernel_size": 12,
+    "pool_size": 6,
+    "conv_kernel": 6,
+    "conv_stride": 6,
+    "dropout": 0.25,
+    "dense_units": (256, 128),
+    "first_activation": "relu",
+    "head": "flatten",
+    "batch_norm": False,
+    "conjoin": True,
+}
+#: fields that configs written before these options existed did not store, with what they meant then
+_BEFORE_OPTIONS = {
+    "model": {"head": "flatten", "first_activation": "relu", "batch_norm": False, "conjoin": True},
+    "train": {"strands": "random", "monitor": "val_loss", "chance_patience": 0},
+}
+
+
+def original_recipe(
+    model: ModelConfig | None = None, train: TrainConfig | None = None, augment: AugmentConfig | None = None
+) -> tuple[ModelConfig, TrainConfig, AugmentConfig]:
+    """DeepDifE's recipe on top of the given configs: its network, both strands, EvoAug + fine-tune.
+
+    Early stopping and the LR plateau act from the first epoch, as in DeepDifE's
+    notebooks (``chance_patience=0``).
+
+    Parameters
+    ----------
+    model, train, augment
+        Configs whose other fields are kept (defaults when None).
+
+    Returns
+    -------
+    tuple of ModelConfig, TrainConfig, AugmentConfig
+    """
+    from dataclasses import replace
+
+    m = replace(model or ModelConfig(), **DEEPDIFE_MODEL)
+    t = replace(train or TrainConfig(), strands="both", chance_patience=0)
+    a = replace(augment or AugmentConfig(), enabled=True)
+    return m, t, a
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything saved in a model folder's ``config.json``."""
@@ -246,5 +360,11 @@ def from_dict(cls: type, data: dict[str, Any]) -> Any:
 
 def config_from_dict(data: dict[str, Any]) -> RunConfig:
     """Inverse of :func:`config_to_dict` for a :class:`RunConfig`."""
-    parts = {name: from_dict(cls, data.get(name, {})) for name, cls in CONFIG_CLASSES.items()}
+    parts = {}
+    for name, cls in CONFIG_CLASSES.items():
+        section = dict(data.get(name) or {})
+        legacy = _BEFORE_OPTIONS.get(name, {})
+        if section and legacy and not any(k in section for k in legacy):
+            section = {**legacy, **section}  # written before these fields existed: keep their old meaning
+        parts[name] = from_dict(cls, section)
     return RunConfig(**parts, extra=dict(data.get("extra", {})))

@@ -760,6 +760,9 @@ def explain(
     Attributions
     """
     config = config or ExplainConfig()
+    if not getattr(predictor.config, "conjoin", True) and config.strands != "forward":
+        # a forward-strand model (positions anchored at the TSS) is explained as it predicts
+        config = replace(config, strands="forward")
     X = _check_input(predictor, X)
     if background is not None:
         if config.method != "deepshap":

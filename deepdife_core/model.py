@@ -1,14 +1,20 @@
-"""The DeepDifE CNN (Keras 3, Conv1D on one-hot ``(N, L, 4)``) and prediction.
+"""The CNN (Keras 3, Conv1D on one-hot ``(N, L, 4)``) and prediction.
 
 Architecture (every number is a :class:`~deepdife_core.config.ModelConfig` field)::
 
-    Conv1D(filters, kernel_size, valid, relu) -> MaxPool(pool_size) -> Dropout
+    Conv1D(filters, kernel_size, valid, first_activation) -> MaxPool(pool_size) -> Dropout
     (n_conv - 1) x [Conv1D(filters / 2**(i-1), conv_kernel, stride conv_stride, same, relu) -> Dropout]
-    Flatten -> Dense(256, relu) -> Dropout -> Dense(128, relu) -> Dense(1, sigmoid)
+    head: Flatten | GlobalMaxPool | max within region_bp windows + Flatten
+    dense_units x Dense(relu) (Dropout after the first) -> Dense(1, sigmoid)
 
-All kernels carry an L2 penalty.  Predictions are *conjoined* post hoc: the
-probability of a gene is the mean of the outputs on the forward and the
-reverse-complement strand.
+with optional batch normalisation before every hidden activation.  The default
+is the regional network (``n_conv=1``, ``head="region_max"``, one dense layer of
+64); DeepDifE's network is ``n_conv=3``, ``head="flatten"``, dense 256 + 128
+(:data:`~deepdife_core.config.DEEPDIFE_MODEL`).  All kernels carry an L2 penalty.
+Predictions of a both-strand model (``ModelConfig.conjoin``) are *conjoined*
+post hoc: the probability of a gene is the mean of the outputs on the forward and
+the reverse-complement strand; a forward-strand model predicts from the promoter
+as given.
 
 A :class:`Predictor` bundles one or more Keras models (fold ensembles) with their
 :class:`~deepdife_core.config.ModelConfig`; it pads inputs to the network length
@@ -92,15 +98,21 @@ def build_model(cfg: ModelConfig | None = None, *, seed: int = 0):
 
     filters = cfg.conv_filters()
     inputs = keras.Input((cfg.network_length, 4), name="one_hot")
+
+    def norm(x, name):
+        return layers.BatchNormalization(name=name)(x) if cfg.batch_norm else x
+
     x = layers.Conv1D(
         filters[0],
         cfg.kernel_size,
         padding="valid",
-        activation="relu",
+        activation=None if cfg.batch_norm else cfg.first_activation,
         kernel_initializer=init(),
         kernel_regularizer=reg,
         name="conv_0",
     )(inputs)
+    if cfg.batch_norm:
+        x = layers.Activation(cfg.first_activation, name="conv_0_act")(norm(x, "bn_0"))
     x = layers.MaxPooling1D(cfg.pool_size, name="pool_0")(x)
     x = layers.Dropout(cfg.dropout, seed=seed * 1000 + 101, name="dropout_0")(x)
     for i in range(1, cfg.n_conv):
@@ -109,17 +121,36 @@ def build_model(cfg: ModelConfig | None = None, *, seed: int = 0):
             cfg.conv_kernel,
             strides=cfg.conv_stride,
             padding="same",
-            activation="relu",
+            activation=None if cfg.batch_norm else "relu",
             kernel_initializer=init(),
             kernel_regularizer=reg,
             name=f"conv_{i}",
         )(x)
+        if cfg.batch_norm:
+            x = layers.Activation("relu", name=f"conv_{i}_act")(norm(x, f"bn_{i}"))
         x = layers.Dropout(cfg.dropout, seed=seed * 1000 + 101 + i, name=f"dropout_{i}")(x)
-    x = layers.Flatten(name="flatten")(x)
+    if cfg.head == "global_max":
+        x = layers.GlobalMaxPooling1D(name="global_max")(x)
+    elif cfg.head in ("region_max", "global_region"):
+        steps = int(x.shape[1])
+        window = max(1, min(steps, round(cfg.region_bp * steps / cfg.network_length)))
+        regions = layers.Flatten(name="flatten")(layers.MaxPooling1D(window, padding="same", name="region_max")(x))
+        if cfg.head == "global_region":
+            x = layers.Concatenate(name="global_region")([layers.GlobalMaxPooling1D(name="global_max")(x), regions])
+        else:
+            x = regions
+    else:
+        x = layers.Flatten(name="flatten")(x)
     for j, units in enumerate(cfg.dense_units):
         x = layers.Dense(
-            units, activation="relu", kernel_initializer=init(), kernel_regularizer=reg, name=f"dense_{j}"
+            units,
+            activation=None if cfg.batch_norm else "relu",
+            kernel_initializer=init(),
+            kernel_regularizer=reg,
+            name=f"dense_{j}",
         )(x)
+        if cfg.batch_norm:
+            x = layers.Activation("relu", name=f"dense_{j}_act")(norm(x, f"bn_dense_{j}"))
         if j == 0:
             x = layers.Dropout(cfg.dropout, seed=seed * 1000 + 201, name="dropout_dense")(x)
     outputs = layers.Dense(1, activation="sigmoid", kernel_initializer=init(), kernel_regularizer=reg, name="output")(x)
@@ -186,17 +217,23 @@ class Predictor:
         rev = np.mean([_batched_call(m, xr, batch_size) for m in self.models], axis=0)
         return fwd, rev
 
+    def combine(self, fwd: np.ndarray, rev: np.ndarray) -> np.ndarray:
+        """The model's probability from its strand outputs: their mean, or the forward one if not conjoined."""
+        return (np.asarray(fwd) + np.asarray(rev)) / 2.0 if self.config.conjoin else np.asarray(fwd)
+
     def predict(self, x: np.ndarray, *, conjoin: bool = True, batch_size: int = 256) -> np.ndarray:
-        """Probabilities ``(N,)``: mean of both strands if ``conjoin`` else forward only."""
-        if not conjoin:
+        """Probabilities ``(N,)``: mean of both strands if ``conjoin`` (and the model is conjoined) else forward."""
+        if not (conjoin and self.config.conjoin):
             xp = self.prepare(x)
             return np.mean([_batched_call(m, xp, batch_size) for m in self.models], axis=0)
         fwd, rev = self.predict_strands(x, batch_size=batch_size)
-        return (fwd + rev) / 2.0
+        return self.combine(fwd, rev)
 
     def predict_members(self, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
-        """Conjoined probabilities of every ensemble member, ``(n_members, N)``."""
+        """Probabilities of every ensemble member (conjoined as the model predicts), ``(n_members, N)``."""
         xp = self.prepare(x)
+        if not self.config.conjoin:
+            return np.stack([_batched_call(m, xp, batch_size) for m in self.models])
         xr = np.ascontiguousarray(reverse_complement(xp))
         return np.stack(
             [(_batched_call(m, xp, batch_size) + _batched_call(m, xr, batch_size)) / 2.0 for m in self.models]
@@ -263,6 +300,10 @@ def _legacy_from_layers(layers: list, name: str) -> ModelConfig:
         dropout=float(drops[0]["rate"]) if drops else 0.25,
         dense_units=tuple(int(d["units"]) for d in denses[:-1]),
         l2=round(l2, 12),
+        first_activation="relu",
+        head="flatten",
+        batch_norm=False,
+        conjoin=True,
     )
 
 

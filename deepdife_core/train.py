@@ -113,6 +113,21 @@ class _Stage:
     reduce_lr: bool = True
 
 
+def _val_predict(model, xv: np.ndarray, conjoin: bool = True) -> np.ndarray:
+    """Validation probabilities as the model predicts: conjoined (mean of both strands) or forward only."""
+    fwd = _predict_batches(model, xv)
+    if not conjoin:
+        return fwd
+    return (fwd + _predict_batches(model, np.ascontiguousarray(xv[:, ::-1, ::-1]))) / 2.0
+
+
+def _monitored(tc: TrainConfig, val_loss: float, val_auroc: float | None) -> float:
+    """The value early stopping and the LR plateau minimise."""
+    if tc.monitor == "val_auroc":
+        return -(val_auroc if val_auroc is not None else 0.5)
+    return val_loss
+
+
 def _run_stage(
     stage: _Stage,
     model,
@@ -125,27 +140,42 @@ def _run_stage(
     progress: Progress | None,
     should_stop: StopCheck | None,
     restore_best: bool,
+    start_epoch: int = 0,
 ) -> tuple[int, bool]:
-    """Run ``stage`` in place on ``model``; returns (best epoch, stopped by user)."""
+    """Run ``stage`` in place on ``model``; returns (best epoch, stopped by user).
+
+    ``start_epoch`` is the epoch whose weights the model holds when the stage
+    starts (the previous stage's best); it stays the best epoch unless this stage
+    improves on it.
+
+    With ``tc.strands == "both"`` an epoch is every training gene on both strands
+    (2N sequences, shuffled together); else N sequences on a random strand.
+    """
     xt, yt, xv, yv = data
     optimizer.learning_rate.assign(stage.learning_rate)
     lr = float(stage.learning_rate)
     n = len(xt)
-    n_batches = int(np.ceil(n / tc.batch_size))
+    n_seq = 2 * n if tc.strands == "both" else n
+    n_batches = int(np.ceil(n_seq / tc.batch_size))
     report_every = max(1, n_batches // 10)
     offset = len(history)
     if history and restore_best:  # a later stage must beat where it starts
-        p0 = _predict_batches(model, xv)
-        best_loss = mt.binary_cross_entropy(yv, p0) + _reg(model)
+        p0 = _val_predict(model, xv, tc.strands != "forward")
+        best = _monitored(tc, mt.binary_cross_entropy(yv, p0) + _reg(model), mt.auroc(yv, p0))
     else:
-        best_loss = np.inf
-    best_epoch, best_weights = (history[-1]["epoch"] if history else 0), model.get_weights()
+        best = np.inf
+    best_epoch, best_weights = (start_epoch or (history[-1]["epoch"] if history else 0)), model.get_weights()
+    plateau_best = best
     wait_stop = wait_lr = 0
     stopped = False
+    # the loss of always predicting the training base rate: a model above it has learnt nothing yet
+    rate = float(np.clip(yt.mean(), 1e-6, 1 - 1e-6))
+    chance_loss = -(rate * np.log(rate) + (1 - rate) * np.log(1 - rate))
+    at_chance = tc.chance_patience > 0 and stage.name == "main"
     for e in range(1, stage.epochs + 1):
         epoch = offset + e
         t0 = time.perf_counter()
-        order = rng.permutation(n)
+        order = rng.permutation(n_seq)
         seeds = rng.integers(0, 2**31 - 1, size=(n_batches, 2), dtype=np.int64)
         losses, preds, ys = [], [], []
         for b in range(n_batches):
@@ -153,25 +183,32 @@ def _run_stage(
                 stopped = True
                 break
             idx = order[b * tc.batch_size : (b + 1) * tc.batch_size]
-            xb = xt[idx] if stage.pool is None else stage.pool.sample(idx, xt[idx], rng)
-            loss, _, p = stage.step(xb, yt[idx], seeds[b])
+            rows = idx % n
+            xb = xt[rows] if stage.pool is None else stage.pool.sample(rows, xt[rows], rng)
+            if n_seq > n:
+                flip = idx >= n
+                if flip.any():
+                    xb = xb.copy()
+                    xb[flip] = xb[flip, ::-1, ::-1]
+            loss, _, p = stage.step(xb, yt[rows], seeds[b])
             losses.append(float(loss) * len(idx))
             preds.append(np.asarray(p)[:, 0])
-            ys.append(yt[idx, 0])
+            ys.append(yt[rows, 0])
             if progress is not None and (b + 1) % report_every == 0:
                 progress({"event": "batch", "epoch": epoch, "batch": b + 1, "n_batches": n_batches})
         if stopped and not losses:
             break
         p_tr, y_tr = np.concatenate(preds), np.concatenate(ys)
-        p_val = _predict_batches(model, xv)
+        p_val = _val_predict(model, xv, tc.strands != "forward")
         val_loss = mt.binary_cross_entropy(yv, p_val) + _reg(model)
+        val_auroc = mt.auroc(yv, p_val)
         rec = {
             "epoch": epoch,
             "stage": stage.name,
             "loss": sum(losses) / len(p_tr),
             "val_loss": val_loss,
             "auroc": mt.auroc(y_tr, p_tr),
-            "val_auroc": mt.auroc(yv, p_val),
+            "val_auroc": val_auroc,
             "auprc": mt.auprc(y_tr, p_tr),
             "val_auprc": mt.auprc(yv, p_val),
             "accuracy": float(((p_tr >= 0.5) == y_tr).mean()),
@@ -182,17 +219,29 @@ def _run_stage(
         if stopped:
             rec["partial"] = True  # cut short by a stop request after batch len(losses)
         history.append(rec)
-        if val_loss < best_loss - 1e-6:
-            best_loss, best_epoch, best_weights = val_loss, epoch, model.get_weights()
-            wait_stop = wait_lr = 0
+        value = _monitored(tc, val_loss, val_auroc)
+        if value < best:
+            best, best_epoch, best_weights = value, epoch, model.get_weights()
+            wait_stop = 0
         else:
             wait_stop += 1
+        if value < plateau_best - tc.min_delta:  # Keras' ReduceLROnPlateau: improvement by min_delta
+            plateau_best, wait_lr = value, 0
+        else:
             wait_lr += 1
         if progress is not None:
             total = offset + stage.epochs
             progress({"event": "epoch", "epochs": total, "best_epoch": best_epoch, **rec})
         if stopped:
             break
+        if at_chance and val_loss - _reg(model) < chance_loss - tc.chance_margin:
+            at_chance, wait_stop, wait_lr = False, 0, 0  # it started to learn: the usual patience from here
+            plateau_best = value
+            rec["left_chance"] = True
+        if at_chance:
+            if e >= tc.chance_patience:
+                break  # never left chance: the verdict will say so
+            continue
         if stage.early_stopping and tc.early_stopping_patience and wait_stop >= tc.early_stopping_patience:
             break
         if stage.reduce_lr and tc.reduce_lr_patience and wait_lr >= tc.reduce_lr_patience and lr > tc.min_learning_rate:
@@ -277,8 +326,9 @@ def fit(
     optimizer = keras.optimizers.Adam(learning_rate=tc.learning_rate)
     optimizer.build(model.trainable_variables)
     evo = make_evoaug(aug, model_cfg.input_length) if aug.active else None
-    # EvoAug's own RC replaces the plain random strand when it is on
-    rc_rate = 0.0 if (evo is not None and "rc" in aug.active) else tc.rc_augment
+    # EvoAug's own RC replaces the plain random strand when it is on; "both" strands needs none
+    plain_rc = tc.rc_augment if tc.strands == "random" else 0.0
+    rc_rate = 0.0 if (evo is not None and "rc" in aug.active) else plain_rc
     stages = [
         _Stage(
             "main",
@@ -294,7 +344,7 @@ def fit(
                 "finetune",
                 finetune_epochs,
                 finetune_lr,
-                make_train_step(model, optimizer, augment=None, pad=pad, rc_rate=tc.rc_augment),
+                make_train_step(model, optimizer, augment=None, pad=pad, rc_rate=plain_rc),
                 reduce_lr=False,
             )
         )
@@ -313,6 +363,7 @@ def fit(
             progress=progress,
             should_stop=should_stop,
             restore_best=restore_best,
+            start_epoch=best_epoch,
         )
         if stopped:
             break
@@ -332,6 +383,8 @@ class TrainResult:
     path: Path | None = None
     oof: pd.DataFrame | None = None
     refit_path: Path | None = None
+    #: the epoch whose weights were kept (single runs; 0 when unknown)
+    best_epoch: int = 0
 
 
 def resolve_split(df: pd.DataFrame, tc: TrainConfig) -> tuple[dict[str, np.ndarray], str]:
@@ -350,10 +403,32 @@ def resolve_split(df: pd.DataFrame, tc: TrainConfig) -> tuple[dict[str, np.ndarr
     return parts, "grouped-random"
 
 
-def _model_cfg_for(df: pd.DataFrame, model_cfg: ModelConfig | None, aug: AugmentConfig) -> tuple[ModelConfig, int]:
+def _model_cfg_for(
+    df: pd.DataFrame, model_cfg: ModelConfig | None, aug: AugmentConfig, tc: TrainConfig
+) -> tuple[ModelConfig, int]:
     length = int(df["sequence"].str.len().iloc[0])
     pad_l, pad_r = aug.padding
-    return replace(model_cfg or ModelConfig(), input_length=length, pad_left=pad_l, pad_right=pad_r), length
+    mc = replace(model_cfg or ModelConfig(), input_length=length, pad_left=pad_l, pad_right=pad_r)
+    return replace(mc, conjoin=tc.strands != "forward"), length
+
+
+def _strand_aug(aug: AugmentConfig, tc: TrainConfig) -> AugmentConfig:
+    """A forward-strand model never sees a reverse complement, not even from EvoAug."""
+    if tc.strands == "forward" and "rc" in aug.augs:
+        return replace(aug, augs=tuple(a for a in aug.augs if a != "rc"))
+    return aug
+
+
+def _dataset_cfg_for(dataset_cfg: DatasetConfig | None, length: int) -> DatasetConfig:
+    """How the training sequences were fitted (saved with the model); its length must be theirs."""
+    if dataset_cfg is None:
+        return DatasetConfig(length=length)
+    if dataset_cfg.length != length:
+        raise DeepDifEInputError(
+            f"the dataset settings say {dataset_cfg.length} bp but the sequences are {length} bp; "
+            "rebuild the dataset with those settings or pass the ones it was built with"
+        )
+    return dataset_cfg
 
 
 def _finetune(aug: AugmentConfig, phylo: PhyloConfig, has_pool: bool) -> tuple[int, float]:
@@ -434,25 +509,31 @@ def train_dataset(
     should_stop: StopCheck | None = None,
     overwrite: bool = False,
     provenance: dict | None = None,
+    dataset_cfg: DatasetConfig | None = None,
 ) -> TrainResult:
     """Split ``df`` by family, train (EvoAug / PhyloAug as configured), evaluate on the test part, save to ``out``.
 
     When ``should_stop`` ends training before the first epoch finished, nothing is
     evaluated or saved: the result has ``stopped=True``, ``path=None``, empty metrics.
+    ``dataset_cfg`` says how the sequences were fitted (its length must be theirs); it is
+    saved in ``config.json`` so prediction fits new sequences the same way (default:
+    ``DatasetConfig(length=<their length>)``).  A table of one class is refused.
     """
     from deepdife_core.artifacts import save_model_folder
-    from deepdife_core.io import validate_dataset
+    from deepdife_core.io import validate_training_set
 
     tc = train_cfg or TrainConfig()
     aug = augment_cfg or AugmentConfig()
     phylo = phylo_cfg or PhyloConfig()
-    df = validate_dataset(df)
-    mc, length = _model_cfg_for(df, model_cfg, aug)
+    df = validate_training_set(df, name=dataset_name or "dataset")
+    aug = _strand_aug(aug, tc)
+    mc, length = _model_cfg_for(df, model_cfg, aug, tc)
+    dcfg = _dataset_cfg_for(dataset_cfg, length)
     _check_out(out, overwrite)
     parts, split_source = resolve_split(df, tc)
     x = one_hot(df["sequence"].tolist())
     y = df["label"].to_numpy()
-    pool = _pool_for(df, parts["train"], orthologs, phylo, length, "left")
+    pool = _pool_for(df, parts["train"], orthologs, phylo, length, dcfg.pad_side)
     if progress is not None:
         progress(
             {
@@ -480,14 +561,18 @@ def train_dataset(
         should_stop=should_stop,
     )
     predictor = Predictor([res.model], mc)
-    run_cfg = RunConfig(model=mc, train=tc, data=DatasetConfig(length=length), augment=aug, phylo=phylo)
+    run_cfg = RunConfig(model=mc, train=tc, data=dcfg, augment=aug, phylo=phylo)
     if res.stopped and not _finished_epochs(res.history):
         # stopped before the first epoch finished: the weights have seen a few batches at most; save nothing
         return TrainResult(predictor, res.history, {}, parts, run_cfg, stopped=True)
     test = parts["test"] if len(parts["test"]) else parts["val"]
     metrics = mt.evaluate_predictions(y[test], predictor.predict(x[test]))
     metrics["evaluated_on"] = "test" if len(parts["test"]) else "val"
-    result = TrainResult(predictor, res.history, metrics, parts, run_cfg, stopped=res.stopped)
+    metrics["baseline_kmer"] = _baseline(df, parts["train"], parts["val"], test, tc.seed, metrics["evaluated_on"])
+    metrics["learning"] = mt.learning_verdict(metrics, res.history)
+    result = TrainResult(
+        predictor, res.history, metrics, parts, run_cfg, stopped=res.stopped, best_epoch=res.best_epoch
+    )
     if out is not None:
         extra = {"best_epoch": res.best_epoch, "stopped_early_by_user": res.stopped}
         if pool is not None:
@@ -509,6 +594,15 @@ def train_dataset(
         )
         predictor.path = result.path
     return result
+
+
+def _baseline(df: pd.DataFrame, train: np.ndarray, val: np.ndarray, test: np.ndarray, seed: int, on: str) -> dict:
+    """The k-mer logistic regression on the CNN's own split (see :mod:`deepdife_core.baseline`)."""
+    from deepdife_core.baseline import fit_kmer_baseline
+
+    seqs = df["sequence"].to_numpy()
+    y = df["label"].to_numpy()
+    return fit_kmer_baseline(seqs[train], y[train], seqs[val], y[val], seqs[test], y[test], seed=seed, evaluated_on=on)
 
 
 def heldout_test(df: pd.DataFrame, tc: TrainConfig) -> tuple[np.ndarray, str]:
@@ -551,6 +645,7 @@ def cross_validate(
     should_stop: StopCheck | None = None,
     overwrite: bool = False,
     provenance: dict | None = None,
+    dataset_cfg: DatasetConfig | None = None,
 ) -> TrainResult:
     """Grouped k-fold cross-validation; the fold models form an ensemble.
 
@@ -561,16 +656,19 @@ def cross_validate(
     predictions, and the test metrics of the ensemble (mean of fold probabilities).
     With ``refit`` a final single model is trained on all non-test genes for the
     mean best epoch of the folds and saved next to the run as ``<out>_refit``.
+    ``dataset_cfg`` is saved as in :func:`train_dataset`.
     """
     from deepdife_core.artifacts import save_model_folder
-    from deepdife_core.io import validate_dataset
+    from deepdife_core.io import validate_training_set
     from deepdife_core.split import grouped_kfold
 
     tc = train_cfg or TrainConfig()
     aug = augment_cfg or AugmentConfig()
     phylo = phylo_cfg or PhyloConfig()
-    df = validate_dataset(df)
-    mc, length = _model_cfg_for(df, model_cfg, aug)
+    df = validate_training_set(df, name=dataset_name or "dataset")
+    aug = _strand_aug(aug, tc)
+    mc, length = _model_cfg_for(df, model_cfg, aug, tc)
+    dcfg = _dataset_cfg_for(dataset_cfg, length)
     _check_out(out, overwrite)
     if refit and out is not None:
         _check_out(Path(str(out) + "_refit"), overwrite)
@@ -588,7 +686,7 @@ def cross_validate(
     used: dict[str, int] = {}
     for f, (tr_local, va_local) in enumerate(folds):
         tr, va = rest[tr_local], rest[va_local]
-        pool = _pool_for(df, tr, orthologs, phylo, length, "left")
+        pool = _pool_for(df, tr, orthologs, phylo, length, dcfg.pad_side)
 
         def fold_progress(event: dict, f: int = f) -> None:
             if progress is not None:
@@ -644,9 +742,7 @@ def cross_validate(
             stopped = True
             break
     if not models:  # stopped before the first epoch of the first fold finished: nothing to evaluate or save
-        run_cfg = RunConfig(
-            model=mc, train=tc, data=DatasetConfig(length=length), augment=aug, phylo=phylo, extra={"cv_folds": k}
-        )
+        run_cfg = RunConfig(model=mc, train=tc, data=dcfg, augment=aug, phylo=phylo, extra={"cv_folds": k})
         return TrainResult(Predictor([], mc), [], {}, {"train": rest, "test": test}, run_cfg, stopped=True)
     summary = {}
     for key in ("loss", "auroc", "auprc", "accuracy"):
@@ -664,10 +760,12 @@ def cross_validate(
         metrics = mt.evaluate_predictions(y[seen], oof[seen])
         metrics["evaluated_on"] = "out-of-fold"
     metrics["cv"] = {"k": k, "folds": fold_metrics, "summary": summary}
+    tr0, va0 = rest[folds[0][0]], rest[folds[0][1]]  # the baseline picks its C on the first fold
+    eval_rows = test if len(test) else va0
+    metrics["baseline_kmer"] = _baseline(df, tr0, va0, eval_rows, tc.seed, "test" if len(test) else "fold 0")
+    metrics["learning"] = mt.learning_verdict(metrics, history)
     parts = {"train": rest, "val": rest, "test": test}
-    run_cfg = RunConfig(
-        model=mc, train=tc, data=DatasetConfig(length=length), augment=aug, phylo=phylo, extra={"cv_folds": k}
-    )
+    run_cfg = RunConfig(model=mc, train=tc, data=dcfg, augment=aug, phylo=phylo, extra={"cv_folds": k})
     oof_df = pd.DataFrame({"gene_id": df["gene_id"], "label": y, "fold": oof_fold, "probability": oof})
     oof_df = oof_df[oof_df["fold"] >= 0].reset_index(drop=True)
     result = TrainResult(predictor, history, metrics, parts, run_cfg, stopped=stopped, oof=oof_df)
@@ -690,7 +788,7 @@ def cross_validate(
         predictor.path = result.path
     if refit and not stopped:
         n_epochs = max(1, round(float(np.mean(best_epochs))))
-        pool = _pool_for(df, rest, orthologs, phylo, length, "left")
+        pool = _pool_for(df, rest, orthologs, phylo, length, dcfg.pad_side)
         eval_idx = test if len(test) else rest
         res = fit(
             x[rest],

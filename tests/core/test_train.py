@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from deepdife_core.artifacts import list_models, load_model, read_history
-from deepdife_core.config import ModelConfig, TrainConfig
+from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig
 from deepdife_core.encode import one_hot
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.train import fit, train_dataset
@@ -97,3 +97,31 @@ def test_fit_validates_shapes():
         fit(x, np.arange(10) % 2, x, np.arange(10) % 2, model_cfg=ModelConfig(input_length=60))
     with pytest.raises(DeepDifEInputError, match="only one class"):
         fit(x, np.zeros(10), x, np.zeros(10), model_cfg=ModelConfig(input_length=50, kernel_size=6))
+
+
+def _position_task():
+    from deepdife_core.tasks import make_task
+
+    return make_task("position", n_genes=700, length=300, label_noise=0.0, seed=4).drop(columns=["score", "true_label"])
+
+
+def test_default_loop_learns_a_position_rule():
+    """Regression (issue 12): the loop before it (one random strand per epoch, DeepDifE's network, patience 10,
+    LR x0.2) stayed at chance on this task (test auROC 0.5); the default must learn it."""
+    df = _position_task()
+    res = train_dataset(df, train_cfg=TrainConfig(seed=0, test_fraction=0.2))
+    assert res.metrics["auroc"] > 0.8
+    assert res.metrics["learning"]["status"] == "learnt"
+    assert res.predictor.config.conjoin is False  # a forward-strand model predicts from the promoter as given
+
+
+def test_chance_guard_keeps_the_learning_rate_until_the_model_leaves_chance(tiny_df):
+    events = []
+    shuffled = tiny_df.assign(label=np.random.default_rng(0).permutation(tiny_df["label"].to_numpy()))
+    tc = TrainConfig(epochs=12, batch_size=64, reduce_lr_patience=1, early_stopping_patience=1, chance_patience=8)
+    res = train_dataset(shuffled, train_cfg=tc, augment_cfg=AugmentConfig(enabled=False), progress=events.append)
+    lrs = [e["lr"] for e in events if e["event"] == "epoch"]
+    left = [h["epoch"] for h in res.history if h.get("left_chance")]
+    if not left:  # labels are noise: it never leaves chance, keeps its step and stops after chance_patience
+        assert len(lrs) == 8 and set(lrs) == {tc.learning_rate}
+    assert res.metrics["learning"]["status"] != "learnt" or res.metrics["auroc"] > 0.6
