@@ -51,7 +51,18 @@ def _fasta_extras(fasta: bytes, fasta_name: str, df: pd.DataFrame) -> dict[str, 
     return {"raw_lengths": keys.map(first).dropna().astype(int).tolist(), "fasta_duplicates": dups}
 
 
-def _set_preview(df: pd.DataFrame, report: dio.BuildReport, meta: dict, extras: dict | None = None) -> None:
+def _set_preview(
+    df: pd.DataFrame, report: dio.BuildReport, meta: dict, extras: dict | None = None, *, cfg=None
+) -> None:
+    """Show the built table; ``cfg`` (how it was fitted) goes into ``dataset.json`` as ``config``.
+
+    Training saves that config with the model, so prediction fits new sequences the same way.
+    """
+    if cfg is not None:
+        meta = {
+            **meta,
+            "config": {"length": cfg.length, "pad_side": cfg.pad_side, "max_n_fraction": cfg.max_n_fraction},
+        }
     state.put(
         state.DATA_PREVIEW,
         {"df": df, "report": report.to_dict(), "summary": report.summary(), "meta": meta, **(extras or {})},
@@ -70,6 +81,7 @@ def _source_fasta(cfg) -> None:
                 rep,
                 {"source": {"kind": "labelled-fasta", "fasta": name}},
                 _fasta_extras(data, name, df.assign(gene_id=df["gene_id"] + "_" + df["label"].astype(str))),
+                cfg=cfg,
             )
 
 
@@ -99,7 +111,7 @@ def _source_table(cfg) -> None:
                 df, rep = dio.dataset_from_labels(io.BytesIO(data), fdata, cfg=cfg, labels_name=name, fasta_name=fname)
                 extras = _fasta_extras(fdata, fname, df)
                 meta = {"source": {"kind": "labels+fasta", "table": name, "fasta": fname}}
-            _set_preview(df, rep, meta, extras)
+            _set_preview(df, rep, meta, extras, cfg=cfg)
 
 
 def _source_lists(cfg) -> None:
@@ -121,6 +133,7 @@ def _source_lists(cfg) -> None:
                 rep,
                 {"source": {"kind": "gene-lists", "responsive": pname, "non_responsive": nname, "fasta": fname}},
                 _fasta_extras(fdata, fname, df),
+                cfg=cfg,
             )
 
 
@@ -177,7 +190,7 @@ def _source_de(cfg) -> None:
                 },
                 "thresholds": th.__dict__,
             }
-            _set_preview(df, rep, meta, _fasta_extras(fdata, fname, df))
+            _set_preview(df, rep, meta, _fasta_extras(fdata, fname, df), cfg=cfg)
 
 
 def _preview() -> None:

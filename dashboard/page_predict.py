@@ -22,12 +22,12 @@ def predict_table(path: str, fasta: bytes, fasta_name: str, genes: list[str] | N
     pandas.DataFrame
         ``gene_id, probability, predicted_class, forward, reverse[, coords]``, highest probability first.
     """
+    from deepdife_core.artifacts import model_data_config
     from deepdife_core.encode import one_hot
 
     pred = cache.predictor(path)
-    info = cache.model_info(path)
-    pad_side = (info["config"].get("data") or {}).get("pad_side", "left")
-    seqs = dio.sequences_from_fasta(fasta, length=pred.config.input_length, pad_side=pad_side, name=fasta_name)
+    fit = model_data_config(pred)  # the model's saved DatasetConfig: fitted like its training sequences
+    seqs = dio.sequences_from_fasta(fasta, length=fit.length, pad_side=fit.pad_side, name=fasta_name)
     if genes is not None:
         wanted = {dio.normalize_id(g) for g in genes}
         keys = seqs["gene_id"].map(dio.normalize_id)
@@ -43,7 +43,7 @@ def predict_table(path: str, fasta: bytes, fasta_name: str, genes: list[str] | N
                 f"(e.g. {', '.join(missing[:5])}); they are left out."
             )
     fwd, rev = pred.predict_strands(one_hot(seqs["sequence"].tolist()))
-    prob = (fwd + rev) / 2.0
+    prob = pred.combine(fwd, rev)
     out = pd.DataFrame(
         {
             "gene_id": seqs["gene_id"],
@@ -69,9 +69,11 @@ def render() -> None:
     active = state.get(state.MODEL_ACTIVE)
     name = st.selectbox("Model", names, index=names.index(active) if active in names else 0, key="w.predict.model")
     row = reg.loc[reg["name"] == name].iloc[0]
+    side = (cache.model_info(str(row["path"]))["config"].get("data") or {}).get("pad_side", "left")
+    end = "TSS-distal (5')" if side == "left" else "3' (TSS)"
     st.caption(
         f"Input length {row['input_length']} bp: longer promoters are trimmed and shorter ones padded "
-        "with N at the TSS-distal end."
+        f"with N at the {end} end, as the model's training sequences were."
     )
     mode = st.radio("Genes", ["All sequences in a FASTA", "A gene list + FASTA"], horizontal=True, key="w.predict.mode")
     fa = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.predict.fasta")

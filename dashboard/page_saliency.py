@@ -31,6 +31,7 @@ from dashboard import cache, sidebar, state, widgets
 from dashboard import saliency_widgets as sw
 from dashboard.paths import attributions_dir, models_dir
 from deepdife_core import io as dio
+from deepdife_core.artifacts import model_data_config
 from deepdife_core.encode import invalid_characters, one_hot
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.explain import (
@@ -167,10 +168,12 @@ class Explained:
     forward: float
     reverse: float
     ism: Attributions | None = None
+    #: the model's probability is the mean of both strands (else the forward one)
+    conjoin: bool = True
 
     @property
     def probability(self) -> float:
-        return (self.forward + self.reverse) / 2.0
+        return (self.forward + self.reverse) / 2.0 if self.conjoin else self.forward
 
 
 def per_base_table(
@@ -295,7 +298,7 @@ def explain_sequence(
         ism = None
         if with_ism:
             ism = attr if config.method == "ism" else explain(pred, x, replace(config, method="ism"), cache=store)
-    return Explained(attr, float(fwd[0]), float(rev[0]), ism)
+    return Explained(attr, float(fwd[0]), float(rev[0]), ism, conjoin=bool(getattr(pred.config, "conjoin", True)))
 
 
 # ----------------------------------------------------------------------------- deep links
@@ -649,7 +652,7 @@ def render() -> None:
         st.info("Choose another model in the sidebar.")
         return
     length = int(pred.config.input_length)
-    pad_side = (cache.model_info(path)["config"].get("data") or {}).get("pad_side", "left")
+    pad_side = model_data_config(pred).pad_side  # how the model's training sequences were fitted
     members = len(pred.models)
     st.caption(
         f"Model **{_md(name)}** ({length} bp{f', ensemble of {members} fold models' if members > 1 else ''}); "

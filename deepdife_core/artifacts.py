@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from deepdife_core.config import RunConfig, config_from_dict, config_to_dict
+from deepdife_core.config import DatasetConfig, RunConfig, config_from_dict, config_to_dict
 from deepdife_core.errors import ArtifactError, DeepDifEInputError
 
 FORMAT_VERSION = 1
@@ -282,6 +282,50 @@ def read_config(folder: str | Path) -> RunConfig:
         return config_from_dict(data)
     except (TypeError, ValueError, AttributeError) as exc:
         raise ArtifactError(f"{folder}/config.json has invalid settings ({str(exc)[:200]})") from exc
+
+
+def data_config_from_dict(data: dict) -> DatasetConfig:
+    """How sequences are fitted for a model, from its ``config.json`` as a dict.
+
+    The saved ``data`` section (:class:`~deepdife_core.config.DatasetConfig`: pad side,
+    N limit) at the model's input length; a folder without one (older models) gets the
+    DatasetConfig defaults at that length.
+    """
+    from dataclasses import replace
+
+    run = config_from_dict(data)
+    length = run.model.input_length
+    if not data.get("data"):
+        return DatasetConfig(length=length)
+    return run.data if run.data.length == length else replace(run.data, length=length)
+
+
+def load_run_config(folder: str | Path) -> RunConfig:
+    """A model folder's ``config.json`` as a :class:`RunConfig`; its ``data`` is how to fit sequences.
+
+    Unlike :func:`read_config`, an older folder without a ``data`` section gets
+    ``DatasetConfig(length=<the model's input length>)`` there (see :func:`data_config_from_dict`).
+    """
+    from dataclasses import replace
+
+    cfg = read_config(folder)
+    raw = read_json(Path(folder) / "config.json", {}) or {}
+    return replace(cfg, data=data_config_from_dict(raw))
+
+
+def model_data_config(model) -> DatasetConfig:
+    """The :class:`~deepdife_core.config.DatasetConfig` to fit sequences with for ``model``.
+
+    ``model`` is a model folder or a :class:`~deepdife_core.model.Predictor`; one not
+    loaded from a folder gets the defaults at its input length.
+    """
+    if isinstance(model, (str, Path)):
+        return load_run_config(model).data
+    if getattr(model, "path", None) is not None and (Path(model.path) / "config.json").is_file():
+        data = load_run_config(model.path).data
+        if data.length == model.config.input_length:
+            return data
+    return DatasetConfig(length=model.config.input_length)
 
 
 def load_model(folder: str | Path):

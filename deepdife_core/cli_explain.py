@@ -57,16 +57,20 @@ def _check_out(path: str) -> Path:
     return out
 
 
-def _inputs(args: argparse.Namespace, length: int):
+def _inputs(args: argparse.Namespace, fit):
+    """Genes of ``--fasta`` or ``--data`` fitted with ``fit`` (the model's DatasetConfig).
+
+    A table needs ``gene_id`` and ``sequence``; labels are optional and may be all of
+    one class (explaining only the responsive genes is the usual case).
+    """
     from deepdife_core import io
-    from deepdife_core.config import DatasetConfig
 
     if bool(args.fasta) == bool(args.data):
         raise DeepDifEInputError("give either --fasta or --data")
     if args.fasta:
-        df = io.sequences_from_fasta(args.fasta, length=length)
+        df = io.sequences_from_fasta(args.fasta, length=fit.length, pad_side=fit.pad_side)
     else:
-        df = io.load_dataset(args.data, cfg=DatasetConfig(length=length))
+        df = io.sequences_from_table(args.data, cfg=fit)
     if df["gene_id"].duplicated().any():
         dup = df.loc[df["gene_id"].duplicated(), "gene_id"].iloc[0]
         raise DeepDifEInputError(f"gene ID {dup!r} occurs more than once in the input")
@@ -87,7 +91,7 @@ def _select(df, genes: list[str] | None):
     return sel.iloc[np.argsort([order[g] for g in sel["gene_id"]])]
 
 
-def _background(args: argparse.Namespace, df_all, length: int) -> np.ndarray | None:
+def _background(args: argparse.Namespace, df_all, fit) -> np.ndarray | None:
     from deepdife_core import io
     from deepdife_core.encode import one_hot
     from deepdife_core.explain import sample_background
@@ -106,7 +110,7 @@ def _background(args: argparse.Namespace, df_all, length: int) -> np.ndarray | N
     path = Path(args.background)
     if not path.is_file():
         raise DeepDifEInputError(f"--background {path}: use 'shuffle', 'train' or an existing FASTA file")
-    seqs = io.sequences_from_fasta(path, length=length)
+    seqs = io.sequences_from_fasta(path, length=fit.length, pad_side=fit.pad_side)
     if seqs.empty:
         raise DeepDifEInputError(f"--background {path}: no sequences")
     return one_hot(seqs["sequence"].tolist())
@@ -117,7 +121,7 @@ def _safe_name(gene_id: str) -> str:
 
 
 def cmd_explain(args: argparse.Namespace, rep) -> int:
-    from deepdife_core.artifacts import load_model
+    from deepdife_core.artifacts import load_model, model_data_config
     from deepdife_core.encode import one_hot
     from deepdife_core.explain import AttributionCache, ExplainConfig, explain
 
@@ -130,10 +134,10 @@ def cmd_explain(args: argparse.Namespace, rep) -> int:
     if plot_dir is not None and plot_dir.exists() and not plot_dir.is_dir():
         raise DeepDifEInputError(f"--plot {plot_dir} is a file; give a folder")
     predictor = load_model(args.model)
-    length = predictor.config.input_length
-    df_all = _inputs(args, length)
+    fit = model_data_config(predictor)
+    df_all = _inputs(args, fit)
     df = _select(df_all, args.genes)
-    background = _background(args, df_all, length)
+    background = _background(args, df_all, fit)
     cfg = ExplainConfig(
         method=_METHODS[args.method],
         n_background=args.n_background,

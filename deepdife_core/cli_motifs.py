@@ -98,13 +98,12 @@ def cmd_motifs(args: argparse.Namespace, rep) -> int:
     database = load_motif_database(args.motif_db, release=args.jaspar_release, cache_dir=args.db_cache)
     rep.say(f"motif database: {database.name} ({len(database)} motifs)")
 
-    from deepdife_core.artifacts import load_model
+    from deepdife_core.artifacts import load_model, model_data_config
     from deepdife_core.encode import one_hot
     from deepdife_core.explain import AttributionCache, ExplainConfig, explain
 
     predictor = load_model(args.model)
-    length = predictor.config.input_length
-    df = _inputs(args, length)
+    df = _inputs(args, model_data_config(predictor))
     if args.split:
         if not args.data or "split" not in df.columns:
             raise DeepDifEInputError("--split needs --data with a 'split' column")

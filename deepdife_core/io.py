@@ -340,10 +340,24 @@ def _check_ids(ids: pd.Series, name: str, line_offset: int = 2) -> pd.Series:
     return ids
 
 
+def _check_classes(labels, name: str) -> None:
+    """The check of a training set: labels of both classes (0 and 1)."""
+    classes = set(pd.Series(labels).unique().tolist())
+    if classes != {0, 1}:
+        only = "responsive (1)" if classes == {1} else "non-responsive (0)"
+        raise DeepDifEInputError(
+            f"{name}: every gene is {only}; a classifier needs both classes, add genes of the other class"
+        )
+
+
 def _finish(
     df: pd.DataFrame, cfg: DatasetConfig, report: BuildReport, name: str, *, require_both: bool = True
 ) -> tuple[pd.DataFrame, BuildReport]:
-    """Fit sequences to length, drop N-rich ones, fill families, check classes."""
+    """Fit sequences to length, drop N-rich ones, fill families, check classes (``require_both``).
+
+    A frame without a ``label`` column (sequences for a model) is allowed with
+    ``require_both=False``.
+    """
     if df.empty:
         raise DeepDifEInputError(f"{name}: no genes left to build a dataset from")
     seqs = df["sequence"].astype(str).str.upper()
@@ -366,13 +380,10 @@ def _finish(
     else:
         fam = df["family"].fillna("").astype(str).str.strip()
         df["family"] = np.where(fam == "", df["gene_id"], fam)
-    df["label"] = df["label"].astype(np.int64)
-    classes = set(df["label"].unique().tolist())
-    if require_both and classes != {0, 1}:
-        only = "responsive (1)" if classes == {1} else "non-responsive (0)"
-        raise DeepDifEInputError(
-            f"{name}: every gene is {only}; a classifier needs both classes, add genes of the other class"
-        )
+    if "label" in df.columns:
+        df["label"] = df["label"].astype(np.int64)
+    if require_both:
+        _check_classes(df["label"] if "label" in df.columns else [], name)
     if "split" in df.columns:
         sp = df["split"].fillna("").astype(str).str.strip().str.lower()
         bad = sorted(set(sp) - set(SPLITS))
@@ -380,7 +391,8 @@ def _finish(
             raise DeepDifEInputError(f"{name}: split column has {bad[:3]}; use train, val or test")
         df["split"] = sp
     report.n_kept = len(df)
-    cols = ["gene_id", "label", "family", "sequence"] + [c for c in ("split", "coords") if c in df.columns]
+    cols = [c for c in ("gene_id", "label") if c in df.columns] + ["family", "sequence"]
+    cols += [c for c in ("split", "coords") if c in df.columns]
     extra = [c for c in df.columns if c not in cols]
     return df[cols + extra].reset_index(drop=True), report
 
@@ -410,18 +422,51 @@ def _attach_sequences(
 
 
 def dataset_from_table(
-    source: str | Path | IO[bytes] | bytes, *, cfg: DatasetConfig | None = None, name: str | None = None
+    source: str | Path | IO[bytes] | bytes,
+    *,
+    cfg: DatasetConfig | None = None,
+    name: str | None = None,
+    require_both: bool = True,
 ) -> tuple[pd.DataFrame, BuildReport]:
-    """Dataset from a table with ``gene_id, label, sequence`` (+ ``family``, ``split``)."""
+    """Dataset from a table with ``gene_id, label, sequence`` (+ ``family``, ``split``).
+
+    ``require_both=False`` accepts labels of one class (a table to explain, predict
+    or pick motif genes from); training checks its own input with
+    :func:`validate_training_set`.
+    """
+    return _from_table(source, cfg=cfg, name=name, require_both=require_both, labels_required=True)
+
+
+def sequences_from_table(
+    source: str | Path | IO[bytes] | bytes, *, cfg: DatasetConfig | None = None, name: str | None = None
+) -> pd.DataFrame:
+    """A table of sequences for a model (prediction, explanation, motif input), fitted with ``cfg``.
+
+    ``gene_id`` and ``sequence`` are required; ``label`` is optional and, when present,
+    any mix of 0/1 (all responsive is fine: the checks of a training set do not apply).
+    ``family``, ``split`` and ``coords`` are kept.
+    """
+    df, _ = _from_table(source, cfg=cfg, name=name, require_both=False, labels_required=False)
+    return df
+
+
+def _from_table(
+    source: str | Path | IO[bytes] | bytes,
+    *,
+    cfg: DatasetConfig | None,
+    name: str | None,
+    require_both: bool,
+    labels_required: bool,
+) -> tuple[pd.DataFrame, BuildReport]:
     cfg = cfg or DatasetConfig()
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "uploaded table")
     raw = read_table(source, name=name)
-    cols = {w: _find_column(raw, w, name) for w in REQUIRED_COLUMNS}
+    cols = {w: _find_column(raw, w, name, required=labels_required or w != "label") for w in REQUIRED_COLUMNS}
     fam = _find_column(raw, "family", name, required=False)
     split = _find_column(raw, "split", name, required=False)
     coords = _find_column(raw, "coords", name, required=False)
     ids = _check_ids(raw[cols["gene_id"]], name)
-    labels = _parse_labels(raw[cols["label"]], name, ids)
+    labels = _parse_labels(raw[cols["label"]], name, ids) if cols["label"] else None
     seqs = raw[cols["sequence"]].fillna("").astype(str).str.strip()
     for i, (gid, seq) in enumerate(zip(ids, seqs, strict=True)):
         if not seq:
@@ -431,7 +476,9 @@ def dataset_from_table(
             raise DeepDifEInputError(
                 f"{name}, line {i + 2} ('{gid}'): {count} characters are not DNA (e.g. {example!r}); use A/C/G/T/N"
             )
-    df = pd.DataFrame({"gene_id": ids, "label": labels, "sequence": seqs.str.upper()})
+    df = pd.DataFrame({"gene_id": ids, "sequence": seqs.str.upper()})
+    if labels is not None:
+        df["label"] = labels
     if fam:
         df["family"] = raw[fam].values
     if split:
@@ -439,7 +486,7 @@ def dataset_from_table(
     if coords:
         df["coords"] = raw[coords].values
     report = BuildReport(n_input=len(df))
-    return _finish(df, cfg, report, name)
+    return _finish(df, cfg, report, name, require_both=require_both)
 
 
 def dataset_from_labels(
@@ -660,8 +707,24 @@ def sequences_from_fasta(
     return df
 
 
+def validate_training_set(df: pd.DataFrame, *, name: str = "dataset") -> pd.DataFrame:
+    """:func:`validate_dataset` plus the checks of a training set: labels 0/1 of both classes.
+
+    Used by training, cross-validation and tuning; tables to explain, predict or
+    pick motif genes from only need :func:`validate_dataset` / :func:`sequences_from_table`.
+    """
+    df = validate_dataset(df, name=name)
+    bad = ~df["label"].isin([0, 1])
+    if bad.any():
+        raise DeepDifEInputError(
+            f"{name}: label of '{df['gene_id'][bad].iloc[0]}' is {df['label'][bad].iloc[0]!r}, not 0 or 1"
+        )
+    _check_classes(df["label"], name)
+    return df
+
+
 def validate_dataset(df: pd.DataFrame, *, name: str = "dataset") -> pd.DataFrame:
-    """Check a dataset table in memory (columns, labels, IDs, one sequence length)."""
+    """Check a dataset table in memory (columns, IDs, one sequence length); labels may be of one class."""
     for col in ("gene_id", "label", "family", "sequence"):
         if col not in df.columns:
             raise DeepDifEInputError(f"{name}: missing column '{col}'")
@@ -695,7 +758,11 @@ def summarize(df: pd.DataFrame) -> dict:
 
 
 def load_dataset(path: str | Path, *, cfg: DatasetConfig | None = None) -> pd.DataFrame:
-    """Read a saved dataset table (CSV/TSV/XLSX/parquet) and validate it."""
+    """Read a saved dataset table (CSV/TSV/XLSX/parquet) and validate it.
+
+    Labels may be of one class (a table of responsive genes to explain); training
+    refuses such a table itself (:func:`validate_training_set`).
+    """
     path = Path(path)
     if path.suffix == ".parquet":
         try:
@@ -710,8 +777,47 @@ def load_dataset(path: str | Path, *, cfg: DatasetConfig | None = None) -> pd.Da
         seqcol = _find_column(raw, "sequence", path.name)
         lens = raw[seqcol].fillna("").astype(str).str.strip().str.len()
         cfg = DatasetConfig(length=int(lens.max()) if len(lens) and lens.max() > 0 else 600, max_n_fraction=1.0)
-    df, _ = dataset_from_table(path, cfg=cfg)
+    df, _ = dataset_from_table(path, cfg=cfg, require_both=False)
     return df
+
+
+def read_dataset_config(path: str | Path) -> DatasetConfig | None:
+    """How the dataset table at ``path`` was fitted, from its sidecar, or None when none says so.
+
+    The sidecar is ``<table>.json`` (``deepdife dataset build --manifest``) or, for a
+    workspace dataset ``<name>/data.csv``, ``<name>/dataset.json`` (the dashboard's
+    Data page).  Its ``config`` holds the :class:`DatasetConfig` fields; manifests
+    older than that give ``length`` and ``pad_side`` at the top level.
+    """
+    import json
+
+    path = Path(path)
+    candidates = [path.with_suffix(".json")]
+    if path.name == "data.csv":
+        candidates.append(path.parent / "dataset.json")
+    for side in candidates:
+        if side == path or not side.is_file():
+            continue
+        try:
+            meta = json.loads(side.read_text())
+        except (OSError, ValueError) as exc:
+            raise DeepDifEInputError(
+                f"{side.name}: cannot read the dataset manifest ({exc}); fix or delete it"
+            ) from exc
+        if not isinstance(meta, dict):
+            continue
+        fields = meta.get("config") if isinstance(meta.get("config"), dict) else None
+        if fields is None and "length" in meta and "pad_side" in meta:
+            fields = {"length": meta["length"], "pad_side": meta["pad_side"]}
+        if fields is None:
+            continue
+        from deepdife_core.config import from_dict
+
+        try:
+            return from_dict(DatasetConfig, fields)
+        except (TypeError, ValueError) as exc:
+            raise DeepDifEInputError(f"{side.name}: invalid dataset settings ({exc})") from exc
+    return None
 
 
 # ----------------------------------------------------------------------------- orthologs

@@ -244,8 +244,7 @@ def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
         ``("done", {"run_id", "folder", "n_patterns", "n_genes", "database", "seconds"})`` or
         ``("stopped", {"run_id": None, "stopped": True, "note"})``.
     """
-    from deepdife_core.artifacts import check_name, load_model, read_json
-    from deepdife_core.config import DatasetConfig
+    from deepdife_core.artifacts import check_name, load_model, model_data_config
     from deepdife_core.encode import one_hot
     from deepdife_core.explain import AttributionCache, ExplainConfig
     from deepdife_core.io import load_dataset
@@ -277,9 +276,8 @@ def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
     writer.event({"event": "stage", "stage": "model", "text": "Loading the model and the dataset…"})
     model_folder = Path(args["model_path"])
     predictor = load_model(model_folder)
-    length = predictor.config.input_length
-    pad_side = ((read_json(model_folder / "config.json", {}) or {}).get("data") or {}).get("pad_side", "left")
-    df = load_dataset(args["dataset_path"], cfg=DatasetConfig(length=length, pad_side=pad_side))
+    # fitted like the model's training sequences; labels may be of one class (e.g. only responsive genes)
+    df = load_dataset(args["dataset_path"], cfg=model_data_config(predictor))
 
     gene_set = str(args.get("gene_set", "all"))
     writer.event({"event": "stage", "stage": "genes", "text": f"Selecting {GENE_SETS.get(gene_set, gene_set)}…"})

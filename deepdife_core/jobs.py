@@ -275,25 +275,42 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _run_train(writer: _JobWriter, args: dict[str, Any]) -> tuple[str, dict]:
-    """Train a model on a saved dataset; returns (final state, result)."""
-    from deepdife_core.config import ModelConfig, TrainConfig, from_dict
-    from deepdife_core.io import load_dataset
+    """Train a model on a saved dataset; returns (final state, result).
+
+    ``args``: ``dataset_path``, ``models_root``, ``model_name``, ``dataset_name`` and
+    the ``model`` / ``train`` / ``augment`` configs as :func:`~deepdife_core.config.config_to_dict`
+    dicts (a missing one means its defaults).  The result has ``model_path``,
+    ``model_name``, ``metrics`` (with ``baseline_kmer`` and ``learning``), ``stopped``,
+    ``epochs_run`` and ``best_epoch`` (the epoch whose weights were kept, when known).
+    """
+    from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig, from_dict
+    from deepdife_core.io import load_dataset, read_dataset_config
     from deepdife_core.train import stop_file_check, train_dataset
 
     dataset_path = Path(args["dataset_path"])
     out = Path(args["models_root"]) / args["model_name"]
     model_cfg = from_dict(ModelConfig, args.get("model", {}))
     train_cfg = from_dict(TrainConfig, args.get("train", {}))
+    augment_cfg = from_dict(AugmentConfig, args.get("augment", {}))
     df = load_dataset(dataset_path)
     if writer.stop_requested():
         return "stopped", {"model_path": None, "stopped": True, "note": "stopped before training began"}
+    seen: dict[str, Any] = {}
+
+    def progress(event: dict) -> None:
+        if event.get("event") == "epoch" and event.get("best_epoch"):
+            seen["best_epoch"] = event["best_epoch"]
+        writer.event(event)
+
     res = train_dataset(
         df,
         model_cfg=model_cfg,
         train_cfg=train_cfg,
+        augment_cfg=augment_cfg,
+        dataset_cfg=read_dataset_config(dataset_path),
         out=out,
         dataset_name=args.get("dataset_name", dataset_path.parent.name),
-        progress=writer.event,
+        progress=progress,
         should_stop=stop_file_check(writer.folder / STOP_FILE),
         provenance={"job_id": writer.folder.name, "source": "dashboard"},
     )
@@ -304,6 +321,13 @@ def _run_train(writer: _JobWriter, args: dict[str, Any]) -> tuple[str, dict]:
         "stopped": res.stopped,
         "epochs_run": len(res.history),
     }
+    best_epoch = getattr(res, "best_epoch", None)
+    if best_epoch is None and res.path is not None:
+        best_epoch = (_read_json(Path(res.path) / "provenance.json") or {}).get("best_epoch")
+    if best_epoch is None:
+        best_epoch = seen.get("best_epoch")
+    if best_epoch:
+        result["best_epoch"] = int(best_epoch)
     if res.path is None:
         result["note"] = "stopped before the first epoch finished; no model was saved"
     return ("stopped" if res.stopped else "done"), result

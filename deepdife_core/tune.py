@@ -514,10 +514,10 @@ def _spec(space: SearchSpace, cfg: TuneConfig, base: RunConfig, fingerprint: str
 
 def _tuning_table(df: pd.DataFrame, tc: TrainConfig) -> pd.DataFrame:
     """The genes a study may see: all but the test part that ``cross_validate`` would hold out."""
-    from deepdife_core.io import validate_dataset
+    from deepdife_core.io import validate_training_set
     from deepdife_core.train import heldout_test
 
-    df = validate_dataset(df)
+    df = validate_training_set(df)
     keep = np.ones(len(df), bool)
     keep[heldout_test(df, tc)[0]] = False
     out = df.loc[keep].drop(columns=[c for c in ("split",) if c in df.columns]).reset_index(drop=True)
