@@ -17,7 +17,7 @@ from typing import Any
 from dashboard.paths import jobs_dir, models_dir
 from deepdife_core import jobs as core_jobs
 from deepdife_core.artifacts import check_name
-from deepdife_core.config import ModelConfig, TrainConfig, config_to_dict
+from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig, config_to_dict
 from deepdife_core.errors import DeepDifEInputError
 
 # Popen handles of the jobs this server started, so finished children are reaped.
@@ -37,9 +37,18 @@ def job_folder(job_id: str) -> Path:
 
 
 def start_training(
-    dataset_name: str, dataset_path: str | Path, model_name: str, model_cfg: ModelConfig, train_cfg: TrainConfig
+    dataset_name: str,
+    dataset_path: str | Path,
+    model_name: str,
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    augment_cfg: AugmentConfig | None = None,
 ) -> str:
     """Launch a training job in a separate process; returns its job id.
+
+    The job trains with exactly these configs (``augment_cfg`` None = the
+    :class:`AugmentConfig` defaults); the model's ``input_length`` and padding
+    are set from the dataset and ``augment_cfg`` by the job.
 
     Raises
     ------
@@ -59,6 +68,7 @@ def start_training(
         "models_root": str(models_dir()),
         "model": config_to_dict(model_cfg),
         "train": config_to_dict(train_cfg),
+        "augment": config_to_dict(augment_cfg if augment_cfg is not None else AugmentConfig()),
     }
     folder, proc = core_jobs.start_job(jobs_dir(), "train", args)
     _reap()
@@ -116,6 +126,8 @@ class TrainProgress:
     history: list[dict] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
     stop_requested: bool = False
+    #: epoch whose weights are kept so far (the latest epoch event's ``best_epoch``; None if not reported)
+    best_epoch: int | None = None
 
     @property
     def fraction(self) -> float:
@@ -140,6 +152,8 @@ def train_progress(job_id: str, job: dict[str, Any] | None = None) -> TrainProgr
         elif kind == "epoch":
             out.history.append(ev)
             out.epoch = int(ev["epoch"])
+            if ev.get("best_epoch"):
+                out.best_epoch = int(ev["best_epoch"])
             out.epochs = int(ev.get("epochs") or out.epochs)
             out.batch_fraction = 0.0
         elif kind == "batch" and ev.get("n_batches") and int(ev.get("epoch", 0)) > out.epoch:

@@ -18,6 +18,8 @@ TABLE_COLUMNS = [
     "dataset",
     "test_auroc",
     "test_auprc",
+    "baseline_auroc",
+    "learnt",
     "input_length",
     "n_conv",
     "kernel_size",
@@ -26,6 +28,26 @@ TABLE_COLUMNS = [
     "members",
     "source",
 ]
+
+
+def _verdict(path: str, metrics: dict) -> dict | None:
+    """The model's ``learning`` verdict (computed for folders that have only the k-mer baseline)."""
+    if "learning" in metrics or "baseline_kmer" not in metrics:
+        return widgets.learning_of(metrics)
+    return widgets.learning_of(metrics, cache.history(path))
+
+
+def _with_learning(reg: pd.DataFrame) -> pd.DataFrame:
+    """The registry plus ``baseline_auroc`` (k-mer baseline, same test genes) and ``learnt`` (from metrics.json;
+    empty for older models without a baseline)."""
+    base, learnt = [], []
+    for path in reg["path"]:
+        metrics = cache.model_info(str(path))["metrics"]
+        b = metrics.get("baseline_kmer")
+        base.append(b.get("auroc") if isinstance(b, dict) else None)
+        verdict = _verdict(str(path), metrics)
+        learnt.append(widgets.LEARNT_LABELS.get(verdict.get("status"), "unknown") if verdict else None)
+    return reg.assign(baseline_auroc=pd.Series(base, index=reg.index, dtype=float), learnt=learnt)
 
 
 def _details(reg: pd.DataFrame) -> None:
@@ -39,11 +61,14 @@ def _details(reg: pd.DataFrame) -> None:
         f"Created {prov.get('created', '?')} · dataset {prov.get('dataset') or '—'} · "
         f"source {prov.get('source', 'trained')} · seed {prov.get('seed', '—')}"
     )
-    if metrics:
-        widgets.metric_row(metrics)
     hist = cache.history(path)
+    if metrics:
+        widgets.show_verdict(_verdict(path, metrics))
+        widgets.metric_row(metrics)
+        widgets.baseline_comparison(metrics, key="models.baseline")
     if hist:
-        loss, auc = widgets.history_figures(hist)
+        monitor = (cfg.get("train") or {}).get("monitor") or "val_loss"
+        loss, auc = widgets.history_figures(hist, best_epoch=prov.get("best_epoch"), monitor=monitor)
         c1, c2 = st.columns(2)
         with c1:
             widgets.chart(loss, key="models.loss")
@@ -162,7 +187,7 @@ def render() -> None:
     if msg:
         st.success(msg)
     sidebar.active_model()
-    reg = cache.registry(models_dir())
+    reg = _with_learning(cache.registry(models_dir()))
     if reg.empty:
         st.info("The registry is empty: train a model on the Train page or import one below.")
     else:
@@ -173,6 +198,14 @@ def render() -> None:
             column_config={
                 "test_auroc": st.column_config.NumberColumn("test auROC", format="%.3f"),
                 "test_auprc": st.column_config.NumberColumn("test auPRC", format="%.3f"),
+                "baseline_auroc": st.column_config.NumberColumn(
+                    "baseline auROC",
+                    format="%.3f",
+                    help="Test auROC of a k-mer logistic regression trained on the same split.",
+                ),
+                "learnt": st.column_config.TextColumn(
+                    "learnt?", help="Did the CNN beat chance and the k-mer baseline? See the model's details."
+                ),
             },
         )
         tab_details, tab_compare = st.tabs(["Details", "Compare"])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import streamlit as st
 
 from dashboard import jobs, sidebar, state, widgets
 from dashboard.paths import models_dir
+from deepdife_core.artifacts import read_json
 
 REFRESH_S = 1.5
 LIVE_STATES = ("queued", "running")
@@ -69,7 +71,24 @@ def _pick_job() -> dict | None:
     return by_id[current]
 
 
-def _progress_panel(job_id: str, job: dict) -> None:
+def _monitor(job: dict) -> str:
+    """What the job's early stopping followed (``val_loss`` unless its train config says otherwise)."""
+    return str(((job.get("args") or {}).get("train") or {}).get("monitor") or "val_loss")
+
+
+def _best_epoch(res: dict) -> int | None:
+    """The epoch whose weights the finished job kept: the result's, else the model's provenance."""
+    if res.get("best_epoch"):
+        return int(res["best_epoch"])
+    if res.get("model_path"):
+        prov = read_json(Path(res["model_path"]) / "provenance.json", {}) or {}
+        if prov.get("best_epoch"):
+            return int(prov["best_epoch"])
+    return None
+
+
+def _progress_panel(job_id: str, job: dict, best_epoch: int | None = None) -> jobs.TrainProgress:
+    """Progress bar, sizes, learning curves (kept epoch marked) and, while live, the not-learning hint."""
     prog = jobs.train_progress(job_id, job)
     if prog.epochs:
         text = (
@@ -84,14 +103,21 @@ def _progress_panel(job_id: str, job: dict) -> None:
             f"Genes: {prog.sizes.get('train', 0)} train · {prog.sizes.get('val', 0)} validation · "
             f"{prog.sizes.get('test', 0)} test"
         )
+    live = job["state"] in LIVE_STATES
+    best = prog.best_epoch if live else (best_epoch or prog.best_epoch)
     c1, c2 = st.columns(2)
-    loss, auc = widgets.history_figures(prog.history)
+    loss, auc = widgets.history_figures(prog.history, best_epoch=best, monitor=_monitor(job))
     with c1:
         widgets.chart(loss, key=f"train.loss.{job_id}")
     with c2:
         widgets.chart(auc, key=f"train.auc.{job_id}")
-    if prog.stop_requested and job["state"] in LIVE_STATES:
+    if live:
+        hint = widgets.not_learning_hint(prog.history)
+        if hint:
+            st.info(hint)
+    if prog.stop_requested and live:
         st.info("Stop requested: training ends after the current batch and keeps the best weights.")
+    return prog
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -133,24 +159,31 @@ def _finished(job_id: str, job: dict) -> None:
         if state.get(state.MODEL_ACTIVE) != res.get("model_name"):
             state.put(state.MODEL_ACTIVE, res.get("model_name"))
             st.rerun()  # redraw the sidebar with the new active model
+    best = _best_epoch(res)
+    kept = f"epoch {best} ({widgets.monitor_words(_monitor(job))})" if best else ""
     if job["state"] == "stopped":
         st.warning(
-            "Training was stopped; the model keeps the best weights seen so far."
+            f"Training was stopped; the model keeps the best weights seen so far{f', those of {kept}' if kept else ''}."
             if res.get("model_path")
             else "Training was stopped before it began; no model was saved."
         )
     else:
-        st.success(f"Training finished after {res.get('epochs_run', '?')} epochs.")
+        st.success(
+            f"Training finished after {res.get('epochs_run', '?')} epochs"
+            + (f"; kept the weights of {kept}." if kept else ".")
+        )
     if res.get("model_path"):
         st.markdown(
             f"Model **{res.get('model_name', args.get('model_name'))}** is in the registry "
             f"(`{res['model_path']}`); see the **Models** page."
         )
-    _progress_panel(job_id, job)
+    prog = _progress_panel(job_id, job, best)
     metrics = res.get("metrics") or {}
     if metrics:
         st.subheader(f"Test metrics ({metrics.get('evaluated_on', 'test')})")
+        widgets.show_verdict(widgets.learning_of(metrics, prog.history))
         widgets.metric_row(metrics)
+        widgets.baseline_comparison(metrics, key=f"train.baseline.{job_id}")
         roc, pr = widgets.roc_pr_figures(metrics)
         c1, c2, c3 = st.columns(3)
         with c1:

@@ -19,7 +19,17 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.paths import logs_dir
-from deepdife_core.config import DatasetConfig, ModelConfig, TrainConfig
+from deepdife_core.config import (
+    EVOAUG_OPS,
+    FIRST_ACTIVATIONS,
+    HEADS,
+    MONITORS,
+    STRANDS,
+    AugmentConfig,
+    DatasetConfig,
+    ModelConfig,
+    TrainConfig,
+)
 from deepdife_core.errors import ArtifactError, DeepDifEInputError
 from deepdife_core.io import DEThresholds
 
@@ -71,14 +81,29 @@ TRAIN_HELP = {
     "epochs": "Maximum passes over the training genes; early stopping usually ends sooner.",
     "batch_size": "Genes per gradient step.",
     "learning_rate": "Adam step size.",
-    "early_stopping_patience": "Stop after this many epochs without a better validation loss (0 = never).",
+    "early_stopping_patience": "Stop after this many epochs without a better monitored value (0 = never).",
     "reduce_lr_patience": "Divide the learning rate after this many epochs without improvement (0 = never).",
     "reduce_lr_factor": "Factor applied to the learning rate on a plateau.",
     "min_learning_rate": "The learning rate is never reduced below this.",
+    "min_delta": "Smallest drop of the monitored value that counts as an improvement for the learning-rate plateau.",
     "val_fraction": "Share of gene families used for validation (early stopping).",
     "test_fraction": "Share of gene families held out for the final test metrics.",
     "seed": "Random seed: the same seed and data give the same model.",
-    "rc_augment": "Probability of showing a training gene as its reverse complement.",
+    "strands": (
+        "forward: the promoter as given (5' end to the TSS), so the model can learn where a motif sits "
+        "relative to the TSS; both: every epoch shows each gene forward and reverse-complemented (DeepDifE); "
+        "random: one random strand per epoch"
+    ),
+    "chance_patience": (
+        "While the model is no better than guessing the base rate, the learning rate is not cut and "
+        "training waits up to this many epochs for it to start learning (0 = off)."
+    ),
+    "chance_margin": "How far below the guessing loss the validation loss must fall to count as learning.",
+    "rc_augment": "With strands = random: probability of showing a training gene as its reverse complement.",
+    "monitor": (
+        "What early stopping, the learning-rate plateau and the kept weights follow: "
+        "val_loss (lowest validation loss, DeepDifE) or val_auroc (highest validation auROC)."
+    ),
 }
 MODEL_HELP = {
     "n_conv": "Number of convolution layers.",
@@ -90,8 +115,58 @@ MODEL_HELP = {
     "dropout": "Dropout rate after each convolution and dense layer.",
     "dense_units": "Units of the dense layers, comma separated (e.g. 256, 128).",
     "l2": "L2 penalty on all kernels.",
+    "first_activation": "relu (DeepDifE) or exponential (filters that read as motifs)",
+    "head": (
+        "region_max: each filter's maximum per window of region bp (where a motif is, coarsely); "
+        "flatten keeps where a motif is (DeepDifE); global_max ignores position; global_region: both"
+    ),
+    "region_bp": "Window of the region_max head in bp.",
+    "batch_norm": "Batch normalisation after every convolution and hidden dense layer.",
 }
-_TRAIN_FLOAT_FMT = {"learning_rate": "%.6f", "min_learning_rate": "%.8f", "reduce_lr_factor": "%.3f"}
+AUGMENT_HELP = {
+    "enabled": (
+        "EvoAug (Lee et al. 2023): every training batch gets random evolution-like changes "
+        "(insertions, deletions, shifts, mutations, noise), then a short fine-tune on the original genes. "
+        "Helps most on small datasets; the first epochs often stay near chance."
+    ),
+    "augs": "Which EvoAug operations may be applied to a training gene.",
+    "rc_prob": "Probability of the reverse-complement operation.",
+    "insert_max": "Longest random insertion (bp); the model input grows by this many N rows.",
+    "delete_max": "Longest random deletion (bp).",
+    "shift_max": "Largest translocation (circular shift, bp).",
+    "mutate_frac": "Share of positions mutated at random.",
+    "noise_std": "Standard deviation of the Gaussian noise added to the one-hot input.",
+    "invert_min": "Shortest inversion (bp).",
+    "invert_max": "Longest inversion (bp).",
+    "max_augs_per_seq": "At most this many operations per gene and batch.",
+    "hard": "Apply exactly max augs per seq operations (else a random number up to it).",
+    "finetune": "After the augmented stage, train a few more epochs on the original genes at a lower rate.",
+    "finetune_epochs": "Epochs of the fine-tune stage.",
+    "finetune_lr": "Learning rate of the fine-tune stage.",
+}
+#: options of the str fields (selectboxes); the configs check the same tuples
+FIELD_CHOICES: dict[str, tuple[str, ...]] = {
+    "strands": STRANDS,
+    "monitor": MONITORS,
+    "first_activation": FIRST_ACTIVATIONS,
+    "head": HEADS,
+}
+_FLOAT_FMT = {
+    "learning_rate": "%.6f",
+    "min_learning_rate": "%.8f",
+    "reduce_lr_factor": "%.3f",
+    "min_delta": "%.6f",
+    "l2": "%.2e",
+    "finetune_lr": "%.6f",
+}
+_NOT_IN_FORM = {
+    ModelConfig: ("input_length", "pad_left", "pad_right", "conjoin"),  # conjoin follows the strands setting
+    AugmentConfig: ("enabled", "augs"),
+}
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
 
 
 def _number(label: str, default: float | int, key: str, help_text: str, fmt: str | None = None):
@@ -102,63 +177,87 @@ def _number(label: str, default: float | int, key: str, help_text: str, fmt: str
     return float(st.number_input(label, value=float(default), key=key, help=help_text, format=fmt or "%.4f"))
 
 
-def train_config_form(prefix: str = "w.train") -> tuple[ModelConfig, TrainConfig]:
-    """Inputs for every :class:`TrainConfig` and :class:`ModelConfig` field (call inside ``st.form``).
+def _field_input(name: str, default, key: str, help_text: str):
+    """One input for a config field: selectbox (str with choices), checkbox (bool), number, text.
+
+    Fields of another type (tuples other than ``dense_units``) are not shown: their default is returned.
+    """
+    label = _label(name)
+    if isinstance(default, str):
+        options = list(FIELD_CHOICES.get(name, ()))
+        if not options:
+            return st.text_input(label, value=default, key=key, help=help_text)
+        if default not in options:
+            options.insert(0, default)
+        return st.selectbox(label, options, index=options.index(default), key=key, help=help_text)
+    if isinstance(default, (bool, int, float)):
+        return _number(label, default, key, help_text, _FLOAT_FMT.get(name))
+    return default
+
+
+def _field_grid(names: list[str], default, prefix: str, help_map: dict[str, str]) -> dict:
+    """Inputs for the fields ``names`` of the config instance ``default`` in three columns; returns name -> value."""
+    out: dict = {}
+    cols = st.columns(3)
+    for i, name in enumerate(names):
+        with cols[i % 3]:
+            out[name] = _field_input(name, getattr(default, name), f"{prefix}.{name}", help_map.get(name, ""))
+    return out
+
+
+def train_config_form(prefix: str = "w.train") -> tuple[ModelConfig, TrainConfig, AugmentConfig]:
+    """Inputs for every :class:`TrainConfig`, :class:`ModelConfig` and :class:`AugmentConfig` field
+    (call inside ``st.form``).  Defaults are the dataclasses' own.
 
     Returns
     -------
-    tuple of ModelConfig, TrainConfig
-        Built from the inputs; invalid combinations raise ``DeepDifEInputError``.
+    tuple of ModelConfig, TrainConfig, AugmentConfig
+        Built from the inputs; invalid combinations raise ``DeepDifEInputError``.  The
+        ModelConfig's ``input_length`` is a placeholder: training sets it (and the
+        EvoAug padding) from the dataset and the AugmentConfig.
     """
-    tc_default, mc_default = TrainConfig(), ModelConfig()
-    tvals: dict = {}
-    basic = ("epochs", "batch_size", "learning_rate", "val_fraction", "test_fraction", "seed")
-    cols = st.columns(3)
-    for i, name in enumerate(basic):
-        with cols[i % 3]:
-            tvals[name] = _number(
-                name.replace("_", " ").capitalize(),
-                getattr(tc_default, name),
-                f"{prefix}.{name}",
-                TRAIN_HELP[name],
-                _TRAIN_FLOAT_FMT.get(name),
-            )
+    tc_default, mc_default, aug_default = TrainConfig(), ModelConfig(), AugmentConfig()
+    basic = ["epochs", "batch_size", "learning_rate", "val_fraction", "test_fraction", "seed"]
+    tvals = _field_grid(basic, tc_default, prefix, TRAIN_HELP)
     with st.expander("Optimisation details"):
-        cols = st.columns(3)
         rest = [f.name for f in fields(TrainConfig) if f.name not in basic]
-        for i, name in enumerate(rest):
-            with cols[i % 3]:
-                tvals[name] = _number(
-                    name.replace("_", " ").capitalize(),
-                    getattr(tc_default, name),
-                    f"{prefix}.{name}",
-                    TRAIN_HELP.get(name, ""),
-                    _TRAIN_FLOAT_FMT.get(name),
-                )
+        tvals.update(_field_grid(rest, tc_default, prefix, TRAIN_HELP))
+    avals: dict = {
+        "enabled": st.checkbox(
+            "EvoAug", value=aug_default.enabled, key=f"{prefix}.evoaug", help=AUGMENT_HELP["enabled"]
+        )
+    }
+    with st.expander("EvoAug settings (used when EvoAug is on)"):
+        avals["augs"] = tuple(
+            st.multiselect(
+                "Operations",
+                list(EVOAUG_OPS),
+                default=[a for a in EVOAUG_OPS if a in aug_default.augs],
+                key=f"{prefix}.aug.augs",
+                help=AUGMENT_HELP["augs"],
+            )
+        )
+        names = [f.name for f in fields(AugmentConfig) if f.name not in _NOT_IN_FORM[AugmentConfig]]
+        avals.update(_field_grid(names, aug_default, f"{prefix}.aug", AUGMENT_HELP))
     mvals: dict = {}
     with st.expander("Network architecture"):
+        names = [f.name for f in fields(ModelConfig) if f.name not in _NOT_IN_FORM[ModelConfig]]
         cols = st.columns(3)
-        names = [f.name for f in fields(ModelConfig) if f.name not in ("input_length", "pad_left", "pad_right")]
         for i, name in enumerate(names):
             with cols[i % 3]:
                 default = getattr(mc_default, name)
                 if name == "dense_units":
-                    text = st.text_input(
+                    mvals[name] = st.text_input(
                         "Dense units", ", ".join(map(str, default)), key=f"{prefix}.{name}", help=MODEL_HELP[name]
                     )
-                    mvals[name] = text
                 else:
-                    mvals[name] = _number(
-                        name.replace("_", " ").capitalize(),
-                        default,
-                        f"{prefix}.{name}",
-                        MODEL_HELP[name],
-                        "%.2e" if name == "l2" else None,
-                    )
-    return _build_configs(mvals, tvals)
+                    mvals[name] = _field_input(name, default, f"{prefix}.{name}", MODEL_HELP.get(name, ""))
+    return _build_configs(mvals, tvals, avals)
 
 
-def _build_configs(mvals: dict, tvals: dict) -> tuple[ModelConfig, TrainConfig]:
+def _build_configs(
+    mvals: dict, tvals: dict, avals: dict | None = None
+) -> tuple[ModelConfig, TrainConfig, AugmentConfig]:
     text = str(mvals.get("dense_units", "256, 128"))
     try:
         units = tuple(int(u) for u in text.replace(";", ",").split(",") if u.strip())
@@ -167,8 +266,11 @@ def _build_configs(mvals: dict, tvals: dict) -> tuple[ModelConfig, TrainConfig]:
     if not units:
         raise DeepDifEInputError("dense units: give at least one layer size, e.g. 256, 128")
     mvals = {**mvals, "dense_units": units}
+    avals = dict(avals or {})
+    if avals.get("enabled") and "augs" in avals and not avals["augs"]:
+        raise DeepDifEInputError("EvoAug is on but no operation is chosen; pick at least one or turn EvoAug off")
     # input_length is set from the dataset at training time; a long placeholder keeps the kernel check quiet
-    return ModelConfig(input_length=100_000, **mvals), TrainConfig(**tvals)
+    return ModelConfig(input_length=100_000, **mvals), TrainConfig(**tvals), AugmentConfig(**avals)
 
 
 def dataset_config_inputs(prefix: str) -> DatasetConfig:
@@ -251,8 +353,66 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go
     return fig
 
 
-def history_figures(history: list[dict], label: str = "") -> tuple[go.Figure, go.Figure]:
-    """Loss and auROC per epoch (train and validation), one figure each."""
+#: the Train page's early hint: this many finished epochs with the best validation auROC below ...
+HINT_MIN_EPOCHS = 5
+#: ... this value (0.5 = chance)
+HINT_MAX_VAL_AUROC = 0.55
+_MONITOR_WORDS = {"val_loss": "lowest validation loss", "val_auroc": "highest validation auROC"}
+
+
+def monitor_words(monitor: str | None) -> str:
+    """``lowest validation loss`` / ``highest validation auROC``: how the kept epoch was chosen."""
+    return _MONITOR_WORDS.get(monitor or "val_loss", f"best {monitor}")
+
+
+def _finished(history: list[dict]) -> list[dict]:
+    return [h for h in history if not h.get("partial") and h.get("epoch") is not None]
+
+
+def best_epoch_of(history: list[dict], best_epoch: int | None = None, monitor: str = "val_loss") -> int | None:
+    """The epoch whose weights are (or will be) kept.
+
+    ``best_epoch`` (from the latest progress event or the model's provenance) wins;
+    else the epoch with the lowest validation loss (highest validation auROC for
+    ``monitor="val_auroc"``); None when no epoch has the value.
+    """
+    if best_epoch:
+        return int(best_epoch)
+    key = "val_auroc" if monitor == "val_auroc" else "val_loss"
+    rows = [h for h in _finished(history) if isinstance(h.get(key), (int, float)) and np.isfinite(h[key])]
+    if not rows:
+        return None
+    pick = max if key == "val_auroc" else min
+    return int(pick(rows, key=lambda h: h[key])["epoch"])
+
+
+def not_learning_hint(
+    history: list[dict], *, min_epochs: int = HINT_MIN_EPOCHS, threshold: float = HINT_MAX_VAL_AUROC
+) -> str | None:
+    """A plain-words warning while training when validation auROC is still near chance, else None.
+
+    Shown after at least ``min_epochs`` finished epochs whose best validation auROC is below ``threshold``.
+    """
+    done = _finished(history)
+    vals = [h["val_auroc"] for h in done if isinstance(h.get("val_auroc"), (int, float))]
+    if len(done) < min_epochs or not vals or max(vals) >= threshold:
+        return None
+    return (
+        f"Not learning yet: validation auROC is still near chance (0.5) after {len(done)} epochs "
+        f"(best so far {max(vals):.2f}). Runs with EvoAug often sit at chance for the first epochs, so give it time; "
+        "but if it stays there, the model will not be usable. What to try: turn EvoAug on, more epochs or a larger "
+        "early-stopping patience, more genes, or check that the labels are right."
+    )
+
+
+def history_figures(
+    history: list[dict], label: str = "", *, best_epoch: int | None = None, monitor: str = "val_loss"
+) -> tuple[go.Figure, go.Figure]:
+    """Loss and auROC per epoch (train and validation), one figure each.
+
+    The kept epoch (:func:`best_epoch_of`) is marked with a vertical line and the
+    fine-tune stage, if any, is shaded (neither for a history of several cross-validation folds).
+    """
     epochs = [h.get("epoch") for h in history]
     pre = f"{label} " if label else ""
     loss = go.Figure()
@@ -268,6 +428,29 @@ def history_figures(history: list[dict], label: str = "") -> tuple[go.Figure, go
     _layout(loss, "Loss", "epoch", "binary cross-entropy")
     _layout(auc, "auROC", "epoch", "auROC")
     auc.update_yaxes(range=[0, 1.02])
+    if len({h.get("fold") for h in history}) > 1:  # cross-validation folds: no single kept epoch or stage
+        return loss, auc
+    ft = [h["epoch"] for h in history if h.get("stage") == "finetune" and h.get("epoch") is not None]
+    best = best_epoch_of(history, best_epoch, monitor) if history else None
+    for fig in (loss, auc):
+        if ft:
+            fig.add_vrect(
+                x0=min(ft) - 0.5,
+                x1=max(ft) + 0.5,
+                fillcolor="#2ca02c",
+                opacity=0.08,
+                line_width=0,
+                annotation_text="fine-tune",
+                annotation_position="top left",
+            )
+        if best is not None:
+            fig.add_vline(
+                x=best,
+                line_dash="dot",
+                line_color="#555",
+                annotation_text=f"best epoch {best}",
+                annotation_position="top right",
+            )
     return loss, auc
 
 
@@ -364,6 +547,80 @@ def metric_row(metrics: dict) -> None:
     ):
         val = metrics.get(key)
         col.metric(label, "—" if val is None else (f"{val:.3f}" if isinstance(val, float) else str(val)))
+
+
+# ----------------------------------------------------------------------------- did it learn?
+
+#: the registry's "learnt?" column per ``learning.status``
+LEARNT_LABELS = {
+    "learnt": "yes",
+    "below_baseline": "no better than k-mers",
+    "not_learning": "no",
+    "unknown": "unknown",
+}
+
+
+def learning_of(metrics: dict | None, history: list[dict] | None = None) -> dict | None:
+    """The ``learning`` verdict of a run: ``metrics["learning"]``, else computed when the
+    k-mer baseline is there (:func:`deepdife_core.metrics.learning_verdict`); None for older runs."""
+    if not metrics:
+        return None
+    verdict = metrics.get("learning")
+    if isinstance(verdict, dict) and verdict.get("status"):
+        return verdict
+    if isinstance(metrics.get("baseline_kmer"), dict) and metrics.get("auroc") is not None:
+        from deepdife_core.metrics import learning_verdict
+
+        return learning_verdict(metrics, history)
+    return None
+
+
+def show_verdict(verdict: dict | None) -> None:
+    """``st.success`` (learnt), ``st.warning`` (below the k-mer baseline), ``st.error`` (not learning)."""
+    if not verdict:
+        return
+    status, msg = verdict.get("status"), str(verdict.get("message") or "")
+    if status == "learnt":
+        st.success(msg)
+    elif status == "below_baseline":
+        st.warning(msg)
+    elif status == "not_learning":
+        st.error(msg)
+    elif msg:
+        st.info(msg)
+
+
+def _fmt(val) -> str:
+    return "—" if not isinstance(val, (int, float)) or isinstance(val, bool) else f"{val:.3f}"
+
+
+def baseline_table(metrics: dict) -> pd.DataFrame | None:
+    """CNN vs k-mer baseline (auROC, auPRC, accuracy) on the same genes; None without a baseline."""
+    base = metrics.get("baseline_kmer")
+    if not isinstance(base, dict):
+        return None
+    rows = [
+        {"model": "CNN", **{k: _fmt(metrics.get(k)) for k in ("auroc", "auprc", "accuracy")}},
+        {"model": "k-mer baseline", **{k: _fmt(base.get(k)) for k in ("auroc", "auprc", "accuracy")}},
+    ]
+    return pd.DataFrame(rows).rename(columns={"auroc": "auROC", "auprc": "auPRC", "accuracy": "accuracy"})
+
+
+def baseline_comparison(metrics: dict, key: str) -> None:
+    """The CNN next to the k-mer logistic regression trained on the same split (nothing for older runs)."""
+    table = baseline_table(metrics)
+    if table is None:
+        return
+    base = metrics["baseline_kmer"]
+    st.markdown("**CNN vs k-mer baseline**")
+    st.dataframe(table, hide_index=True, key=key)
+    ks = base.get("k")
+    k_text = ", ".join(map(str, ks)) if isinstance(ks, (list, tuple)) else str(ks or "?")
+    st.caption(
+        f"The baseline is a logistic regression on k-mer counts (k = {k_text}) trained on the same training genes "
+        f"and scored on the same {base.get('n_test', '?')} {base.get('evaluated_on', 'test')} genes. "
+        "A CNN that does not beat it has learnt no more than word counts."
+    )
 
 
 def chart(fig: go.Figure | None, key: str | None = None) -> None:

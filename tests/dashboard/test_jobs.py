@@ -133,3 +133,68 @@ def test_stop_mid_training_keeps_best_weights(tmp_path, tiny_table, tiny_model_d
     assert result["stopped"] and 1 <= result["epochs_run"] < 200
     assert (tmp_path / "models" / "stopped" / "model.keras").is_file()
     assert artifacts.read_json(tmp_path / "models" / "stopped" / "provenance.json")["stopped_early_by_user"]
+
+
+@pytest.mark.parametrize("with_provenance", [True, False])
+def test_train_runner_passes_the_augment_config_and_keeps_the_best_epoch(
+    tmp_path, tiny_table, monkeypatch, with_provenance
+):
+    """The ``augment`` job arg reaches ``train_dataset``; the result keeps metrics and the kept epoch."""
+    from types import SimpleNamespace
+
+    from deepdife_core import train
+    from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig, config_to_dict
+
+    data = tmp_path / "d.csv"
+    tiny_table.to_csv(data, index=False)
+    aug = AugmentConfig(enabled=True, insert_max=8, augs=("insertion", "rc"))
+    seen = {}
+
+    def fake_train_dataset(df, **kw):
+        seen.update(kw)
+        for e in (1, 2, 3):
+            kw["progress"]({"event": "epoch", "epoch": e, "epochs": 3, "best_epoch": 2})
+        out = kw["out"]
+        out.mkdir(parents=True)
+        if with_provenance:
+            (out / "provenance.json").write_text(json.dumps({"best_epoch": 1}))
+        metrics = {"auroc": 0.8, "baseline_kmer": {"auroc": 0.7}, "learning": {"status": "learnt", "message": "ok"}}
+        return SimpleNamespace(path=out, metrics=metrics, stopped=False, history=[{}, {}, {}])
+
+    monkeypatch.setattr(train, "train_dataset", fake_train_dataset)
+    args = {
+        "dataset_path": str(data),
+        "models_root": str(tmp_path / "models"),
+        "model_name": "m",
+        "model": config_to_dict(ModelConfig(input_length=100_000, filters=8)),
+        "train": config_to_dict(TrainConfig(epochs=3, strands="random")),
+        "augment": config_to_dict(aug),
+    }
+    folder = jobs.create_job(tmp_path / "jobs", "train", args)
+    assert jobs.run_job(folder) == 0
+    assert seen["augment_cfg"] == aug
+    assert seen["train_cfg"].strands == "random" and seen["model_cfg"].filters == 8
+    result = jobs.read_result(folder)
+    assert result["metrics"]["learning"]["status"] == "learnt" and result["metrics"]["baseline_kmer"]
+    assert result["best_epoch"] == (1 if with_provenance else 2)  # provenance first, else the last epoch event
+    assert [e["best_epoch"] for e in jobs.read_events(folder) if e["event"] == "epoch"] == [2, 2, 2]
+
+
+def test_train_runner_without_augment_arg_uses_the_defaults(tmp_path, tiny_table, monkeypatch):
+    from types import SimpleNamespace
+
+    from deepdife_core import train
+    from deepdife_core.config import AugmentConfig
+
+    data = tmp_path / "d.csv"
+    tiny_table.to_csv(data, index=False)
+    seen = {}
+
+    def fake_train_dataset(df, **kw):
+        seen.update(kw)
+        return SimpleNamespace(path=None, metrics={}, stopped=True, history=[])
+
+    monkeypatch.setattr(train, "train_dataset", fake_train_dataset)
+    args = {"dataset_path": str(data), "models_root": str(tmp_path / "models"), "model_name": "m"}
+    assert jobs.run_job(jobs.create_job(tmp_path / "jobs", "train", args)) == 0
+    assert seen["augment_cfg"] == AugmentConfig()

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import zipfile
 
+import pandas as pd
 import pytest
 from apptest_helpers import goto, texts
 
+from dashboard import widgets
 from dashboard.model_io import import_model_zip, zip_model_folder
 from deepdife_core import artifacts
 from deepdife_core.errors import DeepDifEInputError
 
 ZIP_SUBMIT = "FormSubmitter:w.models.import_zip_form-Import zip"
 LEGACY_SUBMIT = "FormSubmitter:w.models.legacy_form-Import published model"
+
+
+def _problems(app) -> list[str]:
+    """Errors on the page other than a model's "has not learnt" verdict (the tiny test model learns little)."""
+    return [t for t in texts(app.error) if "has not learnt" not in t]
 
 
 def test_empty_registry(app):
@@ -33,6 +41,44 @@ def test_table_details_and_download(app, tiny_model):
     data = zip_model_folder(tiny_model)
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert "tiny-model/model.keras" in names and "tiny-model/config.json" in names
+
+
+def test_registry_says_whether_a_model_learnt(app, tiny_model):
+    """The baseline auROC and "learnt?" columns come from metrics.json; older folders show blanks."""
+    metrics = json.loads((tiny_model / "metrics.json").read_text())
+    assert metrics["baseline_kmer"] and metrics["learning"]["status"]  # a fresh model has both
+    old = tiny_model.parent / "old-model"
+    shutil.copytree(tiny_model, old)
+    older = {k: v for k, v in metrics.items() if k not in ("baseline_kmer", "learning")}
+    (old / "metrics.json").write_text(json.dumps(older))
+    mid = tiny_model.parent / "mid-model"  # a baseline but no verdict: the page computes it
+    shutil.copytree(tiny_model, mid)
+    (mid / "history.jsonl").write_text(
+        "".join(json.dumps({"epoch": e, "val_loss": 0.5, "val_auroc": 0.9}) + "\n" for e in (1, 2))
+    )
+    (mid / "metrics.json").write_text(
+        json.dumps({**older, "auroc": 0.95, "baseline_kmer": {**metrics["baseline_kmer"], "auroc": 0.97}})
+    )
+    goto(app, "models")
+    table = app.dataframe[0].value.set_index("name")
+    assert {"baseline_auroc", "learnt"} <= set(table.columns)
+    row = table.loc["tiny-model"]
+    assert row["baseline_auroc"] == pytest.approx(metrics["baseline_kmer"]["auroc"])
+    assert row["learnt"] == widgets.LEARNT_LABELS[metrics["learning"]["status"]]
+    assert pd.isna(table.loc["old-model", "baseline_auroc"]) and pd.isna(table.loc["old-model", "learnt"])
+    assert table.loc["mid-model", "learnt"] == "no better than k-mers"
+    assert table.loc["mid-model", "baseline_auroc"] == pytest.approx(0.97)
+    assert not app.exception
+
+
+def test_details_show_the_verdict_and_the_baseline(app, tiny_model):
+    metrics = json.loads((tiny_model / "metrics.json").read_text())
+    app.session_state["model.active"] = "tiny-model"
+    goto(app, "models")
+    shown = texts(app.success) + texts(app.warning) + texts(app.error)
+    assert metrics["learning"]["message"] in shown
+    cmp = next(d.value for d in app.dataframe if "model" in d.value.columns)
+    assert list(cmp["model"]) == ["CNN", "k-mer baseline"]
 
 
 def test_compare_two_models(app, tiny_model):
@@ -64,7 +110,7 @@ def test_import_zip_round_trip(app, dirs, tiny_model):
     goto(app, "models")
     app.file_uploader(key="w.models.zip").set_value(("shared-model.zip", data, "application/zip"))
     app.button(key=ZIP_SUBMIT).click().run()
-    assert not app.error and not app.exception
+    assert not _problems(app) and not app.exception
     assert any("Imported model 'shared-model'" in t for t in texts(app.success))
     assert set(artifacts.list_models(dirs["models"])["name"]) == {"tiny-model", "shared-model"}
     assert not [p for p in dirs["models"].iterdir() if p.name.startswith(".")]  # no temp folders left
@@ -134,7 +180,7 @@ def test_legacy_import_published_model(app, dirs, shared_data):
         ("weights_single.h5", (shared_data / "weights_single.h5").read_bytes(), "application/octet-stream")
     )
     app.button(key=LEGACY_SUBMIT).click().run()
-    assert not app.error and not app.exception
+    assert not _problems(app) and not app.exception
     reg = artifacts.list_models(dirs["models"])
     row = reg.loc[reg["name"] == "deepdife-published"].iloc[0]
     assert row["source"] == "legacy-import" and row["input_length"] == 600
