@@ -599,7 +599,9 @@ def _motif_hits(sequence: str, pvalue: float) -> pd.DataFrame | None:
 
 def _metrics(ref: Explained, label: object) -> None:
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("P(responsive), both strands", f"{ref.probability:.3f}")
+    c1.metric(
+        "P(responsive), both strands" if ref.conjoin else "P(responsive), promoter as given", f"{ref.probability:.3f}"
+    )
     c2.metric("Forward strand", f"{ref.forward:.3f}")
     c3.metric("Reverse strand", f"{ref.reverse:.3f}")
     if label is None or (isinstance(label, float) and np.isnan(label)) or str(label) == "":

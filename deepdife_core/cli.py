@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 
 from deepdife_core.errors import DeepDifEError, DeepDifEInputError
@@ -397,30 +398,33 @@ def cmd_evaluate(args: argparse.Namespace, rep: _Reporter) -> int:
             raise DeepDifEInputError(f"--split {args.split}: no genes in that split")
     p = predictor.predict(one_hot(df["sequence"].tolist()))
     metrics = evaluate_predictions(df["label"].to_numpy(), p, curves=args.curves)
-    metrics["baseline_kmer"] = _evaluate_baseline(Path(args.model), df_all, df)
-    if metrics["baseline_kmer"] is not None:
+    metrics["baseline_kmer"] = _evaluate_baseline(Path(args.model), df_all, df, p)
+    base = metrics["baseline_kmer"]
+    if base is not None and base.get("cnn_auroc") is not None:
         from deepdife_core.metrics import learning_verdict
 
-        metrics["learning"] = learning_verdict({**metrics, "evaluated_on": args.split or "given"})
+        on = base["evaluated_on"]
+        metrics["learning"] = learning_verdict({"auroc": base["cnn_auroc"], "baseline_kmer": base, "evaluated_on": on})
         if metrics["learning"]["status"] != "learnt":
             print("warning: " + metrics["learning"]["message"], file=sys.stderr)
     print(json.dumps(metrics, indent=2))
     return 0
 
 
-def _evaluate_baseline(model_dir: Path, full, evaluated) -> dict | None:
-    """The k-mer baseline beside ``evaluate``: fitted on the model's own training genes, scored on the same rows.
+def _evaluate_baseline(model_dir: Path, full, evaluated, p) -> dict | None:
+    """The k-mer baseline beside ``evaluate``, on genes neither model was trained on.
 
     The model folder's ``split.csv`` names its training / validation genes; those
-    found in the table train the baseline (C picked on the validation genes).  When
-    the table holds none of them, the baseline recorded at training time is returned
-    (``fitted_on`` says which).
+    found in the table train the baseline (C picked on the validation genes), and
+    both models are scored on the evaluated genes outside them (``cnn_auroc`` is the
+    CNN's auROC on exactly those).  When that is not possible the baseline recorded
+    at training time is returned (``fitted_on`` says which).
     """
-    from contextlib import suppress
-
+    import numpy as np
     import pandas as pd
 
     from deepdife_core.baseline import fit_kmer_baseline
+    from deepdife_core.metrics import auroc
 
     recorded = None
     with suppress(OSError, ValueError, AttributeError):
@@ -431,9 +435,12 @@ def _evaluate_baseline(model_dir: Path, full, evaluated) -> dict | None:
         roles = pd.read_csv(model_dir / "split.csv", dtype=str, keep_default_na=False)
     except (OSError, ValueError, pd.errors.ParserError):
         return recorded
-    role = full["gene_id"].map(dict(zip(roles["gene_id"], roles["split"], strict=False)))
+    lookup = dict(zip(roles["gene_id"], roles["split"], strict=False))
+    role = full["gene_id"].map(lookup)
     train, val = full[role == "train"], full[role == "val"]
-    if len(train) < 10 or train["label"].nunique() < 2 or evaluated["label"].nunique() < 2:
+    held = ~evaluated["gene_id"].map(lookup).isin(["train", "val"]).to_numpy()
+    ev = evaluated[held]
+    if len(train) < 10 or train["label"].nunique() < 2 or ev["label"].nunique() < 2:
         return recorded
     if len(val) == 0 or val["label"].nunique() < 2:
         val = train
@@ -442,11 +449,12 @@ def _evaluate_baseline(model_dir: Path, full, evaluated) -> dict | None:
         train["label"].to_numpy(),
         val["sequence"].to_numpy(),
         val["label"].to_numpy(),
-        evaluated["sequence"].to_numpy(),
-        evaluated["label"].to_numpy(),
-        evaluated_on="the evaluated genes",
+        ev["sequence"].to_numpy(),
+        ev["label"].to_numpy(),
+        evaluated_on=f"{len(ev)} evaluated genes not used in training",
     )
-    return {**res, "fitted_on": f"the model's {len(train)} training genes found in this table"}
+    cnn = auroc(ev["label"].to_numpy(), np.asarray(p)[held])
+    return {**res, "cnn_auroc": cnn, "fitted_on": f"the model's {len(train)} training genes found in this table"}
 
 
 def cmd_import_legacy(args: argparse.Namespace, rep: _Reporter) -> int:

@@ -1,15 +1,35 @@
 import numpy as np
 import pytest
 
-from deepdife_core.config import ModelConfig, config_from_dict, config_to_dict
+from deepdife_core.config import DEEPDIFE_MODEL, ModelConfig, config_from_dict, config_to_dict
 from deepdife_core.encode import one_hot, reverse_complement
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.model import Predictor, build_model, import_legacy, logit_model
 from tests.conftest import random_seqs
 
 
+def test_default_is_the_regional_network():
+    m = build_model(ModelConfig(input_length=600))
+    convs = [lay for lay in m.layers if lay.__class__.__name__ == "Conv1D"]
+    assert [c.filters for c in convs] == [64] and convs[0].kernel_size == (12,)
+    # 589 conv positions -> pool 6 -> 98 steps -> windows of round(100 * 98 / 600) = 16 steps -> 7 regions x 64
+    assert m.get_layer("flatten").output.shape[1] == 7 * 64
+    assert [lay.units for lay in m.layers if lay.__class__.__name__ == "Dense"] == [64, 1]
+    both = build_model(ModelConfig(input_length=600, head="global_region"))
+    assert both.get_layer("global_region").output.shape[1] == 64 + 7 * 64
+
+
+def test_configs_written_before_the_options_read_back_as_deepdife():
+    old = {"model": {"input_length": 600, "n_conv": 3, "dense_units": [256, 128]}, "train": {"epochs": 5}}
+    cfg = config_from_dict(old)
+    assert (cfg.model.head, cfg.model.first_activation, cfg.model.conjoin) == ("flatten", "relu", True)
+    assert cfg.train.strands == "random" and cfg.train.chance_patience == 0
+    new = config_from_dict({"model": config_to_dict(ModelConfig())})
+    assert new.model == ModelConfig()
+
+
 def test_architecture_follows_config():
-    cfg = ModelConfig(input_length=600, n_conv=4)
+    cfg = ModelConfig(input_length=600, **{**DEEPDIFE_MODEL, "n_conv": 4})
     m = build_model(cfg)
     convs = [lay for lay in m.layers if lay.__class__.__name__ == "Conv1D"]
     assert [c.filters for c in convs] == [64, 64, 32, 16]

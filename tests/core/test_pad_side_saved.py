@@ -56,8 +56,7 @@ def right_model(tmp_path_factory):
 def _direct(model_dir: Path, seqs: list[str], side: str) -> np.ndarray:
     from deepdife_core.artifacts import load_model
 
-    fwd, rev = load_model(model_dir).predict_strands(one_hot([pad_or_trim(s, LENGTH, side=side) for s in seqs]))
-    return (fwd + rev) / 2
+    return load_model(model_dir).predict(one_hot([pad_or_trim(s, LENGTH, side=side) for s in seqs]))
 
 
 def test_train_saves_the_dataset_config(right_model):

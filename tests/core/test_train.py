@@ -10,6 +10,7 @@ from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.train import fit, train_dataset
 
 FAST = TrainConfig(epochs=3, batch_size=32, seed=5, early_stopping_patience=0, reduce_lr_patience=0)
+NO_EVO = AugmentConfig(enabled=False)
 
 
 def test_same_seed_same_model(tiny_df):
@@ -25,7 +26,9 @@ def test_same_seed_same_model(tiny_df):
 
 def test_history_progress_and_saved_folder(tiny_df, tmp_path):
     events = []
-    res = train_dataset(tiny_df, train_cfg=FAST, out=tmp_path / "m", progress=events.append, dataset_name="tiny")
+    res = train_dataset(
+        tiny_df, train_cfg=FAST, augment_cfg=NO_EVO, out=tmp_path / "m", progress=events.append, dataset_name="tiny"
+    )
     epochs = [e for e in events if e["event"] == "epoch"]
     assert [e["epoch"] for e in epochs] == [1, 2, 3]
     for key in ("loss", "val_loss", "auroc", "val_auroc", "lr", "seconds"):

@@ -51,15 +51,16 @@ def tiny_dataset(dirs: dict[str, Path], tiny_table: pd.DataFrame) -> str:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_table: pd.DataFrame) -> Path:
-    """A 2-epoch model on ``tiny_table`` (small network), trained once per session."""
-    from deepdife_core.config import ModelConfig, TrainConfig
+    """A 2-epoch both-strand (conjoined) model on ``tiny_table`` (small network, no EvoAug), trained once."""
+    from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig
     from deepdife_core.train import train_dataset
 
     out = tmp_path_factory.mktemp("model-src") / "tiny-model"
     train_dataset(
         tiny_table,
         model_cfg=ModelConfig(filters=8, kernel_size=8, dense_units=(16,)),
-        train_cfg=TrainConfig(epochs=2, batch_size=20, seed=1),
+        train_cfg=TrainConfig(epochs=2, batch_size=20, seed=1, strands="both"),
+        augment_cfg=AugmentConfig(enabled=False),
         out=out,
         dataset_name="tiny",
     )

@@ -44,10 +44,10 @@ def test_predict_page_pads_like_training(app, right_model, raw_genes):
     from deepdife_core.artifacts import load_model
     from deepdife_core.encode import one_hot, pad_or_trim
 
-    fwd, rev = load_model(right_model).predict_strands(
+    prob = load_model(right_model).predict(
         one_hot([pad_or_trim(s, LENGTH, side="right") for s in raw_genes["sequence"]])
     )
-    want = pd.Series((fwd + rev) / 2, index=raw_genes["gene_id"])
+    want = pd.Series(prob, index=raw_genes["gene_id"])
     goto(app, "predict")
     assert app.selectbox(key="w.predict.model").value == "right-model"
     app.file_uploader(key="w.predict.fasta").set_value(("raw.fa", fasta_bytes(raw_genes), "text/plain"))

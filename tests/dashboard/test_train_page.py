@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import replace
 
@@ -54,12 +55,14 @@ def test_real_training_job_end_to_end(app, dirs, tiny_dataset):
     log = (dirs["workspace"] / "jobs" / job_id / "log.txt").read_text()
     assert job["state"] == "done", (job, log)
     app.run()
-    assert any("Training finished after 2 epochs" in t for t in texts(app.success))
+    # EvoAug is on by default: 2 epochs, then up to 5 fine-tune epochs on the original genes
+    assert any(re.search(r"Training finished after [2-7] epochs", t) for t in texts(app.success))
     labels = {m.label for m in app.metric}
     assert {"auROC", "auPRC", "Accuracy"} <= labels
     assert len(app.get("plotly_chart")) >= 5  # loss, auROC, ROC, PR, confusion matrix
     epochs = [e for e in core_jobs.read_events(dirs["workspace"] / "jobs" / job_id) if e["event"] == "epoch"]
-    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert [e["epoch"] for e in epochs if e.get("stage") == "main"] == [1, 2]
+    assert {e.get("stage") for e in epochs} <= {"main", "finetune"}
     reg = artifacts.list_models(dirs["models"])
     assert list(reg["name"]) == ["tiny-run"]
     assert app.session_state["model.active"] == "tiny-run"
