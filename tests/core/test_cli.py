@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -272,3 +273,30 @@ def test_train_with_evoaug_phylo_and_cv(tmp_path, capsys):
     assert (tmp_path / "m_refit" / "model.keras").exists()
     code, _, err = run(["train", "--data", data, "--out", tmp_path / "x", "--refit"], capsys)
     assert code == 2 and "--refit needs --cv" in err
+
+
+def test_train_prints_the_verdict_and_evaluate_the_baseline(tmp_path, capsys):
+    """A model trained on shuffled labels is called out (even with -q); evaluate puts the k-mer baseline beside it."""
+    from deepdife_core.demo import make_demo_dataset
+
+    df = make_demo_dataset(160, length=200, seed=9)[["gene_id", "label", "family", "sequence"]]
+    df["label"] = np.random.default_rng(1).permutation(df["label"].to_numpy())
+    data = tmp_path / "noise.csv"
+    df.to_csv(data, index=False)
+    fast = ["--epochs", "2", "--batch-size", "40", "--no-evoaug", "--chance-patience", "0", "--seed", "1"]
+    code, _, err = run(["train", "--data", data, "--out", tmp_path / "m", "-q", *fast], capsys)
+    assert code == 0, err
+    assert "warning: " in err and ("has not learnt" in err or "does not beat" in err)
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["learning"]["status"] in ("not_learning", "below_baseline")
+    assert metrics["baseline_kmer"]["n_train"] + metrics["baseline_kmer"]["n_test"] < len(df)
+    code, stdout, err = run(["evaluate", "--model", tmp_path / "m", "--data", data], capsys)
+    assert code == 0, err
+    out = json.loads(stdout)
+    assert out["baseline_kmer"]["fitted_on"].startswith("the model's") and out["learning"]["status"] != "learnt"
+    # DeepDifE's recipe is one option away and is recorded as such
+    code, _, err = run(["train", "--data", data, "--out", tmp_path / "d", "-q", "--recipe", "deepdife", *fast], capsys)
+    assert code == 0, err
+    cfg = json.loads((tmp_path / "d" / "config.json").read_text())
+    assert cfg["model"]["head"] == "flatten" and cfg["model"]["n_conv"] == 3 and cfg["model"]["conjoin"] is True
+    assert cfg["train"]["strands"] == "both" and cfg["augment"]["enabled"] is True
