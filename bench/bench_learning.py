@@ -72,7 +72,7 @@ PROTOCOLS: dict[str, tuple[dict, dict, dict, bool]] = {
     "default_no_evoaug": ({}, {}, {"enabled": False}, False),
     "default_patience_10": ({}, {"early_stopping_patience": 10}, {}, False),
     "default_no_chance_guard": ({}, {"chance_patience": 0}, {}, False),
-    "default_global_region": ({"head": "global_region"}, {}, {}, False),
+    "default_region_max": ({"head": "region_max"}, {}, {}, False),
     "default_two_conv": ({"n_conv": 2, "conv_stride": 1}, {}, {}, False),
     "default_exponential": ({"first_activation": "exponential"}, {}, {}, False),
     "default_batch_norm": ({"batch_norm": True}, {}, {}, False),

@@ -30,9 +30,9 @@ class ModelConfig:
     """Architecture of the CNN.
 
     The defaults are the *regional* network that won the learning benchmark
-    (``bench/bench_learning.py``): one Conv1D(64, 12) motif layer, max-pool 6, the
-    maximum of every filter within each 100-bp window (``head="region_max"``), one
-    dense layer of 64.  DeepDifE's own network (3 convolutions, flatten, dense
+    (``bench/bench_learning.py``): one Conv1D(64, 12) motif layer, max-pool 6, each
+    filter's maximum over the whole promoter beside its maximum within every 100-bp
+    window (``head="global_region"``), one dense layer of 64.  DeepDifE's own network (3 convolutions, flatten, dense
     256 + 128) is :data:`DEEPDIFE_MODEL` / :func:`original_recipe`; published
     models import as that.
 
@@ -61,7 +61,7 @@ class ModelConfig:
     #: ``global_max`` (max over positions: position-free, far fewer weights) or ``region_max``
     #: (max within windows of ``region_bp``, then flatten: where a motif is, to ``region_bp``)
     #: or ``global_region`` (both side by side)
-    head: str = "region_max"
+    head: str = "global_region"
     #: window of the ``region_max`` head in bp
     region_bp: int = 100
     #: batch normalisation after every convolution and hidden dense layer

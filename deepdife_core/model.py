@@ -8,7 +8,7 @@ Architecture (every number is a :class:`~deepdife_core.config.ModelConfig` field
     dense_units x Dense(relu) (Dropout after the first) -> Dense(1, sigmoid)
 
 with optional batch normalisation before every hidden activation.  The default
-is the regional network (``n_conv=1``, ``head="region_max"``, one dense layer of
+is the regional network (``n_conv=1``, ``head="global_region"``, one dense layer of
 64); DeepDifE's network is ``n_conv=3``, ``head="flatten"``, dense 256 + 128
 (:data:`~deepdife_core.config.DEEPDIFE_MODEL`).  All kernels carry an L2 penalty.
 Predictions of a both-strand model (``ModelConfig.conjoin``) are *conjoined*
@@ -136,7 +136,10 @@ def build_model(cfg: ModelConfig | None = None, *, seed: int = 0):
         window = max(1, min(steps, round(cfg.region_bp * steps / cfg.network_length)))
         regions = layers.Flatten(name="flatten")(layers.MaxPooling1D(window, padding="same", name="region_max")(x))
         if cfg.head == "global_region":
-            x = layers.Concatenate(name="global_region")([layers.GlobalMaxPooling1D(name="global_max")(x), regions])
+            # the global maximum as a one-window MaxPooling1D: a MaxPool op, which shap's DeepExplainer explains
+            # (its handler for GlobalMaxPooling1D's Max op fails on this shape)
+            whole = layers.Flatten(name="flatten_global")(layers.MaxPooling1D(steps, name="global_max")(x))
+            x = layers.Concatenate(name="global_region")([whole, regions])
         else:
             x = regions
     else:

@@ -9,10 +9,17 @@ import pytest
 
 from deepdife_core import deeplift as D  # noqa: N812
 from deepdife_core import explain as E  # noqa: N812
-from deepdife_core.config import ModelConfig
+from deepdife_core.config import DEEPDIFE_MODEL, ModelConfig
 from deepdife_core.encode import one_hot
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.model import Predictor, _keras, build_model, import_legacy
+
+
+def _cfg(**kw) -> ModelConfig:
+    """DeepDifE's chain network (the engine explains chains; the regional default falls back to shap)."""
+    return ModelConfig(**{**DEEPDIFE_MODEL, **kw})
+
+
 from tests.conftest import random_seqs
 
 RTOL = 1e-5  # float32: relative to the largest multiplier of the batch
@@ -87,7 +94,7 @@ def test_published_model_explain_engines_agree(published):
 
 
 def test_random_build_model_with_maxpool_matches_shap():
-    cfg = ModelConfig(
+    cfg = _cfg(
         input_length=150,
         filters=16,
         kernel_size=9,
@@ -105,7 +112,7 @@ def test_random_build_model_with_maxpool_matches_shap():
 
 def test_evoaug_padded_model_matches_shap():
     """10 + 10 all-zero rows: windows identical in the input and every reference (fallback branches)."""
-    cfg = ModelConfig(
+    cfg = _cfg(
         input_length=90,
         pad_left=10,
         pad_right=10,
@@ -152,7 +159,7 @@ def other_rules_model(length: int = 64, seed: int = 0):
 def test_other_activations_and_pool_layouts_match_shap():
     """With 6 + 6 padding rows: the windows inside the padding are equal in input and references,
     so the rescale rule falls back to the plain gradient there (tanh, then relu)."""
-    cfg = ModelConfig(input_length=60, pad_left=6, pad_right=6, kernel_size=5)
+    cfg = _cfg(input_length=60, pad_left=6, pad_right=6, kernel_size=5)
     model = other_rules_model(cfg.network_length)
     kinds = [s.kind for s in D._plan(model)]
     assert kinds == [
@@ -182,7 +189,7 @@ def test_every_activation_before_a_pool_matches_shap():
         blocks += [keras.layers.Conv1D(4, 3, activation=act, kernel_initializer=init), keras.layers.MaxPooling1D(2)]
     model = keras.Sequential([keras.Input((200, 4)), *blocks, keras.layers.Flatten(), keras.layers.Dense(1)])
     assert [s.kind for s in D._plan(model)].count("actpool") == 6
-    cfg = ModelConfig(input_length=180, pad_left=10, pad_right=10, kernel_size=3)
+    cfg = _cfg(input_length=180, pad_left=10, pad_right=10, kernel_size=3)
     check_against_shap(Predictor([model], cfg), genes(2, cfg.input_length, seed=12), n_background=10)
 
 
@@ -199,7 +206,7 @@ def test_unsupported_layer_falls_back_to_shap(monkeypatch):
     )
     assert not D.supports(model)
     assert "'avg' (AveragePooling1D)" in D.unsupported_reason(model)
-    predictor = Predictor([model], ModelConfig(input_length=40, kernel_size=5))
+    predictor = Predictor([model], _cfg(input_length=40, kernel_size=5))
     X = genes(2, 40, seed=9)
     cfg = E.ExplainConfig(n_background=8)
     with pytest.raises(DeepDifEInputError, match=r"'avg' .*engine='shap'"):
@@ -238,7 +245,7 @@ def test_unsupported_activation_and_graph_are_named():
 
 
 def test_batching_does_not_change_results_and_inputs_are_checked():
-    cfg = ModelConfig(input_length=80, filters=8, kernel_size=7, pool_size=3, dense_units=(8,))
+    cfg = _cfg(input_length=80, filters=8, kernel_size=7, pool_size=3, dense_units=(8,))
     model = build_model(cfg, seed=2)
     rng = np.random.default_rng(0)
     x = one_hot(random_seqs(5, 80, seed=3))

@@ -28,6 +28,7 @@ def oracle_predictor(pad: int = 0) -> Predictor:
     """One conv filter = ABRE PWM (score 7 on a match, bias -5.5); global max -> logit 2*relu - 1."""
     k = len(ABRE_PWM)
     cfg = ModelConfig(
+        head="flatten",
         input_length=LENGTH,
         pad_left=pad,
         pad_right=pad,
@@ -201,7 +202,9 @@ def test_shuffle_is_uniform_over_dinucleotide_preserving_sequences():
 
 
 def test_ism_matches_single_predictions():
-    cfg = ModelConfig(input_length=80, n_conv=2, filters=8, kernel_size=6, pool_size=4, dense_units=(16,))
+    cfg = ModelConfig(
+        head="flatten", input_length=80, n_conv=2, filters=8, kernel_size=6, pool_size=4, dense_units=(16,)
+    )
     pred = Predictor([build_model(cfg, seed=3)], cfg)
     x = one_hot(planted("ACGTGGC", seed=6) + "ACGTACGTACGTACGTACGT")[None]
     res = E.ism(pred, x)
@@ -262,7 +265,9 @@ def test_evoaug_padding_is_applied_and_stripped(fwd_abre):
 
 
 def test_ensemble_averages_members_with_spread():
-    cfg = ModelConfig(input_length=50, n_conv=2, filters=4, kernel_size=5, pool_size=3, dense_units=(8,))
+    cfg = ModelConfig(
+        head="flatten", input_length=50, n_conv=2, filters=4, kernel_size=5, pool_size=3, dense_units=(8,)
+    )
     members = [build_model(cfg, seed=s) for s in (1, 2)]
     ens = Predictor(members, cfg)
     x = one_hot([planted("ACGTGGC", seed=7)[:50], planted("ACGTGTC", seed=8)[:50]])
