@@ -13,14 +13,13 @@ from deepdife_core.config import DEEPDIFE_MODEL, ModelConfig
 from deepdife_core.encode import one_hot
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.model import Predictor, _keras, build_model, import_legacy
+from tests.conftest import random_seqs
 
 
 def _cfg(**kw) -> ModelConfig:
     """DeepDifE's chain network (the engine explains chains; the regional default falls back to shap)."""
     return ModelConfig(**{**DEEPDIFE_MODEL, **kw})
 
-
-from tests.conftest import random_seqs
 
 RTOL = 1e-5  # float32: relative to the largest multiplier of the batch
 ADDITIVITY = 1e-4  # logit units
