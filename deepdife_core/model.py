@@ -129,8 +129,8 @@ def build_model(cfg: ModelConfig | None = None, *, seed: int = 0):
         if cfg.batch_norm:
             x = layers.Activation("relu", name=f"conv_{i}_act")(norm(x, f"bn_{i}"))
         x = layers.Dropout(cfg.dropout, seed=seed * 1000 + 101 + i, name=f"dropout_{i}")(x)
-    if cfg.head == "global_max":
-        x = layers.GlobalMaxPooling1D(name="global_max")(x)
+    if cfg.head == "global_max":  # a one-window MaxPooling1D: shap's DeepExplainer fails on GlobalMaxPooling1D
+        x = layers.Flatten(name="flatten")(layers.MaxPooling1D(int(x.shape[1]), name="global_max")(x))
     elif cfg.head in ("region_max", "global_region"):
         steps = int(x.shape[1])
         window = max(1, min(steps, round(cfg.region_bp * steps / cfg.network_length)))
