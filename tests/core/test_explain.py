@@ -337,3 +337,16 @@ def test_cli_explain_errors(demo_fasta, tmp_path, capsys):
     assert not out.exists()
     code = main(["explain", "--model", model, "--fasta", str(fa), "--out", str(tmp_path / "a.csv")])
     assert code == 2 and ".npz" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("head", ["global_region", "region_max", "global_max", "flatten"])
+def test_every_head_is_explained_additively(head):
+    """DeepSHAP works on every network head (the fast engine or shap's, whichever applies)."""
+    from tests.conftest import random_seqs
+
+    cfg = ModelConfig(input_length=120, head=head, filters=8, dense_units=(8,))
+    pred = Predictor([build_model(cfg, seed=2)], cfg)
+    x = one_hot(random_seqs(3, 120, seed=5))
+    attr = E.explain(pred, x, E.ExplainConfig(method="deepshap", n_background=8))
+    assert attr.contrib.shape == (3, 120, 4)
+    assert np.abs(attr.additivity_error).max() < 1e-4
