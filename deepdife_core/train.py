@@ -3,9 +3,12 @@
 ``fit`` trains one Keras model on one-hot arrays with Adam + binary cross-entropy,
 early stopping and reduce-LR-on-plateau on the validation loss, and reports every
 epoch (loss, val_loss, auroc, val_auroc, auprc, val_auprc, accuracy, lr, seconds)
-to a ``progress`` callable.  ``train_dataset`` does the whole protocol on a
-dataset table: split by family, fit, evaluate on the test part, save the model
-folder atomically (see :mod:`deepdife_core.artifacts`).
+to a ``progress`` callable; a chance guard keeps the learning rate and stops early
+stopping while the model is no better than guessing (``TrainConfig.chance_patience``).
+``train_dataset`` does the whole protocol on a dataset table: split by family, fit,
+evaluate on the test part next to the k-mer baseline (:mod:`deepdife_core.baseline`)
+with a learning verdict, save the model folder atomically (see
+:mod:`deepdife_core.artifacts`).
 
 Determinism: weight initialisers and dropout are seeded from ``TrainConfig.seed``;
 batches are drawn with ``np.random.default_rng(seed)``.  Nothing touches global
@@ -149,7 +152,10 @@ def _run_stage(
     improves on it.
 
     With ``tc.strands == "both"`` an epoch is every training gene on both strands
-    (2N sequences, shuffled together); else N sequences on a random strand.
+    (2N sequences, shuffled together); else N sequences (as given for ``forward``,
+    on a random strand for ``random``).  While the model is at chance (validation
+    loss not ``chance_margin`` below the base-rate entropy) neither early stopping
+    nor the LR plateau acts, for at most ``tc.chance_patience`` epochs.
     """
     xt, yt, xv, yv = data
     optimizer.learning_rate.assign(stage.learning_rate)
