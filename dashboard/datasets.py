@@ -51,16 +51,24 @@ def list_datasets() -> list[dict[str, Any]]:
 def save_dataset(df: pd.DataFrame, name: str, meta: dict[str, Any], *, overwrite: bool = False) -> Path:
     """Write ``df`` and its metadata atomically as dataset ``name``.
 
+    ``counts`` in ``dataset.json`` gives rows (``genes``), ``distinct_genes`` and
+    ``genes_with_several_records`` (alternative TSSs kept with ``alt_tss="all"``).
+
     Raises
     ------
     DeepDifEInputError
         Bad name, or a dataset of that name exists and ``overwrite`` is False.
     """
+    from deepdife_core.io import record_groups
+
     folder = dataset_folder(name)
     if folder.exists() and not overwrite:
         raise DeepDifEInputError(f"a dataset named {name!r} already exists; choose another name")
+    groups = record_groups(df["gene_id"].astype(str))  # records of one gene (alternative TSSs) kept by alt_tss
     counts = {
-        "genes": len(df),
+        "genes": len(df),  # rows (records), as the other counts
+        "distinct_genes": len(groups),
+        "genes_with_several_records": sum(len(r) > 1 for r in groups.values()),
         "responsive": int((df["label"] == 1).sum()),
         "non_responsive": int((df["label"] == 0).sum()),
         "length": int(df["sequence"].str.len().max()) if len(df) else 0,

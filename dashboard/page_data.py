@@ -23,6 +23,16 @@ SOURCES = {
 FASTA_TYPES = ["fa", "fasta", "fna", "gz", "txt"]
 TABLE_TYPES = ["csv", "tsv", "txt", "xlsx", "gz"]
 LIST_TYPES = ["txt", "csv", "tsv", "list"]
+ALT_TSS_KEY = "w.data.alt_tss"
+ALT_TSS_LABELS = {
+    "first": "First record of each gene (the others are counted)",
+    "all": "Every record, named GENE::Chr:start-end(strand)",
+}
+
+
+def _alt() -> str:
+    """The page's ``alt_tss`` choice (default: the dataset builders' ``ALT_TSS_DATASET``)."""
+    return st.session_state.get(ALT_TSS_KEY) or dio.ALT_TSS_DATASET
 
 
 def _bytes(upload) -> tuple[bytes, str]:
@@ -75,7 +85,7 @@ def _source_fasta(cfg) -> None:
     if up is not None and st.button("Build preview", key="w.data.build_fasta", type="primary"):
         with widgets.user_errors():
             data, name = _bytes(up)
-            df, rep = dio.dataset_from_labelled_fasta(data, cfg=cfg, name=name)
+            df, rep = dio.dataset_from_labelled_fasta(data, cfg=cfg, name=name, alt_tss=_alt())
             _set_preview(
                 df,
                 rep,
@@ -99,7 +109,7 @@ def _source_table(cfg) -> None:
             data, name = _bytes(up)
             raw = cache.raw_table(data, name)
             if "sequence" in {c.lower() for c in raw.columns}:
-                df, rep = dio.dataset_from_table(io.BytesIO(data), cfg=cfg, name=name)
+                df, rep = dio.dataset_from_table(io.BytesIO(data), cfg=cfg, name=name, alt_tss=_alt())
                 seq_col = next(c for c in raw.columns if c.lower() == "sequence")
                 extras = {"raw_lengths": raw[seq_col].fillna("").str.strip().str.len().tolist(), "fasta_duplicates": []}
                 meta = {"source": {"kind": "table", "table": name}}
@@ -108,7 +118,9 @@ def _source_table(cfg) -> None:
                     st.error(f"{name}: no 'sequence' column; upload the promoter FASTA as well")
                     return
                 fdata, fname = _bytes(fa)
-                df, rep = dio.dataset_from_labels(io.BytesIO(data), fdata, cfg=cfg, labels_name=name, fasta_name=fname)
+                df, rep = dio.dataset_from_labels(
+                    io.BytesIO(data), fdata, cfg=cfg, labels_name=name, fasta_name=fname, alt_tss=_alt()
+                )
                 extras = _fasta_extras(fdata, fname, df)
                 meta = {"source": {"kind": "labels+fasta", "table": name, "fasta": fname}}
             _set_preview(df, rep, meta, extras, cfg=cfg)
@@ -127,7 +139,9 @@ def _source_lists(cfg) -> None:
     ):
         with widgets.user_errors():
             (pdata, pname), (ndata, nname), (fdata, fname) = _bytes(pos), _bytes(neg), _bytes(fa)
-            df, rep = dio.dataset_from_gene_lists(pdata, ndata, fdata, cfg=cfg, names=(pname, nname, fname))
+            df, rep = dio.dataset_from_gene_lists(
+                pdata, ndata, fdata, cfg=cfg, names=(pname, nname, fname), alt_tss=_alt()
+            )
             _set_preview(
                 df,
                 rep,
@@ -180,6 +194,7 @@ def _source_de(cfg) -> None:
                 cfg=cfg,
                 de_name=name,
                 fasta_name=fname,
+                alt_tss=_alt(),
             )
             meta = {
                 "source": {
@@ -226,7 +241,7 @@ def _preview() -> None:
     with e1.expander(f"Genes without sequence ({len(rep['missing_sequence'])})"):
         st.text(", ".join(rep["missing_sequence"][:300]) or "none")  # gene IDs are user text, never markdown
     with e2.expander(f"Duplicate IDs in the FASTA ({len(prev.get('fasta_duplicates') or [])})"):
-        st.text(", ".join((prev.get("fasta_duplicates") or [])[:300]) or "none (the first record of a gene is used)")
+        st.text(", ".join((prev.get("fasta_duplicates") or [])[:300]) or "none")
     with e3.expander(f"Families ({len(fam)}; largest {int(fam.max())})"):
         st.dataframe(fam.sort_values(ascending=False).rename("genes").reset_index().head(200), hide_index=True)
     with st.form("w.data.save_form"):
@@ -282,6 +297,16 @@ def render() -> None:
             st.rerun()
     source = st.radio("Build from", list(SOURCES), format_func=SOURCES.get, key="w.data.source", horizontal=True)
     cfg = widgets.dataset_config_inputs("w.data.cfg")
+    st.radio(
+        "Genes listed more than once (alternative TSSs)",
+        list(ALT_TSS_LABELS),
+        index=list(ALT_TSS_LABELS).index(dio.ALT_TSS_DATASET),
+        format_func=ALT_TSS_LABELS.get,
+        key=ALT_TSS_KEY,
+        horizontal=True,
+        help="Training datasets use the first record of each gene by default; every record keeps all TSSs, "
+        "in one family so that a split never separates them.",
+    )
     {"fasta": _source_fasta, "table": _source_table, "lists": _source_lists, "de": _source_de}[source](cfg)
     _preview()
     _saved()

@@ -14,8 +14,19 @@ from deepdife_core.errors import DeepDifEInputError
 FASTA_TYPES = ["fa", "fasta", "fna", "gz", "txt"]
 
 
-def predict_table(path: str, fasta: bytes, fasta_name: str, genes: list[str] | None = None) -> pd.DataFrame:
+def predict_table(
+    path: str,
+    fasta: bytes,
+    fasta_name: str,
+    genes: list[str] | None = None,
+    *,
+    alt_tss: str = dio.ALT_TSS_MODEL,
+) -> pd.DataFrame:
     """Conjoined and per-strand probabilities of every FASTA record (optionally only ``genes``).
+
+    A gene listed more than once (alternative TSSs) gives one row per record, named
+    ``GENE::Chr:start-end(strand)`` (``GENE#k`` without coordinates), or only its first
+    record with ``alt_tss="first"`` (:func:`deepdife_core.io.records_from_fasta`).
 
     Returns
     -------
@@ -27,15 +38,13 @@ def predict_table(path: str, fasta: bytes, fasta_name: str, genes: list[str] | N
 
     pred = cache.predictor(path)
     fit = model_data_config(pred)  # the model's saved DatasetConfig: fitted like its training sequences
-    seqs = dio.sequences_from_fasta(fasta, length=fit.length, pad_side=fit.pad_side, name=fasta_name)
+    seqs = dio.sequences_from_fasta(fasta, length=fit.length, pad_side=fit.pad_side, name=fasta_name, alt_tss=alt_tss)
     if genes is not None:
-        wanted = {dio.normalize_id(g) for g in genes}
-        keys = seqs["gene_id"].map(dio.normalize_id)
-        missing = sorted(wanted - set(keys))
-        seqs = seqs[keys.isin(wanted)].drop_duplicates("gene_id").reset_index(drop=True)
+        seqs, missing = dio.select_records(seqs, genes)  # a gene ID brings every record (TSS) of the gene
+        seqs = seqs.reset_index(drop=True)
         if seqs.empty:
             raise DeepDifEInputError(
-                f"none of the {len(wanted)} listed genes is in {fasta_name}; check that both use the same gene IDs"
+                f"none of the {len(set(genes))} listed genes is in {fasta_name}; check that both use the same gene IDs"
             )
         if missing:
             st.warning(
@@ -82,19 +91,33 @@ def render() -> None:
         genes_up = st.file_uploader(
             "Gene list (one ID per line)", type=["txt", "csv", "tsv", "list"], key="w.predict.genes"
         )
+    keep_all = st.toggle(
+        "Every TSS of a gene listed more than once",
+        value=dio.ALT_TSS_MODEL == "all",
+        key="w.predict.alt_tss",
+        help="On: each record of a repeated gene ID (alternative TSSs) is predicted, named "
+        "GENE::Chr:start-end(strand) (GENE#k without coordinates). Off: only the first record of each gene.",
+    )
     ready = fa is not None and (genes_up is not None or mode == "All sequences in a FASTA")
     if st.button(
         "Predict", key="w.predict.run", type="primary", disabled=not ready, icon=":material/online_prediction:"
     ):
         with widgets.user_errors(), st.spinner("Predicting…"):
             genes = dio.read_gene_list(genes_up.getvalue(), name=genes_up.name) if genes_up is not None else None
-            table = predict_table(str(row["path"]), fa.getvalue(), fa.name, genes)
+            alt = "all" if keep_all else "first"
+            table = predict_table(str(row["path"]), fa.getvalue(), fa.name, genes, alt_tss=alt)
             state.put(state.PREDICT_RESULT, {"model": name, "source": fa.name, "table": table})
     res = state.get(state.PREDICT_RESULT)
     if not res:
         return
     table: pd.DataFrame = res["table"]
     st.subheader(f"{len(table)} genes · model {res['model']} · {res['source']}")
+    multi = {g: r for g, r in dio.record_groups(table["gene_id"]).items() if len(r) > 1}
+    if multi:
+        st.caption(
+            f"{len(multi)} genes have several records (alternative TSSs, up to {max(map(len, multi.values()))} "
+            "each); each record is a row, named GENE::Chr:start-end(strand) (GENE#k without coordinates)."
+        )
     c1, c2, c3 = st.columns(3)
     c1.metric("Predicted responsive", int(table["predicted_class"].sum()))
     c2.metric("Predicted not responsive", int((table["predicted_class"] == 0).sum()))

@@ -54,6 +54,7 @@ MAX_OPTIONS = 3000
 FASTA_TYPES = ["fa", "fasta", "fna", "gz", "txt"]
 SOURCE_KEY = "w.saliency.source"
 GENE_KEY = "w.saliency.gene"
+RECORD_KEY = "w.saliency.record"
 #: TensorFlow / shap state is shared by every session of the server: one explanation at a time
 _LOCK = threading.Lock()
 
@@ -374,11 +375,30 @@ def _gene_source(length: int, pad_side: str) -> GeneSource | None:
         table = cache.fasta_sequences(up.getvalue(), up.name, length, pad_side)
     if table is None:
         return None
-    dup = table["gene_id"].duplicated()
-    if dup.any():
-        st.caption(f"{int(dup.sum())} repeated gene IDs (alternative TSSs): the first record of each is used.")
-        table = table[~dup].reset_index(drop=True)
     return GeneSource(up.name, table)
+
+
+def _records_caption(groups: dict[str, list[str]]) -> None:
+    """Say how many genes have several records (alternative TSSs) and how to pick one."""
+    multi = [g for g, recs in groups.items() if len(recs) > 1]
+    if multi:
+        n = sum(len(groups[g]) for g in multi)
+        st.caption(
+            f"{len(multi)} genes have several records (alternative TSSs, {n} records, e.g. "
+            f"{_md(multi[0])}); every record is kept: pick the gene, then its TSS."
+        )
+
+
+def gene_option_label(rep: str, groups: dict[str, list[str]], gene: dict[str, str]) -> str:
+    """How the gene picker shows the first record ``rep`` of a gene: ``AT1G71960 (2 TSSs)`` or the ID itself."""
+    n = len(groups[gene[rep]])
+    return f"{gene[rep]} ({n} TSSs)" if n > 1 else rep
+
+
+def record_option_label(record: str, records: list[str]) -> str:
+    """How the TSS picker shows one record of a gene: its coordinates (or number) and its rank."""
+    where = record.split("::", 1)[1] if "::" in record else f"record {records.index(record) + 1}"
+    return f"TSS {records.index(record) + 1} of {len(records)}: {where}"
 
 
 def _set_gene(gene: str) -> None:
@@ -391,11 +411,16 @@ def _on_pick(widget: str) -> None:
     _set_gene(st.session_state[widget])
 
 
+def _lookup(by_key: dict[str, str], q: str) -> str | None:
+    """The record whose identity is ``q`` (any case), else the first record of the gene ``q``."""
+    return by_key.get(str(q).strip().upper()) or by_key.get(dio.normalize_id(q))
+
+
 def _on_search(by_key: dict[str, str]) -> None:
     q = str(st.session_state.get("w.saliency.search", "")).strip()
     if not q:
         return
-    match = by_key.get(dio.normalize_id(q))
+    match = _lookup(by_key, q)
     if match is None:
         hits = [g for g in by_key.values() if q.upper() in g.upper()]
         match = hits[0] if len(hits) == 1 else None
@@ -428,8 +453,9 @@ def _gene_list_panel(ids: list[str], by_key: dict[str, str]) -> None:
             with widgets.user_errors():
                 raw = up.getvalue() if up is not None else text.encode()
                 wanted = dio.read_gene_list(raw, name=up.name if up is not None else "pasted list")
-                found = [by_key[k] for k in dict.fromkeys(dio.normalize_id(g) for g in wanted) if k in by_key]
-                missing = [g for g in wanted if dio.normalize_id(g) not in by_key]
+                # a gene ID brings every record (TSS) of the gene, a record identity that one
+                sel, missing = dio.select_records(pd.DataFrame({"gene_id": ids}), wanted)
+                found = sel["gene_id"].tolist()
                 if not found:
                     raise DeepDifEInputError(
                         f"none of the {len(wanted)} listed genes is among the {len(ids)} genes shown here; "
@@ -452,10 +478,15 @@ def _pick_gene(src: GeneSource) -> pd.Series | None:
         st.warning(f"{_md(src.label)} has no genes.")
         return None
     by_key = {dio.normalize_id(g): g for g in reversed(ids)}  # first occurrence wins
+    by_key.update({g.upper(): g for g in ids})  # a record identity (GENE::Chr:start-end(strand)) picks itself
+    groups = dio.record_groups(ids)  # alternative TSSs: one gene, several records
+    gene = {r: g for g, recs in groups.items() for r in recs}
+    first = {r: groups[gene[r]][0] for r in ids}
+    _records_caption(groups)
     _gene_list_panel(ids, by_key)
     cur = state.get(state.SALIENCY_GENE)
     if cur not in set(ids):
-        match = by_key.get(dio.normalize_id(cur)) if cur else None
+        match = _lookup(by_key, cur) if cur else None
         if cur and match is None:
             st.warning(f"Gene {_md(cur)} is not in {_md(src.label)}; showing {_md(ids[0])} instead.")
         cur = match or ids[0]
@@ -471,27 +502,38 @@ def _pick_gene(src: GeneSource) -> pd.Series | None:
         help="Type a gene ID (versions and '::location' suffixes are ignored) or a part of one; "
         "the list on the right shows the matches.",
     )
-    options = ids
+    options = [recs[0] for recs in groups.values()]  # one entry per gene: its first record
     if q.strip():
-        options = [g for g in ids if q.strip().upper() in g.upper()]
+        options = list(dict.fromkeys(first[g] for g in ids if q.strip().upper() in g.upper()))
         if not options:
             c1.caption(f"No gene ID contains {_md(q.strip())}.")
     if len(options) > MAX_OPTIONS:
         c1.caption(f"Showing the first {MAX_OPTIONS} of {len(options)} genes; refine the search.")
         options = options[:MAX_OPTIONS]
-    if cur not in options:
-        options = [cur, *options]
+    if first[cur] not in options:
+        options = [first[cur], *options]
     # one fixed key whose value follows the page's gene: a key that changed with the gene would leave stale
     # widgets in the browser whose old values could fire on_change later
-    st.session_state[GENE_KEY] = cur
+    st.session_state[GENE_KEY] = first[cur]
     c2.selectbox(
         f"Gene ({len(ids)} in {src.label})",
         options,
         key=GENE_KEY,
         on_change=_on_pick,
         args=(GENE_KEY,),
-        format_func=lambda g: f"{g} · label {labels[g]}" if g in labels else str(g),
+        format_func=lambda g: gene_option_label(g, groups, gene) + (f" · label {labels[g]}" if g in labels else ""),
     )
+    records = groups[gene[cur]]
+    if len(records) > 1:  # the gene's alternative TSSs: pick one record
+        st.session_state[RECORD_KEY] = cur
+        c2.selectbox(
+            f"TSS of {gene[cur]} ({len(records)} records)",
+            records,
+            key=RECORD_KEY,
+            on_change=_on_pick,
+            args=(RECORD_KEY,),
+            format_func=lambda r: record_option_label(r, records),
+        )
     genes = state.get(state.SALIENCY_GENE_LIST) or []
     genes = [g for g in genes if g in set(ids)]
     if genes:

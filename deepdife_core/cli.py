@@ -138,6 +138,24 @@ def _add_length_opts(p: argparse.ArgumentParser, *, defaults: bool = True) -> No
     )
 
 
+def add_alt_tss_option(p: argparse.ArgumentParser, default: str) -> None:
+    """``--alt-tss all|first``: what to do with genes that have several records (alternative TSSs).
+
+    The defaults come from :mod:`deepdife_core.io` (``ALT_TSS_MODEL`` for commands that
+    run a model, ``ALT_TSS_DATASET`` for ``dataset build``).
+    """
+    from deepdife_core.io import ALT_TSS_MODES
+
+    p.add_argument(
+        "--alt-tss",
+        choices=ALT_TSS_MODES,
+        default=default,
+        help="genes listed more than once (alternative TSSs): 'all' keeps every record, named "
+        "GENE::Chr:start-end(strand) (GENE#k without coordinates); 'first' keeps the first record of each "
+        "gene (default %(default)s)",
+    )
+
+
 # ----------------------------------------------------------------------------- commands
 
 
@@ -162,12 +180,13 @@ def cmd_dataset_build(args: argparse.Namespace, rep: _Reporter) -> int:
     needs_fasta = args.labels or args.responsive or args.non_responsive or args.de
     if needs_fasta and not args.fasta:
         raise DeepDifEInputError("this input needs the promoter sequences: add --fasta FILE")
+    alt = args.alt_tss
     if args.table:
-        df, report = io.dataset_from_table(args.table, cfg=cfg)
+        df, report = io.dataset_from_table(args.table, cfg=cfg, alt_tss=alt)
     elif args.labels:
-        df, report = io.dataset_from_labels(args.labels, args.fasta, cfg=cfg)
+        df, report = io.dataset_from_labels(args.labels, args.fasta, cfg=cfg, alt_tss=alt)
     elif args.labelled_fasta:
-        df, report = io.dataset_from_labelled_fasta(args.labelled_fasta, cfg=cfg)
+        df, report = io.dataset_from_labelled_fasta(args.labelled_fasta, cfg=cfg, alt_tss=alt)
     elif args.de:
         thr = io.DEThresholds(
             lfc_min=args.lfc_min,
@@ -184,11 +203,12 @@ def cmd_dataset_build(args: argparse.Namespace, rep: _Reporter) -> int:
             padj_col=args.padj_col,
             thresholds=thr,
             cfg=cfg,
+            alt_tss=alt,
         )
     else:
         if not (args.responsive and args.non_responsive):
             raise DeepDifEInputError("give both --responsive and --non-responsive gene lists")
-        df, report = io.dataset_from_gene_lists(args.responsive, args.non_responsive, args.fasta, cfg=cfg)
+        df, report = io.dataset_from_gene_lists(args.responsive, args.non_responsive, args.fasta, cfg=cfg, alt_tss=alt)
     atomic_write_csv(df, out)
     if args.manifest:
         atomic_write_json(
@@ -342,16 +362,32 @@ def cmd_train(args: argparse.Namespace, rep: _Reporter) -> int:
     return 0
 
 
-def _predict_inputs(args: argparse.Namespace, predictor):
+def model_inputs(args: argparse.Namespace, fit, rep: _Reporter | None = None):
+    """The records of ``--fasta`` or ``--data`` for a model, fitted with ``fit`` (the model's DatasetConfig).
+
+    Genes with several records (alternative TSSs) are kept or collapsed by ``--alt-tss``
+    (:func:`deepdife_core.io.records_from_fasta`); ``rep`` is told what was done.  A table
+    needs ``gene_id`` and ``sequence``; labels are optional and may be of one class.
+    """
     from deepdife_core import io
-    from deepdife_core.artifacts import model_data_config
 
     if bool(args.fasta) == bool(args.data):
         raise DeepDifEInputError("give either --fasta or --data")
-    fit = model_data_config(predictor)  # fitted like the model's training sequences (length, pad side, N limit)
+    alt = getattr(args, "alt_tss", io.ALT_TSS_MODEL)
     if args.fasta:
-        return io.sequences_from_fasta(args.fasta, length=fit.length, pad_side=fit.pad_side)
-    return io.sequences_from_table(args.data, cfg=fit)  # labels optional, any class
+        df, report = io.records_from_fasta(args.fasta, length=fit.length, pad_side=fit.pad_side, alt_tss=alt)
+    else:
+        df, report = io.records_from_table(args.data, cfg=fit, alt_tss=alt)
+    if rep is not None and report.repeated_genes:
+        rep.say(report.records_note())
+    return df
+
+
+def _predict_inputs(args: argparse.Namespace, predictor, rep: _Reporter | None = None):
+    from deepdife_core.artifacts import model_data_config
+
+    # fitted like the model's training sequences (length, pad side, N limit)
+    return model_inputs(args, model_data_config(predictor), rep)
 
 
 def cmd_predict(args: argparse.Namespace, rep: _Reporter) -> int:
@@ -362,7 +398,7 @@ def cmd_predict(args: argparse.Namespace, rep: _Reporter) -> int:
 
     out = _check_out_file(args.out)
     predictor = load_model(args.model)
-    df = _predict_inputs(args, predictor)
+    df = _predict_inputs(args, predictor, rep)
     rep.say(f"predicting {len(df)} sequences with {args.model}")
     fwd, rev = predictor.predict_strands(one_hot(df["sequence"].tolist()))
     prob = predictor.combine(fwd, rev)
@@ -504,6 +540,7 @@ def cmd_demo(args: argparse.Namespace, rep: _Reporter) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from deepdife_core import io as io_defaults
     from deepdife_core.config import (
         FIRST_ACTIVATIONS,
         HEADS,
@@ -550,6 +587,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--direction", choices=["both", "up", "down"], default="both", help="which DE direction is responsive"
     )
     _add_length_opts(b)
+    add_alt_tss_option(b, io_defaults.ALT_TSS_DATASET)
     b.add_argument("--manifest", action="store_true", help="also write OUT.json with the build report")
     b.add_argument("--out", required=True, help="output CSV")
     b.set_defaults(func=cmd_dataset_build)
@@ -685,6 +723,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--fasta", help="promoter FASTA")
     pr.add_argument("--data", help="dataset table")
     pr.add_argument("--threshold", type=float, default=0.5, help="class threshold (default 0.5)")
+    add_alt_tss_option(pr, io_defaults.ALT_TSS_MODEL)
     pr.add_argument("--out", required=True, help="output CSV: gene_id, probability, prediction, ...")
     pr.set_defaults(func=cmd_predict)
 

@@ -28,7 +28,16 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     e.add_argument("--model", required=True, help="model folder")
     e.add_argument("--fasta", help="promoter FASTA")
     e.add_argument("--data", help="dataset table")
-    e.add_argument("--genes", nargs="+", metavar="ID", help="explain only these gene IDs (default: all)")
+    e.add_argument(
+        "--genes",
+        nargs="+",
+        metavar="ID",
+        help="explain only these genes (default: all); a gene ID selects all its records, GENE::Chr:start-end(strand) one",
+    )
+    from deepdife_core.cli import add_alt_tss_option
+    from deepdife_core.io import ALT_TSS_MODEL
+
+    add_alt_tss_option(e, ALT_TSS_MODEL)
     e.add_argument("--method", choices=sorted(_METHODS), default="deepshap", help="attribution method")
     e.add_argument("--out", required=True, help="output .npz")
     e.add_argument("--plot", metavar="DIR", help="also write one SVG logo figure per gene into DIR")
@@ -57,38 +66,28 @@ def _check_out(path: str) -> Path:
     return out
 
 
-def _inputs(args: argparse.Namespace, fit):
-    """Genes of ``--fasta`` or ``--data`` fitted with ``fit`` (the model's DatasetConfig).
+def _inputs(args: argparse.Namespace, fit, rep=None):
+    """Records of ``--fasta`` or ``--data`` fitted with ``fit`` (the model's DatasetConfig).
 
+    Each record has its own identity (``--alt-tss``, :func:`deepdife_core.cli.model_inputs`).
     A table needs ``gene_id`` and ``sequence``; labels are optional and may be all of
     one class (explaining only the responsive genes is the usual case).
     """
-    from deepdife_core import io
+    from deepdife_core.cli import model_inputs
 
-    if bool(args.fasta) == bool(args.data):
-        raise DeepDifEInputError("give either --fasta or --data")
-    if args.fasta:
-        df = io.sequences_from_fasta(args.fasta, length=fit.length, pad_side=fit.pad_side)
-    else:
-        df = io.sequences_from_table(args.data, cfg=fit)
-    if df["gene_id"].duplicated().any():
-        dup = df.loc[df["gene_id"].duplicated(), "gene_id"].iloc[0]
-        raise DeepDifEInputError(f"gene ID {dup!r} occurs more than once in the input")
-    return df
+    return model_inputs(args, fit, rep)
 
 
 def _select(df, genes: list[str] | None):
-    if not genes:
-        return df
-    known = set(df["gene_id"])
-    missing = [g for g in genes if g not in known]
+    """The records ``--genes`` asks for (:func:`deepdife_core.io.select_records`), in that order."""
+    from deepdife_core.io import select_records
+
+    sel, missing = select_records(df, genes)
     if missing:
         raise DeepDifEInputError(
             f"{len(missing)} gene(s) not in the input: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}"
         )
-    order = {g: i for i, g in enumerate(dict.fromkeys(genes))}
-    sel = df[df["gene_id"].isin(order)].copy()
-    return sel.iloc[np.argsort([order[g] for g in sel["gene_id"]])]
+    return sel
 
 
 def _background(args: argparse.Namespace, df_all, fit) -> np.ndarray | None:
@@ -120,6 +119,21 @@ def _safe_name(gene_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", gene_id)[:150] or "gene"
 
 
+def _file_names(gene_ids: list[str]) -> list[str]:
+    """One distinct file name per record (``G::Chr1:1-9(+)`` and ``G::Chr1:1-9(-)`` differ only in strand)."""
+    out: list[str] = []
+    used: set[str] = set()
+    for gid in gene_ids:
+        base = _safe_name(gid.replace("(+)", "(plus)").replace("(-)", "(minus)"))
+        name, k = base, 1
+        while name.lower() in used:
+            k += 1
+            name = f"{base}-{k}"
+        used.add(name.lower())
+        out.append(name)
+    return out
+
+
 def cmd_explain(args: argparse.Namespace, rep) -> int:
     from deepdife_core.artifacts import load_model, model_data_config
     from deepdife_core.encode import one_hot
@@ -135,7 +149,7 @@ def cmd_explain(args: argparse.Namespace, rep) -> int:
         raise DeepDifEInputError(f"--plot {plot_dir} is a file; give a folder")
     predictor = load_model(args.model)
     fit = model_data_config(predictor)
-    df_all = _inputs(args, fit)
+    df_all = _inputs(args, fit, rep)
     df = _select(df_all, args.genes)
     background = _background(args, df_all, fit)
     cfg = ExplainConfig(
@@ -156,6 +170,7 @@ def cmd_explain(args: argparse.Namespace, rep) -> int:
         from deepdife_core.plot import plot_gene, save_figure
 
         plot_dir.mkdir(parents=True, exist_ok=True)
+        files = _file_names(df["gene_id"].tolist())
         for i, gid in enumerate(df["gene_id"]):
             fig = plot_gene(
                 res.contrib_fwd[i],
@@ -164,6 +179,6 @@ def cmd_explain(args: argparse.Namespace, rep) -> int:
                 gene_id=f"{gid}  {args.method}",
                 probability=float(res.probability[i]),
             )
-            save_figure(fig, plot_dir / f"{_safe_name(gid)}.svg")
+            save_figure(fig, plot_dir / f"{files[i]}.svg")
         rep.say(f"wrote {len(df)} SVG figure(s) to {plot_dir}")
     return 0

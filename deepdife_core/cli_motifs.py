@@ -26,7 +26,16 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     m.add_argument("--model", required=True, help="model folder")
     m.add_argument("--data", help="dataset table (labels give per-pattern enrichment)")
     m.add_argument("--fasta", help="promoter FASTA (instead of --data; no enrichment)")
-    m.add_argument("--genes", nargs="+", metavar="ID", help="only these gene IDs (default: all)")
+    m.add_argument(
+        "--genes",
+        nargs="+",
+        metavar="ID",
+        help="only these genes (default: all); a gene ID selects all its records, GENE::Chr:start-end(strand) one",
+    )
+    from deepdife_core.cli import add_alt_tss_option
+    from deepdife_core.io import ALT_TSS_MODEL
+
+    add_alt_tss_option(m, ALT_TSS_MODEL)
     m.add_argument("--split", choices=["train", "val", "test"], help="only genes of this split of --data")
     m.add_argument("--out", required=True, help="motif run folder to create, e.g. workspace/motifs/run1")
     m.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
@@ -103,7 +112,7 @@ def cmd_motifs(args: argparse.Namespace, rep) -> int:
     from deepdife_core.explain import AttributionCache, ExplainConfig, explain
 
     predictor = load_model(args.model)
-    df = _inputs(args, model_data_config(predictor))
+    df = _inputs(args, model_data_config(predictor), rep)
     if args.split:
         if not args.data or "split" not in df.columns:
             raise DeepDifEInputError("--split needs --data with a 'split' column")

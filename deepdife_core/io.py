@@ -18,8 +18,20 @@ line and the fix; they never write anything.  Each builder returns
 dropped or left unmatched.
 
 Gene IDs are matched case-insensitively after stripping a FASTA location suffix
-(``AT3G46120::Chr3:16938040-16938660(-)`` -> ``AT3G46120``) and a transcript
-version (``AT3G46120.1`` -> ``AT3G46120``).
+(``AT3G46120::Chr3:16938040-16938660(-)`` -> ``AT3G46120``), a record number
+(``AT3G46120#2``) and a transcript version (``AT3G46120.1`` -> ``AT3G46120``).
+
+Repeated gene IDs (alternative TSSs)
+------------------------------------
+A gene may have several records (promoters at different TSSs).  Every reader
+gives each record one identity (:func:`record_ids`): the gene ID when the gene
+has one record, else ``GENE::Chr:start-end(strand)`` from the record's own
+coordinates, else ``GENE#k`` (k = 1, 2, ... in file order).  ``alt_tss`` decides
+what happens to such records: ``"all"`` keeps every record under its identity
+(:data:`ALT_TSS_MODEL`, the default of prediction, explanation and motif
+discovery), ``"first"`` keeps the first record of each gene and reports how many
+were left out (:data:`ALT_TSS_DATASET`, the default of the dataset builders).
+Records of one gene share a family (the gene ID), so a split never separates them.
 """
 
 from __future__ import annotations
@@ -42,6 +54,14 @@ REQUIRED_COLUMNS = ("gene_id", "label", "sequence")
 SPLITS = ("train", "val", "test")
 _COORDS = re.compile(r"([^:\s]+:\d+-\d+\([+-.]\))")
 _VERSION = re.compile(r"\.\d+$")
+_RECORD_NO = re.compile(r"#\d+$")
+#: what to do with several records of one gene (alternative TSSs): keep ``"all"`` (each under its
+#: record identity) or only the ``"first"`` of each gene
+ALT_TSS_MODES = ("all", "first")
+#: default of prediction, explanation, motif discovery and the dashboard's model pages: keep every record
+ALT_TSS_MODEL = "all"
+#: default of the dataset builders (training datasets): the first record of each gene, the rest counted
+ALT_TSS_DATASET = "first"
 
 
 @dataclass(frozen=True)
@@ -68,6 +88,9 @@ class BuildReport:
     excluded_grey_zone: int = 0
     families_from_ids: bool = False
     notes: list[str] = field(default_factory=list)
+    alt_tss: str = ALT_TSS_DATASET
+    repeated_genes: int = 0
+    alternatives_left_out: int = 0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -90,16 +113,33 @@ class BuildReport:
             parts.append(f"{self.excluded_grey_zone} excluded in the grey zone")
         if self.families_from_ids:
             parts.append("no family column: each gene is its own group")
+        if self.repeated_genes:
+            parts.append(self.records_note())
         return "; ".join(parts) + "." + ("" if not self.notes else " " + " ".join(self.notes))
+
+    def records_note(self) -> str:
+        """What was done with genes that have several records (alternative TSSs); empty when none has."""
+        if not self.repeated_genes:
+            return ""
+        if self.alt_tss == "first":
+            return (
+                f"{self.repeated_genes} genes have several records (alternative TSSs): the first record of each "
+                f"is used, {self.alternatives_left_out} left out (alt-tss 'all' keeps them)"
+            )
+        return (
+            f"{self.repeated_genes} genes have several records (alternative TSSs): all kept, each named "
+            "GENE::Chr:start-end(strand) (GENE#k without coordinates)"
+        )
 
 
 # ----------------------------------------------------------------------------- IDs
 
 
 def normalize_id(raw: str) -> str:
-    """Matching key of a gene ID: first word, before ``::``, without ``.N`` version, upper case."""
+    """Matching key of a gene ID: first word, before ``::``, without ``#k`` record number and ``.N`` version, upper case."""
     key = str(raw).strip().split()[0] if str(raw).strip() else ""
     key = key.split("::")[0]
+    key = _RECORD_NO.sub("", key) or key
     key = _VERSION.sub("", key)
     return key.upper()
 
@@ -169,10 +209,10 @@ def read_fasta(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
     ------
     DeepDifEInputError
         Empty file, text before the first header, an empty header or record,
-        non-DNA characters (with record number and ID), duplicate record IDs.
-        Records of one gene at different locations (``G::Chr1:1-600(+)`` and
-        ``G::Chr1:900-1500(+)``, alternative TSSs) are allowed; dataset builders
-        use the first.
+        non-DNA characters (with record number and ID).
+        Several records of one gene (alternative TSSs, ``G::Chr1:1-600(+)`` and
+        ``G::Chr1:900-1500(+)``, or the same ID twice) are allowed: the readers
+        name them with :func:`record_ids` and keep or collapse them by ``alt_tss``.
     """
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "uploaded FASTA")
     handle = _open_text(source, name)
@@ -221,15 +261,6 @@ def read_fasta(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
     flush()
     if not records:
         raise DeepDifEInputError(f"{name}: no FASTA records found; the file is empty or has no '>' headers")
-    seen: dict[str, int] = {}
-    for i, rec in enumerate(records, start=1):
-        key = rec.id.upper()
-        if key in seen:
-            raise DeepDifEInputError(
-                f"{name}, record {i} ('{rec.id}', line {rec.line}): duplicate ID, also record {seen[key]}; "
-                "keep one sequence per gene"
-            )
-        seen[key] = i
     return records
 
 
@@ -242,6 +273,175 @@ def write_fasta(records: list[tuple[str, str]], path: str | Path, *, width: int 
         lines.append(f">{rid}")
         lines.extend(seq[i : i + width] for i in range(0, len(seq), width))
     atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+# ----------------------------------------------------------------------------- record identity
+
+
+def check_alt_tss(alt_tss: str) -> str:
+    """``alt_tss`` if it is one of :data:`ALT_TSS_MODES`, else a :class:`DeepDifEInputError`."""
+    if alt_tss not in ALT_TSS_MODES:
+        raise DeepDifEInputError(
+            f"alt-tss {alt_tss!r}: use 'all' (keep every record of a gene) or 'first' (the first record of each gene)"
+        )
+    return alt_tss
+
+
+def gene_of(record_id: str) -> str:
+    """The gene ID of a record identity: ``G::Chr1:1-600(+)`` and ``G#2`` give ``G``; a plain ID is returned as is."""
+    rid = str(record_id).strip()
+    if "::" in rid:
+        return rid.split("::")[0] or rid
+    return _RECORD_NO.sub("", rid) or rid
+
+
+def record_ids(
+    ids: list[str] | pd.Series, coords: list[str | None] | pd.Series | None = None, *, name: str = "input"
+) -> list[str]:
+    """One identity per record: the ID when its gene has one record, else ``GENE::coords``, else ``GENE#k``.
+
+    Records are of one gene when their IDs have the same :func:`normalize_id` key
+    (case, ``::location``, ``#k`` and ``.N`` version ignored).  A repeated gene's
+    records are named ``GENE::Chr:start-end(strand)`` when every one of them has
+    coordinates (``coords``, or the ``::`` suffix of the ID) and they differ, else
+    ``GENE#k`` with k = 1, 2, ... in input order.  Naming is idempotent: identities
+    read back give themselves.
+
+    Parameters
+    ----------
+    ids
+        Record IDs, e.g. the part of FASTA IDs before ``::``, or a table's ``gene_id``.
+    coords
+        ``Chr:start-end(strand)`` of each record, or None/empty where unknown.
+    name
+        File name used in error messages.
+
+    Returns
+    -------
+    list of str
+        The identities, in input order, unique (case-insensitively).
+
+    Raises
+    ------
+    DeepDifEInputError
+        Two records would get the same identity (e.g. a record already called ``G#1``
+        beside two records ``G``); the message names both.
+    """
+    ids = [str(g).strip() for g in ids]
+    raw = [None] * len(ids) if coords is None else list(coords)
+    where = [
+        (str(c).strip() if c is not None and not (isinstance(c, float) and np.isnan(c)) and str(c).strip() else None)
+        or coords_from_header(g)
+        for g, c in zip(ids, raw, strict=True)
+    ]
+    groups: dict[str, list[int]] = {}
+    for i, g in enumerate(ids):
+        groups.setdefault(normalize_id(g), []).append(i)
+    out = list(ids)
+    for members in groups.values():
+        if len(members) == 1:
+            continue
+        places = [where[i] for i in members]
+        distinct = all(places) and len({p.upper() for p in places}) == len(places)  # type: ignore[union-attr]
+        for k, i in enumerate(members, start=1):
+            out[i] = f"{gene_of(ids[i])}::{where[i]}" if distinct else f"{gene_of(ids[i])}#{k}"
+    seen: dict[str, int] = {}
+    for i, rid in enumerate(out):
+        j = seen.setdefault(rid.upper(), i)
+        if j != i:
+            raise DeepDifEInputError(
+                f"{name}: records {j + 1} ('{ids[j]}') and {i + 1} ('{ids[i]}') would both be called {rid!r}; "
+                "rename one of them"
+            )
+    return out
+
+
+def record_groups(ids: list[str] | pd.Series) -> dict[str, list[str]]:
+    """Record identities grouped by gene, in input order: ``{gene ID: [identity, ...]}``.
+
+    ``["AT1G71960::Chr1:1-600(-)", "AT1G71960::Chr1:900-1500(-)", "AT2G1"]`` gives
+    ``{"AT1G71960": [both], "AT2G1": ["AT2G1"]}``; a gene with several records is a
+    gene with alternative TSSs.
+    """
+    groups: dict[str, list[str]] = {}
+    gene: dict[str, str] = {}
+    for rid in map(str, ids):
+        key = normalize_id(rid)
+        groups.setdefault(gene.setdefault(key, gene_of(rid)), []).append(rid)
+    return groups
+
+
+def select_records(df: pd.DataFrame, genes: list[str] | None) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of ``df`` that ``genes`` ask for, in the order asked, and the requests that matched nothing.
+
+    A request matches the record with exactly that identity (case-insensitively), or
+    else every record of that gene (:func:`normalize_id`): ``AT1G71960`` gives all its
+    TSSs, ``AT1G71960::Chr1:1-600(-)`` that one.  None or an empty list selects all rows.
+
+    Parameters
+    ----------
+    df
+        A table with ``gene_id`` (record identities).
+    genes
+        Requested gene IDs or record identities.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame, list of str
+        The selected rows (each at most once) and the requests that matched no row.
+    """
+    if not genes:
+        return df, []
+    ids = df["gene_id"].astype(str)
+    exact: dict[str, list[int]] = {}
+    by_gene: dict[str, list[int]] = {}
+    for i, rid in enumerate(ids):
+        exact.setdefault(rid.upper(), []).append(i)
+        by_gene.setdefault(normalize_id(rid), []).append(i)
+    rows: list[int] = []
+    missing: list[str] = []
+    for g in dict.fromkeys(str(g).strip() for g in genes if str(g).strip()):
+        hit = exact.get(g.upper()) or by_gene.get(normalize_id(g))
+        if hit:
+            rows.extend(hit)
+        else:
+            missing.append(g)
+    return df.iloc[list(dict.fromkeys(rows))], missing
+
+
+def _alt_tss(
+    df: pd.DataFrame, alt_tss: str, report: BuildReport, name: str, *, where: list[str] | None = None
+) -> pd.DataFrame:
+    """Name (``"all"``) or collapse (``"first"``) the rows of genes that have several; counts go to ``report``.
+
+    ``where`` ("line 3", "record 2 ...") places each row in messages: rows of one gene
+    with different labels are an error in both modes.
+    """
+    check_alt_tss(alt_tss)
+    report.alt_tss = alt_tss
+    ids = df["gene_id"].astype(str).reset_index(drop=True)
+    keys = ids.map(normalize_id)
+    dup = keys.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return df.reset_index(drop=True)
+    if "label" in df.columns:
+        labels = df["label"].tolist()
+        first: dict[str, int] = {}
+        for i, k in enumerate(keys):
+            j = first.setdefault(k, i)
+            if labels[i] != labels[j]:
+                at = where or [f"row {n + 1}" for n in range(len(ids))]
+                raise DeepDifEInputError(
+                    f"{name}, {at[i]}: duplicate gene ID '{ids[i]}' (also {at[j]}) with another label "
+                    f"({labels[i]} vs {labels[j]}); a gene has one label, fix or remove one of them"
+                )
+    report.repeated_genes = int(keys[keys.duplicated(keep=False)].nunique())
+    df = df.reset_index(drop=True)
+    if alt_tss == "first":
+        report.alternatives_left_out = int(dup.sum())
+        return df.loc[~dup].reset_index(drop=True)
+    coords = df["coords"] if "coords" in df.columns else None
+    return df.assign(gene_id=record_ids(ids, coords, name=name))
 
 
 # ----------------------------------------------------------------------------- tables
@@ -323,11 +523,13 @@ def _parse_labels(values: pd.Series, name: str, ids: pd.Series, line_offset: int
     return out
 
 
-def _check_ids(ids: pd.Series, name: str, line_offset: int = 2) -> pd.Series:
+def _check_ids(ids: pd.Series, name: str, line_offset: int = 2, *, unique: bool = True) -> pd.Series:
     ids = ids.fillna("").astype(str).str.strip()
     for i, gid in enumerate(ids.tolist()):
         if not gid:
             raise DeepDifEInputError(f"{name}, line {i + line_offset}: empty gene ID; fill it in or delete the row")
+    if not unique:  # rows of one gene (alternative TSSs) are named or collapsed by _alt_tss
+        return ids
     keys = ids.map(normalize_id)
     dup = keys.duplicated(keep="first")
     if dup.any():
@@ -374,12 +576,13 @@ def _finish(
             f"{name}: every sequence is more than {cfg.max_n_fraction:.0%} N after fitting to {cfg.length} bp; "
             "check the FASTA or raise the N limit"
         )
+    genes = df["gene_id"].map(gene_of)  # the records of one gene (alternative TSSs) are one family
     if "family" not in df.columns or df["family"].isna().all():
-        df["family"] = df["gene_id"]
+        df["family"] = genes
         report.families_from_ids = True
     else:
         fam = df["family"].fillna("").astype(str).str.strip()
-        df["family"] = np.where(fam == "", df["gene_id"], fam)
+        df["family"] = np.where(fam == "", genes, fam)
     if "label" in df.columns:
         df["label"] = df["label"].astype(np.int64)
     if require_both:
@@ -398,11 +601,20 @@ def _finish(
 
 
 def _attach_sequences(
-    df: pd.DataFrame, records: list[FastaRecord], table_name: str, fasta_name: str
+    df: pd.DataFrame,
+    records: list[FastaRecord],
+    table_name: str,
+    fasta_name: str,
+    *,
+    alt_tss: str = ALT_TSS_DATASET,
+    report: BuildReport | None = None,
 ) -> tuple[pd.DataFrame, list[str], int]:
-    by_key: dict[str, FastaRecord] = {}
-    for r in records:  # several promoters of one gene (alternative TSSs): the first is used
-        by_key.setdefault(normalize_id(r.id), r)
+    """The table's genes with their FASTA records; a gene with several records (alternative TSSs)
+    gets the first (``alt_tss="first"``) or one row per record named by :func:`record_ids` (``"all"``)."""
+    check_alt_tss(alt_tss)
+    by_key: dict[str, list[FastaRecord]] = {}
+    for r in records:
+        by_key.setdefault(normalize_id(r.id), []).append(r)
     keys = df["gene_id"].map(normalize_id)
     found = keys.map(lambda k: k in by_key)
     missing = df.loc[~found, "gene_id"].tolist()
@@ -411,14 +623,28 @@ def _attach_sequences(
             f"{table_name}: none of the {len(df)} gene IDs (e.g. '{df['gene_id'].iloc[0]}') is in {fasta_name} "
             f"(e.g. '{records[0].id}'); check that both use the same gene IDs"
         )
-    df = df.loc[found].copy()
-    recs = [by_key[k] for k in keys[found]]
-    df["sequence"] = [r.sequence for r in recs]
+    df = df.loc[found].reset_index(drop=True)
+    groups = [by_key[k] for k in keys[found]]
+    repeated = sum(len(g) > 1 for g in groups)
+    if report is not None:
+        report.alt_tss, report.repeated_genes = alt_tss, repeated
+    if alt_tss == "first":
+        if report is not None:
+            report.alternatives_left_out = sum(len(g) - 1 for g in groups)
+        rows, recs = df, [g[0] for g in groups]
+        names = df["gene_id"].tolist()
+    else:
+        rows = df.loc[np.repeat(np.arange(len(df)), [len(g) for g in groups])].reset_index(drop=True)
+        recs = [r for g in groups for r in g]
+        names = []
+        for gid, g in zip(df["gene_id"], groups, strict=True):
+            names += record_ids([gid] * len(g), [coords_from_header(r.header) for r in g], name=fasta_name)
+    rows = rows.assign(gene_id=names, sequence=[r.sequence for r in recs])
     coords = [coords_from_header(r.header) for r in recs]
     if any(coords):
-        df["coords"] = coords
-    unused = len(records) - len(df)
-    return df, missing, unused
+        rows["coords"] = coords
+    unused = len(records) - len(rows)
+    return rows, missing, unused
 
 
 def dataset_from_table(
@@ -427,27 +653,47 @@ def dataset_from_table(
     cfg: DatasetConfig | None = None,
     name: str | None = None,
     require_both: bool = True,
+    alt_tss: str = ALT_TSS_DATASET,
 ) -> tuple[pd.DataFrame, BuildReport]:
-    """Dataset from a table with ``gene_id, label, sequence`` (+ ``family``, ``split``).
+    """Dataset from a table with ``gene_id, label, sequence`` (+ ``family``, ``split``, ``coords``).
 
     ``require_both=False`` accepts labels of one class (a table to explain, predict
     or pick motif genes from); training checks its own input with
-    :func:`validate_training_set`.
+    :func:`validate_training_set`.  Rows of one gene (alternative TSSs) are
+    collapsed to the first (``alt_tss="first"``) or named by :func:`record_ids` (``"all"``).
     """
-    return _from_table(source, cfg=cfg, name=name, require_both=require_both, labels_required=True)
+    return _from_table(source, cfg=cfg, name=name, require_both=require_both, labels_required=True, alt_tss=alt_tss)
 
 
 def sequences_from_table(
-    source: str | Path | IO[bytes] | bytes, *, cfg: DatasetConfig | None = None, name: str | None = None
+    source: str | Path | IO[bytes] | bytes,
+    *,
+    cfg: DatasetConfig | None = None,
+    name: str | None = None,
+    alt_tss: str = ALT_TSS_MODEL,
 ) -> pd.DataFrame:
     """A table of sequences for a model (prediction, explanation, motif input), fitted with ``cfg``.
 
     ``gene_id`` and ``sequence`` are required; ``label`` is optional and, when present,
     any mix of 0/1 (all responsive is fine: the checks of a training set do not apply).
-    ``family``, ``split`` and ``coords`` are kept.
+    ``family``, ``split`` and ``coords`` are kept.  See :func:`records_from_table`.
     """
-    df, _ = _from_table(source, cfg=cfg, name=name, require_both=False, labels_required=False)
-    return df
+    return records_from_table(source, cfg=cfg, name=name, alt_tss=alt_tss)[0]
+
+
+def records_from_table(
+    source: str | Path | IO[bytes] | bytes,
+    *,
+    cfg: DatasetConfig | None = None,
+    name: str | None = None,
+    alt_tss: str = ALT_TSS_MODEL,
+) -> tuple[pd.DataFrame, BuildReport]:
+    """:func:`sequences_from_table` and its :class:`BuildReport` (``records_note`` says what happened to repeated genes).
+
+    Rows of one gene keep their own identity (:func:`record_ids`, ``alt_tss="all"``,
+    the default) or only the first is kept (``"first"``).
+    """
+    return _from_table(source, cfg=cfg, name=name, require_both=False, labels_required=False, alt_tss=alt_tss)
 
 
 def _from_table(
@@ -457,15 +703,17 @@ def _from_table(
     name: str | None,
     require_both: bool,
     labels_required: bool,
+    alt_tss: str,
 ) -> tuple[pd.DataFrame, BuildReport]:
     cfg = cfg or DatasetConfig()
+    check_alt_tss(alt_tss)
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "uploaded table")
     raw = read_table(source, name=name)
     cols = {w: _find_column(raw, w, name, required=labels_required or w != "label") for w in REQUIRED_COLUMNS}
     fam = _find_column(raw, "family", name, required=False)
     split = _find_column(raw, "split", name, required=False)
     coords = _find_column(raw, "coords", name, required=False)
-    ids = _check_ids(raw[cols["gene_id"]], name)
+    ids = _check_ids(raw[cols["gene_id"]], name, unique=False)
     labels = _parse_labels(raw[cols["label"]], name, ids) if cols["label"] else None
     seqs = raw[cols["sequence"]].fillna("").astype(str).str.strip()
     for i, (gid, seq) in enumerate(zip(ids, seqs, strict=True)):
@@ -486,6 +734,7 @@ def _from_table(
     if coords:
         df["coords"] = raw[coords].values
     report = BuildReport(n_input=len(df))
+    df = _alt_tss(df, alt_tss, report, name, where=[f"line {i + 2}" for i in range(len(df))])
     return _finish(df, cfg, report, name, require_both=require_both)
 
 
@@ -496,8 +745,13 @@ def dataset_from_labels(
     cfg: DatasetConfig | None = None,
     labels_name: str | None = None,
     fasta_name: str | None = None,
+    alt_tss: str = ALT_TSS_DATASET,
 ) -> tuple[pd.DataFrame, BuildReport]:
-    """Dataset from a labels table (``gene_id, label[, family]``) plus a promoter FASTA."""
+    """Dataset from a labels table (``gene_id, label[, family]``) plus a promoter FASTA.
+
+    A gene with several FASTA records (alternative TSSs) gets its first record
+    (``alt_tss="first"``, counted in the report) or one row per record (``"all"``).
+    """
     cfg = cfg or DatasetConfig()
     labels_name = labels_name or (Path(labels).name if isinstance(labels, (str, Path)) else "labels table")
     fasta_name = fasta_name or (Path(fasta).name if isinstance(fasta, (str, Path)) else "uploaded FASTA")
@@ -514,7 +768,9 @@ def dataset_from_labels(
         df["split"] = raw[split].values
     records = read_fasta(fasta, name=fasta_name)
     report = BuildReport(n_input=len(df))
-    df, report.missing_sequence, report.unused_sequences = _attach_sequences(df, records, labels_name, fasta_name)
+    df, report.missing_sequence, report.unused_sequences = _attach_sequences(
+        df, records, labels_name, fasta_name, alt_tss=alt_tss, report=report
+    )
     return _finish(df, cfg, report, labels_name)
 
 
@@ -542,10 +798,12 @@ def dataset_from_gene_lists(
     *,
     cfg: DatasetConfig | None = None,
     names: tuple[str, str, str] | None = None,
+    alt_tss: str = ALT_TSS_DATASET,
 ) -> tuple[pd.DataFrame, BuildReport]:
     """Dataset from two gene lists (label 1 / label 0) plus a promoter FASTA.
 
-    A gene in both lists is an error (the message names it).
+    A gene in both lists is an error (the message names it); ``alt_tss`` as in
+    :func:`dataset_from_labels`.
     """
     cfg = cfg or DatasetConfig()
     pos_name, neg_name, fa_name = names or (
@@ -566,7 +824,9 @@ def dataset_from_gene_lists(
     df = pd.DataFrame({"gene_id": ids, "label": [1] * len(pos) + [0] * len(neg)})
     records = read_fasta(fasta, name=fa_name)
     report = BuildReport(n_input=len(df))
-    df, report.missing_sequence, report.unused_sequences = _attach_sequences(df, records, pos_name, fa_name)
+    df, report.missing_sequence, report.unused_sequences = _attach_sequences(
+        df, records, pos_name, fa_name, alt_tss=alt_tss, report=report
+    )
     return _finish(df, cfg, report, pos_name)
 
 
@@ -649,8 +909,10 @@ def dataset_from_de_table(
     cfg: DatasetConfig | None = None,
     de_name: str | None = None,
     fasta_name: str | None = None,
+    alt_tss: str = ALT_TSS_DATASET,
 ) -> tuple[pd.DataFrame, BuildReport]:
-    """Dataset from a DE table (gene, log2FC, padj) with thresholds, plus a promoter FASTA."""
+    """Dataset from a DE table (gene, log2FC, padj) with thresholds, plus a promoter FASTA
+    (``alt_tss`` as in :func:`dataset_from_labels`)."""
     thresholds = thresholds or DEThresholds()
     de_name = de_name or (Path(de_source).name if isinstance(de_source, (str, Path)) else "DE table")
     fasta_name = fasta_name or (Path(fasta).name if isinstance(fasta, (str, Path)) else "uploaded FASTA")
@@ -665,14 +927,24 @@ def dataset_from_de_table(
     df = pd.DataFrame({"gene_id": de["gene_id"][cls >= 0], "label": cls[cls >= 0]}).reset_index(drop=True)
     records = read_fasta(fasta, name=fasta_name)
     report = BuildReport(n_input=len(de), excluded_grey_zone=grey)
-    df, report.missing_sequence, report.unused_sequences = _attach_sequences(df, records, de_name, fasta_name)
+    df, report.missing_sequence, report.unused_sequences = _attach_sequences(
+        df, records, de_name, fasta_name, alt_tss=alt_tss, report=report
+    )
     return _finish(df, cfg or DatasetConfig(), report, de_name)
 
 
 def dataset_from_labelled_fasta(
-    fasta: str | Path | IO[bytes] | bytes, *, cfg: DatasetConfig | None = None, name: str | None = None
+    fasta: str | Path | IO[bytes] | bytes,
+    *,
+    cfg: DatasetConfig | None = None,
+    name: str | None = None,
+    alt_tss: str = ALT_TSS_DATASET,
 ) -> tuple[pd.DataFrame, BuildReport]:
-    """Dataset from a FASTA whose IDs end in ``_0`` / ``_1`` (DeepDifE's ``GENEID_LABEL`` headers)."""
+    """Dataset from a FASTA whose IDs end in ``_0`` / ``_1`` (DeepDifE's ``GENEID_LABEL`` headers).
+
+    Several records of one gene (alternative TSSs) must share a label; ``alt_tss`` keeps
+    the first (``"first"``, counted in the report) or all, named by :func:`record_ids`.
+    """
     name = name or (Path(fasta).name if isinstance(fasta, (str, Path)) else "uploaded FASTA")
     records = read_fasta(fasta, name=name)
     ids, labels = [], []
@@ -686,25 +958,77 @@ def dataset_from_labelled_fasta(
         ids.append(gid)
         labels.append(int(lab))
     df = pd.DataFrame({"gene_id": ids, "label": labels, "sequence": [r.sequence for r in records]})
-    _check_ids(df["gene_id"], name, line_offset=1)
-    return _finish(df, cfg or DatasetConfig(), BuildReport(n_input=len(df)), name)
+    coords = [coords_from_header(r.header) for r in records]
+    if any(coords):
+        df["coords"] = coords
+    _check_ids(df["gene_id"], name, line_offset=1, unique=False)
+    report = BuildReport(n_input=len(df))
+    where = [f"record {i} ('{r.id}', line {r.line})" for i, r in enumerate(records, start=1)]
+    df = _alt_tss(df, alt_tss, report, name, where=where)
+    return _finish(df, cfg or DatasetConfig(), report, name)
 
 
 def sequences_from_fasta(
-    fasta: str | Path | IO[bytes] | bytes, *, length: int, pad_side: str = "left", name: str | None = None
+    fasta: str | Path | IO[bytes] | bytes,
+    *,
+    length: int,
+    pad_side: str = "left",
+    name: str | None = None,
+    alt_tss: str = ALT_TSS_MODEL,
 ) -> pd.DataFrame:
-    """Unlabelled sequences for prediction: ``gene_id, sequence[, coords]`` fitted to ``length``."""
+    """Unlabelled sequences for prediction: ``gene_id, sequence[, coords]`` fitted to ``length``.
+
+    ``gene_id`` is the record identity (:func:`record_ids`); see :func:`records_from_fasta`.
+    """
+    return records_from_fasta(fasta, length=length, pad_side=pad_side, name=name, alt_tss=alt_tss)[0]
+
+
+def records_from_fasta(
+    fasta: str | Path | IO[bytes] | bytes,
+    *,
+    length: int,
+    pad_side: str = "left",
+    name: str | None = None,
+    alt_tss: str = ALT_TSS_MODEL,
+) -> tuple[pd.DataFrame, BuildReport]:
+    """The records of a FASTA for a model, named by the record-identity rule, and what was done with them.
+
+    Parameters
+    ----------
+    fasta
+        Path, bytes or binary file object (plain or gzip).
+    length
+        The model's input length: sequences are trimmed or N-padded to it.
+    pad_side
+        Where sequences are padded or trimmed (``"left"`` keeps the TSS end).
+    name
+        File name used in error messages.
+    alt_tss
+        ``"all"`` (default): every record of a gene with several (alternative TSSs)
+        is kept, named ``GENE::Chr:start-end(strand)`` or ``GENE#k``; ``"first"``: the
+        first record of each gene.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame, BuildReport
+        ``gene_id, sequence[, coords]`` in file order, and the report
+        (``repeated_genes``, ``alternatives_left_out``, ``records_note()``).
+    """
     records = read_fasta(fasta, name=name)
+    name = name or (Path(fasta).name if isinstance(fasta, (str, Path)) else "uploaded FASTA")
     df = pd.DataFrame(
         {
-            "gene_id": [r.id.split("::")[0] for r in records],
+            "gene_id": [r.id.split("::")[0] or r.id for r in records],
             "sequence": [pad_or_trim(r.sequence, length, side=pad_side) for r in records],
         }
     )
     coords = [coords_from_header(r.header) for r in records]
     if any(coords):
         df["coords"] = coords
-    return df
+    report = BuildReport(n_input=len(records))
+    df = _alt_tss(df, alt_tss, report, name)
+    report.n_kept = len(df)
+    return df, report
 
 
 def validate_training_set(df: pd.DataFrame, *, name: str = "dataset") -> pd.DataFrame:
@@ -777,7 +1101,8 @@ def load_dataset(path: str | Path, *, cfg: DatasetConfig | None = None) -> pd.Da
         seqcol = _find_column(raw, "sequence", path.name)
         lens = raw[seqcol].fillna("").astype(str).str.strip().str.len()
         cfg = DatasetConfig(length=int(lens.max()) if len(lens) and lens.max() > 0 else 600, max_n_fraction=1.0)
-    df, _ = dataset_from_table(path, cfg=cfg, require_both=False)
+    # every row as saved: the table's records of one gene were kept or collapsed when it was built
+    df, _ = dataset_from_table(path, cfg=cfg, require_both=False, alt_tss="all")
     return df
 
 

@@ -100,13 +100,14 @@ def select_genes(
         ``"all"``; ``"test"`` (the ``split`` column if it has test genes, else the model
         folder's ``split.csv``); ``"predicted"`` (``probability >= 0.5``, ``probability``
         ``(N,)`` aligned with ``df``); ``"list"`` (``genes``, matched like gene lists
-        elsewhere: gene versions and case are ignored).
+        elsewhere: gene versions and case are ignored; a gene ID selects all its records
+        (alternative TSSs), a record identity ``GENE::Chr:start-end(strand)`` that one).
     Returns
     -------
     tuple of pandas.DataFrame, str
         The selected rows and a sentence describing the selection (and what was missing).
     """
-    from deepdife_core.io import normalize_id
+    from deepdife_core.io import select_records
 
     if gene_set not in GENE_SETS:
         raise DeepDifEInputError(f"gene set {gene_set!r} is not known; choose one of {', '.join(GENE_SETS)}")
@@ -134,13 +135,11 @@ def select_genes(
         listed = [str(g).strip() for g in (genes or []) if str(g).strip()]
         if not listed:
             raise DeepDifEInputError("the gene list is empty; give one gene ID per line")
-        wanted = {normalize_id(g) for g in listed}
-        keys = df["gene_id"].map(normalize_id)
-        sel = df[keys.isin(wanted)]
-        missing = sorted(wanted - set(keys))
+        sel, missing = select_records(df, listed)
+        sel = df.loc[sorted(sel.index)]  # the dataset's order
         if sel.empty:
             raise DeepDifEInputError(
-                f"none of the {len(wanted)} listed genes is in the dataset (e.g. {', '.join(missing[:3])}); "
+                f"none of the {len(set(listed))} listed genes is in the dataset (e.g. {', '.join(missing[:3])}); "
                 "check that both use the same gene IDs"
             )
         note = f"{len(sel)} listed genes"

@@ -76,11 +76,6 @@ ERROR_CASES = {
         ">AT1G01010\nACGTQQ\n",
         "p.fa, record 1 ('AT1G01010', line 1): 2 characters are not DNA",
     ),
-    "duplicate FASTA IDs": (
-        "fa",
-        ">AT1G01010\nACGT\n>AT1G01010\nACGA\n",
-        "p.fa, record 2 ('AT1G01010', line 3): duplicate ID",
-    ),
     "empty FASTA": ("fa", "", "p.fa: no FASTA records found"),
     "duplicate table IDs": (
         "labels",
