@@ -22,7 +22,14 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from deepdife_core.artifacts import check_name, creation_mode, now_iso, save_model_folder, storage_error
+from deepdife_core.artifacts import (
+    check_name,
+    check_network_size,
+    creation_mode,
+    now_iso,
+    save_model_folder,
+    storage_error,
+)
 from deepdife_core.errors import ArtifactError, DeepDifEInputError
 
 MAX_UNPACKED_BYTES = 2 * 1024**3
@@ -150,7 +157,7 @@ def import_legacy_files(json_bytes: bytes, weights_bytes: bytes, name: str, mode
         The new model folder (provenance ``source = "legacy-import"``).
     """
     from deepdife_core.config import DatasetConfig, RunConfig
-    from deepdife_core.model import import_legacy
+    from deepdife_core.model import import_legacy, legacy_config
 
     check_name(name)
     target = Path(models_root) / name
@@ -160,6 +167,7 @@ def import_legacy_files(json_bytes: bytes, weights_bytes: bytes, name: str, mode
         jpath, wpath = Path(tmp) / "model_single.json", Path(tmp) / "weights_single.h5"
         jpath.write_bytes(json_bytes)
         wpath.write_bytes(weights_bytes)
+        check_network_size(legacy_config(jpath), "the model JSON")  # before TensorFlow allocates it
         predictor = import_legacy(jpath, wpath)
     cfg = RunConfig(model=predictor.config, data=DatasetConfig(length=predictor.config.input_length))
     return save_model_folder(

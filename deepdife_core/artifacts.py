@@ -38,16 +38,62 @@ from deepdife_core.config import DatasetConfig, RunConfig, config_from_dict, con
 from deepdife_core.errors import ArtifactError, DeepDifEInputError
 
 FORMAT_VERSION = 1
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+#: matched with ``fullmatch``: ``$`` would also accept a name ending in a newline
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: the longest sequence axis of an imported network (the published model has 620 rows)
+MAX_NETWORK_ROWS = 200_000
+#: the most weights an imported network may have (the published model has 97,953; 50 M float32 = 200 MB)
+MAX_NETWORK_WEIGHTS = 50_000_000
 
 
 def check_name(name: str, what: str = "model name") -> str:
     """A safe folder name: letters, digits, ``.``, ``_``, ``-``; no path separators or ``..``."""
-    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
         raise DeepDifEInputError(
             f"{what} {name!r} is not allowed; use letters, digits, '.', '_' or '-' (at most 100, no '..')"
         )
     return name
+
+
+def network_weights(cfg) -> int:
+    """How many weights :func:`deepdife_core.model.build_model` gives ``cfg`` (without batch
+    normalisation), computed without building anything."""
+    filters = cfg.conv_filters()
+    rows = cfg.network_length
+    n = cfg.kernel_size * 4 * filters[0] + filters[0]
+    steps = max(1, rows - cfg.kernel_size + 1) // max(1, cfg.pool_size)
+    for i in range(1, cfg.n_conv):
+        n += cfg.conv_kernel * filters[i - 1] * filters[i] + filters[i]
+        steps = -(-steps // max(1, cfg.conv_stride))
+    steps = max(1, steps)
+    window = max(1, min(steps, round(cfg.region_bp * steps / max(1, rows))))
+    positions = {"global_max": 1, "region_max": -(-steps // window), "global_region": 1 + -(-steps // window)}
+    width = positions.get(cfg.head, steps) * filters[-1]
+    for units in (*cfg.dense_units, 1):
+        n += width * units + units
+        width = units
+    return int(n)
+
+
+def check_network_size(cfg, name: str) -> None:
+    """Refuse a network description too large to build (an imported JSON can ask for any size).
+
+    Raises
+    ------
+    DeepDifEInputError
+        More than :data:`MAX_NETWORK_ROWS` input rows or :data:`MAX_NETWORK_WEIGHTS` weights.
+    """
+    if cfg.network_length > MAX_NETWORK_ROWS:
+        raise DeepDifEInputError(
+            f"{name}: the network takes {cfg.network_length:,} rows; at most {MAX_NETWORK_ROWS:,} are supported "
+            "(DeepDifE's published model takes 620); check the JSON's batch_input_shape"
+        )
+    weights = network_weights(cfg)
+    if weights > MAX_NETWORK_WEIGHTS:
+        raise DeepDifEInputError(
+            f"{name}: the network would have {weights:,} weights; at most {MAX_NETWORK_WEIGHTS:,} are supported "
+            "(DeepDifE's published model has about 98,000); check the JSON's layer sizes (units, filters)"
+        )
 
 
 def now_iso() -> str:

@@ -8,7 +8,9 @@ stderr (no traceback); progress goes to stderr unless ``--quiet``.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import sys
 import time
 from contextlib import suppress
@@ -110,10 +112,16 @@ def _train_table(args: argparse.Namespace):
 
 def _check_out_file(path: str) -> Path:
     out = Path(path)
-    if out.exists() and out.is_dir():
+    try:
+        is_dir, parent_ok = out.is_dir(), out.parent.is_dir()
+    except OSError as exc:  # e.g. ENAMETOOLONG, before any work
+        raise DeepDifEInputError(f"--out {_short(out)}: {os.strerror(exc.errno or 0)}; use a shorter path") from exc
+    if is_dir:
         raise DeepDifEInputError(f"--out {out} is a folder; give a file name")
-    if not out.parent.exists():
+    if not parent_ok:
         raise DeepDifEInputError(f"--out {out}: folder {out.parent} does not exist")
+    if len(out.name.encode()) > 255:
+        raise DeepDifEInputError(f"--out {_short(out)}: the file name is too long; use a shorter path")
     return out
 
 
@@ -494,14 +502,15 @@ def _evaluate_baseline(model_dir: Path, full, evaluated, p) -> dict | None:
 
 
 def cmd_import_legacy(args: argparse.Namespace, rep: _Reporter) -> int:
-    from deepdife_core.artifacts import check_name, save_model_folder
+    from deepdife_core.artifacts import check_name, check_network_size, save_model_folder
     from deepdife_core.config import DatasetConfig, RunConfig
-    from deepdife_core.model import import_legacy
+    from deepdife_core.model import import_legacy, legacy_config
 
     out = Path(args.out)
     check_name(out.name)
     if out.exists() and not args.overwrite:
         raise DeepDifEInputError(f"--out {out} already exists; choose another name or pass --overwrite")
+    check_network_size(legacy_config(args.json), Path(args.json).name)  # before TensorFlow allocates it
     predictor = import_legacy(args.json, args.weights)
     cfg = RunConfig(model=predictor.config, data=DatasetConfig(length=predictor.config.input_length))
     save_model_folder(
@@ -553,6 +562,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--quiet", "-q", action="store_true", help="no progress output on stderr")
+    common.add_argument(
+        "--max-decompressed-mb",
+        type=float,
+        metavar="MB",
+        help="the most a compressed input (.gz, .xlsx, parquet) may unpack to, in MB "
+        "(default $DEEPDIFE_MAX_DECOMPRESSED_MB, else 512)",
+    )
 
     p = argparse.ArgumentParser(
         prog="deepdife",
@@ -762,17 +778,59 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: errno -> what the user is told when a path of theirs cannot be used (one line, exit code 2)
+_PATH_ERRNOS = {
+    errno.ENAMETOOLONG: "the file name is too long; use a shorter path",
+    errno.EBUSY: "the path is in use (a mount point or a folder in use); choose another --out",
+    errno.ELOOP: "too many symbolic links in the path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "is a folder, not a file",
+    errno.ENOTEMPTY: "the folder is not empty; choose another --out",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.EFBIG: "the file is larger than this system allows",
+}
+
+
+def _short(path: object, keep: int = 80) -> str:
+    text = str(path)
+    return text if len(text) <= keep else text[: keep // 2] + "…" + text[-keep // 2 :]
+
+
+def _set_decompression_limit(args: argparse.Namespace) -> None:
+    """``--max-decompressed-mb`` as ``$DEEPDIFE_MAX_DECOMPRESSED_MB`` (seen by the readers and by workers)."""
+    from deepdife_core.io import DECOMPRESSED_ENV
+
+    mb = getattr(args, "max_decompressed_mb", None)
+    if mb is None:
+        return
+    if not 0 < mb < float("inf"):
+        raise DeepDifEInputError(f"--max-decompressed-mb must be a positive number of MB, got {mb}")
+    os.environ[DECOMPRESSED_ENV] = repr(float(mb))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     rep = _Reporter(getattr(args, "quiet", False))
     try:
+        _set_decompression_limit(args)
         return int(args.func(args, rep) or 0)
     except (DeepDifEError, ValueError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if not isinstance(exc, DeepDifEError):
             msg = f"invalid value: {msg}"
         print(f"error: {msg}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        reason = _PATH_ERRNOS.get(exc.errno)
+        if reason is None:
+            raise
+        where = exc.filename if exc.filename is not None else ""
+        print(f"error: {_short(where)}: {reason}" if where != "" else f"error: {reason}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

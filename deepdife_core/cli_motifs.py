@@ -81,10 +81,15 @@ def _progress(rep):
 
 
 def cmd_motifs(args: argparse.Namespace, rep) -> int:
+    from deepdife_core.artifacts import check_name
     from deepdife_core.cli_explain import _inputs, _select
     from deepdife_core.motifs import MotifConfig, load_motif_database, run_motif_pipeline
 
     out = Path(args.out)
+    check_name(out.name, "--out folder name")  # also refuses DIR/.. and '.', which cannot be replaced
+    here = Path.cwd().resolve()
+    if out.resolve() == here or out.resolve() in here.parents:
+        raise DeepDifEInputError(f"--out {out} is the current folder or holds it; give a new folder for the run")
     if out.exists() and not out.is_dir():
         raise DeepDifEInputError(f"--out {out} is a file; give a folder")
     if out.exists() and not args.overwrite:

@@ -38,7 +38,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
+import os
 import re
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
@@ -165,7 +168,88 @@ def coords_from_header(header: str) -> str | None:
 # ----------------------------------------------------------------------------- FASTA
 
 
-def _open_text(source: str | Path | IO[bytes] | bytes, name: str) -> io.TextIOBase:
+#: the most bytes one compressed input (``.gz`` text, the sheets of an ``.xlsx``, a parquet table) may
+#: unpack to: a guard against decompression bombs.  ``DEEPDIFE_MAX_DECOMPRESSED_MB`` (or the CLI's
+#: ``--max-decompressed-mb``) overrides it.
+MAX_DECOMPRESSED_BYTES = 512 * 1024**2
+#: the environment variable that overrides :data:`MAX_DECOMPRESSED_BYTES` (in MB, 1 MB = 2**20 bytes)
+DECOMPRESSED_ENV = "DEEPDIFE_MAX_DECOMPRESSED_MB"
+_CHUNK = 1 << 20
+
+
+def decompressed_limit(max_bytes: int | None = None) -> int:
+    """The decompression cap in bytes: ``max_bytes``, else ``$DEEPDIFE_MAX_DECOMPRESSED_MB``, else the default.
+
+    Parameters
+    ----------
+    max_bytes
+        An explicit cap (bytes); None reads the environment variable, then :data:`MAX_DECOMPRESSED_BYTES`.
+
+    Returns
+    -------
+    int
+        The cap in bytes.
+
+    Raises
+    ------
+    DeepDifEInputError
+        The environment variable is not a positive number.
+    """
+    if max_bytes is not None:
+        return int(max_bytes)
+    raw = os.environ.get(DECOMPRESSED_ENV, "").strip()
+    if not raw:
+        return MAX_DECOMPRESSED_BYTES
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = float("nan")
+    if not (mb > 0 and math.isfinite(mb)):
+        raise DeepDifEInputError(f"{DECOMPRESSED_ENV}={raw!r} is not a positive number of megabytes, e.g. 2048")
+    return int(mb * 1024**2)
+
+
+def _too_big(name: str, limit: int, what: str = "decompresses to") -> DeepDifEInputError:
+    return DeepDifEInputError(
+        f"{name}: {what} more than {limit / 1024**2:g} MB, the limit for compressed inputs (a guard "
+        f"against decompression bombs); if the file is genuine, raise the limit with {DECOMPRESSED_ENV}=MB "
+        "(deepdife --max-decompressed-mb MB) or give the file uncompressed"
+    )
+
+
+def _gunzip(fh: IO[bytes], name: str, limit: int) -> bytearray:
+    """Decompress a gzip stream chunk by chunk, stopping as soon as it exceeds ``limit`` bytes."""
+    out = bytearray()
+    try:
+        with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+            while chunk := gz.read(_CHUNK):
+                out += chunk
+                if len(out) > limit:
+                    raise _too_big(name, limit)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DeepDifEInputError(f"{name}: corrupt gzip file ({exc}); re-compress or upload it uncompressed") from exc
+    return out
+
+
+def _input_path(source: str | Path, name: str) -> Path:
+    """``source`` as an existing file's path, else a :class:`DeepDifEInputError` (also for unusable paths)."""
+    path = Path(source)
+    try:
+        exists, is_dir = path.exists(), path.is_dir()
+    except OSError as exc:  # e.g. ENAMETOOLONG
+        shown = name if len(name) <= 80 else f"{name[:40]}…{name[-40:]}"
+        raise DeepDifEInputError(f"{shown}: cannot open ({os.strerror(exc.errno or 0)}); check the path") from exc
+    if not exists:
+        raise DeepDifEInputError(f"{name}: file not found; check the path")
+    if is_dir:
+        raise DeepDifEInputError(f"{name}: is a folder, not a file")
+    return path
+
+
+def _open_text(source: str | Path | IO[bytes] | bytes, name: str, *, max_bytes: int | None = None) -> io.TextIOBase:
+    """The text of a plain or gzip-compressed input; gzip is unpacked in a stream, capped at ``max_bytes``
+    (default :func:`decompressed_limit`)."""
+    limit = decompressed_limit(max_bytes)
     if isinstance(source, (bytes, bytearray)):
         raw = bytes(source)
     elif hasattr(source, "read"):
@@ -173,19 +257,20 @@ def _open_text(source: str | Path | IO[bytes] | bytes, name: str) -> io.TextIOBa
         if isinstance(raw, str):
             raw = raw.encode("utf-8")
     else:
-        path = Path(source)
-        if not path.exists():
-            raise DeepDifEInputError(f"{name}: file not found; check the path")
-        if path.is_dir():
-            raise DeepDifEInputError(f"{name}: is a folder, not a file")
-        raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
+        path = _input_path(source, name)
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DeepDifEInputError(
-                f"{name}: corrupt gzip file ({exc}); re-compress or upload it uncompressed"
-            ) from exc
+            with open(path, "rb") as fh:  # streamed: a compressed file is never read whole
+                gz = fh.read(2) == b"\x1f\x8b"
+                fh.seek(0)
+                return _decode(_gunzip(fh, name, limit) if gz else fh.read(), name)
+        except OSError as exc:
+            raise DeepDifEInputError(f"{name}: cannot read ({os.strerror(exc.errno or 0)})") from exc
+    if raw[:2] == b"\x1f\x8b":
+        raw = _gunzip(io.BytesIO(raw), name, limit)
+    return _decode(raw, name)
+
+
+def _decode(raw: bytes | bytearray, name: str) -> io.StringIO:
     if b"\x00" in raw[:4096]:
         raise DeepDifEInputError(f"{name}: binary data, not a text file; give a FASTA/CSV/TSV text file")
     try:
@@ -193,6 +278,27 @@ def _open_text(source: str | Path | IO[bytes] | bytes, name: str) -> io.TextIOBa
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     return io.StringIO(text)
+
+
+def _check_xlsx_size(data: str | Path | io.BytesIO, name: str) -> None:
+    """Refuse a workbook whose parts unpack to more than :func:`decompressed_limit` (an ``.xlsx`` is a zip).
+
+    A member's declared size bounds what :mod:`zipfile` will ever unpack from it; an
+    unreadable zip is left to the Excel reader's own error.
+    """
+    import zipfile
+
+    limit = decompressed_limit()
+    try:
+        with zipfile.ZipFile(data) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return
+    finally:
+        if isinstance(data, io.BytesIO):
+            data.seek(0)
+    if total > limit:
+        raise _too_big(name, limit, "the workbook unpacks to")
 
 
 def read_fasta(source: str | Path | IO[bytes] | bytes, *, name: str | None = None) -> list[FastaRecord]:
@@ -458,9 +564,12 @@ def read_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
                 if isinstance(source, (str, Path))
                 else io.BytesIO(source if isinstance(source, (bytes, bytearray)) else source.read())
             )
+            _check_xlsx_size(data, name)
             df = pd.read_excel(data, dtype=str, keep_default_na=False, na_values=[""])
         except FileNotFoundError as exc:
             raise DeepDifEInputError(f"{name}: file not found; check the path") from exc
+        except DeepDifEInputError:
+            raise
         except Exception as exc:  # openpyxl raises many types for broken files
             raise DeepDifEInputError(
                 f"{name}: cannot read as an Excel workbook ({type(exc).__name__}); save it as .xlsx or CSV"
@@ -1081,6 +1190,27 @@ def summarize(df: pd.DataFrame) -> dict:
     return out
 
 
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A parquet table read batch by batch, stopping once its decoded columns exceed :func:`decompressed_limit`."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    limit = decompressed_limit()
+    try:
+        pf = pq.ParquetFile(path)
+        batches, total = [], 0
+        for batch in pf.iter_batches(batch_size=65_536):
+            total += batch.nbytes
+            if total > limit:
+                raise _too_big(path.name, limit, "the table unpacks to")
+            batches.append(batch)
+        return pa.Table.from_batches(batches, schema=pf.schema_arrow).to_pandas()
+    except DeepDifEInputError:
+        raise
+    except Exception as exc:
+        raise DeepDifEInputError(f"{path.name}: cannot read parquet ({type(exc).__name__})") from exc
+
+
 def load_dataset(path: str | Path, *, cfg: DatasetConfig | None = None) -> pd.DataFrame:
     """Read a saved dataset table (CSV/TSV/XLSX/parquet) and validate it.
 
@@ -1089,11 +1219,7 @@ def load_dataset(path: str | Path, *, cfg: DatasetConfig | None = None) -> pd.Da
     """
     path = Path(path)
     if path.suffix == ".parquet":
-        try:
-            df = pd.read_parquet(path)
-        except Exception as exc:
-            raise DeepDifEInputError(f"{path.name}: cannot read parquet ({type(exc).__name__})") from exc
-        return validate_dataset(df, name=path.name)
+        return validate_dataset(_read_parquet(path), name=path.name)
     if cfg is None:
         # keep whatever length the table already has, and every row: the table was filtered for N
         # when it was built (with the user's own limit), so reading it back must not drop genes

@@ -372,3 +372,277 @@ def test_make_run_really_passes_127_0_0_1():
         check=False,
     )
     assert "--server.address 0.0.0.0" in other.stdout  # only when configured
+
+
+# ----------------------------------------------------------------------------- round two (issue 19)
+
+
+def _cli(args, capsys) -> tuple[int, str]:
+    from deepdife_core.cli import main
+
+    code = main([str(a) for a in args])
+    return code, capsys.readouterr().err
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,30}", fullmatch=True),
+    st.sampled_from(["\n", "\r\n", "\r", "\x00", " ", "\t", "\x0b", "\x0c", "\u2028", "\n\n"]),
+)
+@example("evil", "\n")
+@example("s", "\n")
+def test_check_name_refuses_a_trailing_newline_or_space(name, tail):
+    """``$`` matches before a final newline: ``check_name`` must not."""
+    with pytest.raises(DeepDifEInputError, match="is not allowed"):
+        artifacts.check_name(name + tail)
+    if ".." not in name:
+        assert artifacts.check_name(name) == name  # the same name without the tail is fine
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.text(max_size=40))
+def test_accepted_names_are_only_safe_characters(name):
+    try:
+        ok = artifacts.check_name(name)
+    except DeepDifEInputError:
+        return
+    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", ok) and ok == name
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--data", "missing.csv", "--out", "{tmp}/models/evil\n"],
+        ["import-legacy", "--json", "x.json", "--weights", "x.h5", "--out", "{tmp}/models/evil\n"],
+        ["tune", "--data", "{data}", "--study", "s\n", "--trials", "2"],
+        ["tune", "--data", "{data}", "--study", "s\n.db", "--trials", "2"],
+        ["motifs", "--model", "m", "--data", "missing.csv", "--out", "{tmp}/runs/evil\n"],
+        ["motifs", "--model", "m", "--data", "missing.csv", "--out", "{tmp}/DIR/..", "--overwrite"],
+        ["motifs", "--model", "m", "--data", "missing.csv", "--out", "{tmp}/.", "--overwrite"],
+    ],
+)
+def test_cli_refuses_names_with_a_newline_and_unreplaceable_folders(tmp_path, capsys, monkeypatch, argv):
+    from deepdife_core.demo import make_demo_dataset
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DEEPDIFE_WORKSPACE", str(tmp_path / "ws"))
+    (tmp_path / "DIR").mkdir()
+    make_demo_dataset(40, length=60, seed=1).to_csv(tmp_path / "data.csv", index=False)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    code, err = _cli([a.replace("{tmp}", str(tmp_path)).replace("{data}", "data.csv") for a in argv], capsys)
+    assert code == 2
+    line = _one_error_line(err)
+    assert "is not allowed" in line or "is the current folder or holds it" in line, line
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing created (no 'evil\n', no study)
+
+
+def test_motifs_refuses_the_current_folder_as_out(tmp_path, capsys, monkeypatch):
+    here = tmp_path / "work"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    code, err = _cli(["motifs", "--model", "m", "--data", "x.csv", "--out", "../work", "--overwrite"], capsys)
+    assert code == 2 and "current folder" in _one_error_line(err)
+    assert here.is_dir()
+
+
+LONG = "x" * 500
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["dataset", "build", "--table", "{data}", "--length", "60", "--out", f"{{tmp}}/{LONG}.csv"],
+        ["dataset", "build", "--table", f"{{tmp}}/{LONG}.csv", "--out", "{tmp}/o.csv"],
+        ["dataset", "build", "--labelled-fasta", f"{LONG}.fa", "--out", "{tmp}/o.csv"],
+        ["demo", "--out", f"{{tmp}}/{LONG}.csv", "--n-genes", "20", "--length", "60"],
+        ["demo", "--out", "{tmp}/d.csv", "--fasta", f"{{tmp}}/{LONG}.fa", "--n-genes", "20", "--length", "60"],
+        ["dataset", "check", f"{{tmp}}/{LONG}.csv"],
+        ["train", "--data", f"{{tmp}}/{LONG}.csv", "--out", "{tmp}/models/m"],
+        ["train", "--data", "{data}", "--out", f"{{tmp}}/models/{LONG[:99]}/{LONG}"],
+        ["predict", "--model", f"{{tmp}}/{LONG}", "--fasta", "{data}", "--out", "{tmp}/o.csv"],
+        ["predict", "--model", "{tmp}/m", "--fasta", "{data}", "--out", f"{{tmp}}/{LONG}.csv"],
+        ["evaluate", "--model", f"{{tmp}}/{LONG}", "--data", "{data}"],
+    ],
+)
+def test_cli_long_paths_end_in_one_error_line(tmp_path, capsys, monkeypatch, argv):
+    from deepdife_core.demo import make_demo_dataset
+
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data.csv"
+    make_demo_dataset(20, length=60, seed=1).to_csv(data, index=False)
+    code, err = _cli([a.replace("{tmp}", str(tmp_path)).replace("{data}", str(data)) for a in argv], capsys)
+    assert code == 2
+    line = _one_error_line(err)
+    assert "too long" in line.lower() or "is not allowed" in line, line
+    assert len(line) < 400 or "is not allowed" in line  # a 500-character path is shortened
+
+
+def _legacy_json(path: Path, *, units: int = 256, rows: int = 620) -> Path:
+    """A Keras 2 layer list in DeepDifE's published layout (as data; no weights needed to be refused)."""
+    conv = {"filters": 64, "kernel_size": [12, 4], "strides": [1, 1]}
+    layers = [
+        {"class_name": "Conv2D", "config": {**conv, "batch_input_shape": [None, rows, 4, 1]}},
+        {"class_name": "MaxPooling2D", "config": {"pool_size": [6, 1]}},
+        {"class_name": "Conv2D", "config": {"filters": 64, "kernel_size": [6, 1], "strides": [6, 1]}},
+        {"class_name": "Dropout", "config": {"rate": 0.25}},
+        {"class_name": "Dense", "config": {"units": units}},
+        {"class_name": "Dense", "config": {"units": 1}},
+    ]
+    path.write_text(json.dumps({"config": {"layers": layers}}))
+    return path
+
+
+@pytest.mark.parametrize(("units", "rows", "match"), [(10**12, 620, "weights"), (256, 2 * 10**9, "rows")])
+def test_huge_legacy_networks_are_refused_before_tensorflow_allocates_them(tmp_path, capsys, units, rows, match):
+    from dashboard.model_io import import_legacy_files
+    from deepdife_core.artifacts import check_network_size
+    from deepdife_core.model import legacy_config
+
+    js = _legacy_json(tmp_path / "model_single.json", units=units, rows=rows)
+    with pytest.raises(DeepDifEInputError, match=match):
+        check_network_size(legacy_config(js), js.name)
+    code, err = _cli(["import-legacy", "--json", js, "--weights", tmp_path / "w.h5", "--out", tmp_path / "m"], capsys)
+    assert code == 2 and match in _one_error_line(err)
+    with pytest.raises(DeepDifEInputError, match=match):
+        import_legacy_files(js.read_bytes(), b"", "big", tmp_path / "models")
+    assert not (tmp_path / "m").exists() and not (tmp_path / "models" / "big").exists()
+
+
+def test_network_size_estimate_is_exact():
+    from deepdife_core.artifacts import network_weights
+    from deepdife_core.model import build_model
+
+    from dataclasses import replace
+
+    for cfg in (CFG, ModelConfig(input_length=600), ModelConfig(input_length=333, n_conv=3)):
+        for head in ("flatten", "global_max", "region_max", "global_region"):
+            net = replace(cfg, head=head)
+            assert network_weights(net) == build_model(net).count_params(), net
+
+
+# ----------------------------------------------------------------------------- decompression bombs
+
+
+def _gz_bomb(inner_mb: int, head: bytes = b">G1_1\n") -> bytes:
+    import gzip
+
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6) as gz:
+        gz.write(head)
+        block = b"A" * (1 << 20)
+        for _ in range(inner_mb):
+            gz.write(block)
+    return buf.getvalue()
+
+
+def _peak_mb(fn) -> tuple[BaseException | None, float]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        raised = None
+    except BaseException as exc:  # returned to the test
+        raised = exc
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return raised, peak / 2**20
+
+
+@pytest.fixture
+def small_cap(monkeypatch):
+    """A 4 MB decompression cap (the default is 512 MB; the env variable overrides it)."""
+    from deepdife_core import io as dio
+
+    monkeypatch.setenv(dio.DECOMPRESSED_ENV, "4")
+    return 4
+
+
+@pytest.mark.parametrize(
+    "reader",
+    ["fasta-bytes", "fasta-path", "table", "gene-list", "orthologs", "labels+fasta", "labelled-fasta"],
+)
+def test_gzip_bombs_stop_at_the_cap_with_a_clear_message(tmp_path, small_cap, reader):
+    from deepdife_core import io as dio
+
+    bomb = _gz_bomb(64, head=b">G1_1\n" if "fasta" in reader else b"gene_id,label\n")
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(bomb)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("gene_id,label\nG1,1\nG2,0\n")
+    calls = {
+        "fasta-bytes": lambda: dio.read_fasta(bomb, name="bomb.fa.gz"),
+        "fasta-path": lambda: dio.read_fasta(path),
+        "table": lambda: dio.read_table(bomb, name="bomb.csv.gz"),
+        "gene-list": lambda: dio.read_gene_list(path),
+        "orthologs": lambda: dio.read_ortholog_table(path),
+        "labels+fasta": lambda: dio.dataset_from_labels(labels, path),
+        "labelled-fasta": lambda: dio.dataset_from_labelled_fasta(path),
+    }
+    raised, peak = _peak_mb(calls[reader])
+    assert isinstance(raised, DeepDifEInputError), raised
+    msg = str(raised)
+    assert "more than 4 MB" in msg and "DEEPDIFE_MAX_DECOMPRESSED_MB" in msg and "bomb" in msg
+    assert peak < 32, f"{peak:.0f} MB allocated for a 64 MB bomb: not streamed"
+
+
+def test_gzip_under_the_cap_still_reads_and_the_cap_is_configurable(tmp_path, monkeypatch):
+    import gzip
+
+    from deepdife_core import io as dio
+
+    fa = gzip.compress(b">G1\n" + b"ACGT" * 1024 * 512 + b"\n")  # 2 MB inside
+    assert len(dio.read_fasta(fa, name="ok.fa.gz")[0].sequence) == 2 * 2**20
+    with pytest.raises(DeepDifEInputError, match="more than 1 MB"):
+        dio._open_text(fa, "ok.fa.gz", max_bytes=2**20)  # the keyword default of every reader
+    monkeypatch.setenv(dio.DECOMPRESSED_ENV, "1")
+    with pytest.raises(DeepDifEInputError, match="more than 1 MB"):
+        dio.read_fasta(fa, name="ok.fa.gz")
+    monkeypatch.setenv(dio.DECOMPRESSED_ENV, "lots")
+    with pytest.raises(DeepDifEInputError, match="DEEPDIFE_MAX_DECOMPRESSED_MB='lots'"):
+        dio.read_fasta(fa, name="ok.fa.gz")
+    monkeypatch.delenv(dio.DECOMPRESSED_ENV)
+    assert dio.decompressed_limit() == dio.MAX_DECOMPRESSED_BYTES == 512 * 2**20
+    with pytest.raises(DeepDifEInputError, match="corrupt gzip"):
+        dio.read_fasta(fa[:-30], name="cut.fa.gz")
+
+
+def test_xlsx_and_parquet_bombs_are_refused_from_their_declared_sizes(tmp_path, small_cap):
+    from deepdife_core import io as dio
+
+    xlsx = io.BytesIO()
+    with zipfile.ZipFile(xlsx, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"<c/>" * (2**20 * 2))  # 8 MB inside
+    with pytest.raises(DeepDifEInputError, match="workbook unpacks to more than 4 MB"):
+        dio.read_table(xlsx.getvalue(), name="bomb.xlsx")
+    (tmp_path / "bomb.xlsx").write_bytes(xlsx.getvalue())
+    with pytest.raises(DeepDifEInputError, match=r"bomb\.xlsx: the workbook"):
+        dio.read_table(tmp_path / "bomb.xlsx")
+    df = pd.DataFrame({"gene_id": ["G"] * 300_000, "label": 1, "family": "F", "sequence": "ACGT" * 10})
+    df.to_parquet(tmp_path / "bomb.parquet")
+    with pytest.raises(DeepDifEInputError, match=r"bomb\.parquet: the table unpacks to more than 4 MB"):
+        dio.load_dataset(tmp_path / "bomb.parquet")
+
+
+def test_cli_reports_a_gzip_bomb_in_one_line_and_takes_the_cap_flag(tmp_path, capsys, monkeypatch):
+    from deepdife_core import io as dio
+
+    monkeypatch.delenv(dio.DECOMPRESSED_ENV, raising=False)
+    bomb = tmp_path / "bomb.fa.gz"
+    bomb.write_bytes(_gz_bomb(8))
+    argv = ["dataset", "build", "--labelled-fasta", bomb, "--length", "60", "--out", tmp_path / "o.csv"]
+    code, err = _cli([*argv[:2], "--max-decompressed-mb", "2", *argv[2:]], capsys)
+    assert code == 2
+    line = _one_error_line(err)
+    assert "bomb.fa.gz: decompresses to more than 2 MB" in line and "--max-decompressed-mb" in line
+    assert not (tmp_path / "o.csv").exists()
+    code, err = _cli([*argv[:2], "--max-decompressed-mb", "0", *argv[2:]], capsys)
+    assert code == 2 and "--max-decompressed-mb" in _one_error_line(err)
