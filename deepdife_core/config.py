@@ -64,6 +64,10 @@ class ModelConfig:
     head: str = "global_region"
     #: window of the ``region_max`` head in bp
     region_bp: int = 100
+    #: every first-layer filter reads both strands (the max of the filter and its reverse
+    #: complement at each position): one set of weights per motif in either orientation, while
+    #: positions stay anchored at the TSS (unlike training on both strands)
+    strand_shared: bool = False
     #: batch normalisation after every convolution and hidden dense layer
     batch_norm: bool = False
     #: prediction = mean of the forward and reverse-complement outputs (post-hoc conjoining);
@@ -276,6 +280,7 @@ DEEPDIFE_MODEL: dict[str, Any] = {
     "first_activation": "relu",
     "head": "flatten",
     "batch_norm": False,
+    "strand_shared": False,
     "conjoin": True,
 }
 #: fields that configs written before these options existed did not store, with what they meant then
@@ -283,6 +288,8 @@ _BEFORE_OPTIONS = {
     "model": {"head": "flatten", "first_activation": "relu", "batch_norm": False, "conjoin": True},
     "train": {"strands": "random", "monitor": "val_loss", "chance_patience": 0},
 }
+#: fields added later still, with the value every config written before them meant
+_ADDED_LATER = {"model": {"strand_shared": False}}
 
 
 def original_recipe(
@@ -366,5 +373,7 @@ def config_from_dict(data: dict[str, Any]) -> RunConfig:
         legacy = _BEFORE_OPTIONS.get(name, {})
         if section and legacy and not any(k in section for k in legacy):
             section = {**legacy, **section}  # written before these fields existed: keep their old meaning
+        if section:
+            section = {**_ADDED_LATER.get(name, {}), **section}
         parts[name] = from_dict(cls, section)
     return RunConfig(**parts, extra=dict(data.get("extra", {})))

@@ -3,6 +3,7 @@
 Architecture (every number is a :class:`~deepdife_core.config.ModelConfig` field)::
 
     Conv1D(filters, kernel_size, valid, first_activation) -> MaxPool(pool_size) -> Dropout
+      (strand_shared: each filter = max of itself and its reverse complement, per position)
     (n_conv - 1) x [Conv1D(filters / 2**(i-1), conv_kernel, stride conv_stride, same, relu) -> Dropout]
     head: Flatten | GlobalMaxPool | max within region_bp windows + Flatten
     dense_units x Dense(relu) (Dropout after the first) -> Dense(1, sigmoid)
@@ -65,11 +66,38 @@ def quiet_tensorflow() -> None:
     _TF_READY = True
 
 
+_LAYERS: dict = {}
+
+
 def _keras():
     quiet_tensorflow()
     import keras
 
+    if not _LAYERS:
+        _LAYERS["StrandMaxConv1D"] = _strand_max_conv(keras)
     return keras
+
+
+def _strand_max_conv(keras):
+    """The class of a Conv1D whose filters read both strands (registered once, so model.keras loads it)."""
+
+    @keras.saving.register_keras_serializable(package="deepdife")
+    class StrandMaxConv1D(keras.layers.Conv1D):
+        """Conv1D whose every filter scores both strands: ``max(conv(x, W), conv(x, rc(W)))`` per position.
+
+        The reverse-complement score at a position is the filter run on the
+        reverse-complemented input, flipped back, so positions stay anchored at
+        the TSS while a motif is found in either orientation by the same weights.
+        One-hot channels are A, C, G, T: the complement is the channel axis reversed.
+        """
+
+        def call(self, inputs):
+            ops = keras.ops
+            fwd = super().call(inputs)
+            rev = super().call(ops.flip(ops.flip(inputs, axis=1), axis=2))
+            return ops.maximum(fwd, ops.flip(rev, axis=1))
+
+    return StrandMaxConv1D
 
 
 def build_model(cfg: ModelConfig | None = None, *, seed: int = 0):
@@ -102,7 +130,8 @@ def build_model(cfg: ModelConfig | None = None, *, seed: int = 0):
     def norm(x, name):
         return layers.BatchNormalization(name=name)(x) if cfg.batch_norm else x
 
-    x = layers.Conv1D(
+    first = _LAYERS["StrandMaxConv1D"] if cfg.strand_shared else layers.Conv1D
+    x = first(
         filters[0],
         cfg.kernel_size,
         padding="valid",
@@ -306,6 +335,7 @@ def _legacy_from_layers(layers: list, name: str) -> ModelConfig:
         first_activation="relu",
         head="flatten",
         batch_norm=False,
+        strand_shared=False,
         conjoin=True,
     )
 

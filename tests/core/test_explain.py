@@ -339,12 +339,21 @@ def test_cli_explain_errors(demo_fasta, tmp_path, capsys):
     assert code == 2 and ".npz" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("head", ["global_region", "region_max", "global_max", "flatten"])
-def test_every_head_is_explained_additively(head):
-    """DeepSHAP works on every network head (the fast engine or shap's, whichever applies)."""
+@pytest.mark.parametrize(
+    ("head", "strand_shared"),
+    [
+        ("global_region", False),
+        ("region_max", False),
+        ("global_max", False),
+        ("flatten", False),
+        ("global_region", True),
+    ],
+)
+def test_every_head_is_explained_additively(head, strand_shared):
+    """DeepSHAP works on every network head and the strand-shared first layer (fast engine or shap's)."""
     from tests.conftest import random_seqs
 
-    cfg = ModelConfig(input_length=120, head=head, filters=8, dense_units=(8,))
+    cfg = ModelConfig(input_length=120, head=head, filters=8, dense_units=(8,), strand_shared=strand_shared)
     pred = Predictor([build_model(cfg, seed=2)], cfg)
     x = one_hot(random_seqs(3, 120, seed=5))
     attr = E.explain(pred, x, E.ExplainConfig(method="deepshap", n_background=8))

@@ -133,3 +133,31 @@ def test_legacy_config_rejects_malformed_layers(tmp_path, spec):
     path.write_text(json.dumps(spec))
     with pytest.raises(DeepDifEInputError, match=r"model_single\.json"):
         legacy_config(path)
+
+
+def test_strand_shared_filters_score_both_strands_at_tss_anchored_positions(tmp_path):
+    """conv_0 of a strand-shared model gives the same map for a promoter and its reverse complement, flipped."""
+    from deepdife_core.model import _keras
+
+    keras = _keras()
+    cfg = ModelConfig(input_length=100, region_bp=20, filters=8, strand_shared=True)
+    m = build_model(cfg, seed=1)
+    x = one_hot(random_seqs(3, 100, seed=0))
+    conv = keras.Model(m.inputs, m.get_layer("conv_0").output)
+    fwd, rev = np.asarray(conv(x)), np.asarray(conv(reverse_complement(x)))[:, ::-1]
+    np.testing.assert_allclose(fwd, rev, atol=1e-6)
+    # each position = max(filter, its reverse complement) on the forward strand, by hand
+    w, b = (np.asarray(v) for v in m.get_layer("conv_0").weights)
+    win = np.lib.stride_tricks.sliding_window_view(x[0], 12, axis=0).transpose(0, 2, 1)  # (89, 12, 4)
+    by_hand = np.maximum(np.einsum("pkc,kcf->pf", win, w), np.einsum("pkc,kcf->pf", win, w[::-1, ::-1])) + b
+    np.testing.assert_allclose(fwd[0], np.maximum(by_hand, 0), atol=1e-5)
+    # forward-only prediction still depends on the orientation of the promoter (positions are anchored)
+    m.save(tmp_path / "m.keras")
+    back = keras.saving.load_model(tmp_path / "m.keras", compile=False, safe_mode=True)
+    np.testing.assert_allclose(np.asarray(back(x)), np.asarray(m(x)), atol=1e-6)
+
+
+def test_configs_without_strand_shared_read_back_as_single_strand_filters():
+    saved = config_to_dict(ModelConfig())
+    saved.pop("strand_shared")
+    assert config_from_dict({"model": saved}).model.strand_shared is False
