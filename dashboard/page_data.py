@@ -115,7 +115,7 @@ def _source_table(cfg) -> None:
                 meta = {"source": {"kind": "table", "table": name}}
             else:
                 if fa is None:
-                    st.error(f"{name}: no 'sequence' column; upload the promoter FASTA as well")
+                    st.error(f"{widgets.md(name)}: no 'sequence' column; upload the promoter FASTA as well")
                     return
                 fdata, fname = _bytes(fa)
                 df, rep = dio.dataset_from_labels(
@@ -214,7 +214,7 @@ def _preview() -> None:
         return
     df: pd.DataFrame = prev["df"]
     st.subheader("Preview")
-    st.info(prev["summary"])
+    st.info(widgets.md(prev["summary"]))  # the notes can quote gene IDs
     counts = {"responsive": int((df["label"] == 1).sum()), "non-responsive": int((df["label"] == 0).sum())}
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Genes", len(df))
@@ -256,7 +256,9 @@ def _preview() -> None:
                 save_dataset(df, name.strip(), meta)
                 state.put(state.DATA_ACTIVE, name.strip())
                 state.put(state.DATA_PREVIEW, None)
-                state.put(state.DATA_FLASH, f"Saved dataset '{name.strip()}' ({len(df)} genes); it is now active.")
+                state.put(
+                    state.DATA_FLASH, f"Saved dataset '{widgets.md(name.strip())}' ({len(df)} genes); it is now active."
+                )
                 st.rerun()
 
 

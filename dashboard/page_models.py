@@ -58,8 +58,9 @@ def _details(reg: pd.DataFrame) -> None:
     info = cache.model_info(path)
     metrics, prov, cfg = info["metrics"], info["provenance"], info["config"]
     st.caption(
-        f"Created {prov.get('created', '?')} · dataset {prov.get('dataset') or '—'} · "
-        f"source {prov.get('source', 'trained')} · seed {prov.get('seed', '—')}"
+        # provenance.json comes with an imported zip: every value is user text
+        f"Created {widgets.md(prov.get('created', '?'))} · dataset {widgets.md(prov.get('dataset') or '—')} · "
+        f"source {widgets.md(prov.get('source', 'trained'))} · seed {widgets.md(prov.get('seed', '—'))}"
     )
     hist = cache.history(path)
     if metrics:
@@ -109,16 +110,16 @@ def _details(reg: pd.DataFrame) -> None:
                 target = artifacts.rename_model(path, new.strip())
                 if state.get(state.MODEL_ACTIVE) == name:
                     state.put(state.MODEL_ACTIVE, target.name)
-                state.put(state.MODELS_FLASH, f"Renamed '{name}' to '{target.name}'.")
+                state.put(state.MODELS_FLASH, f"Renamed '{widgets.md(name)}' to '{widgets.md(target.name)}'.")
                 st.rerun()
     with c3:
-        sure = st.checkbox(f"Yes, delete '{name}' permanently", key="w.models.confirm_delete")
+        sure = st.checkbox(f"Yes, delete '{widgets.md(name)}' permanently", key="w.models.confirm_delete")
         if st.button("Delete model", key="w.models.delete", disabled=not sure, type="primary"):
             with widgets.user_errors():
                 artifacts.delete_model(path)
                 if state.get(state.MODEL_ACTIVE) == name:
                     state.put(state.MODEL_ACTIVE, None)
-                state.put(state.MODELS_FLASH, f"Deleted model '{name}'.")
+                state.put(state.MODELS_FLASH, f"Deleted model '{widgets.md(name)}'.")
                 st.rerun()
 
 
@@ -162,7 +163,7 @@ def _import() -> None:
                     target_name = name.strip() or Path(up.name).stem
                     with st.spinner("Checking and loading the model…"):
                         target = import_model_zip(up.getvalue(), target_name, models_dir(), filename=up.name)
-                    state.put(state.MODELS_FLASH, f"Imported model '{target.name}'.")
+                    state.put(state.MODELS_FLASH, f"Imported model '{widgets.md(target.name)}'.")
                     st.rerun()
     with c2, st.form("w.models.legacy_form", clear_on_submit=True):
         st.markdown("**Import the published DeepDifE model** (Keras 2 files)")
@@ -176,7 +177,7 @@ def _import() -> None:
                 else:
                     with st.spinner("Rebuilding the published model…"):
                         target = import_legacy_files(js.getvalue(), h5.getvalue(), name.strip(), models_dir())
-                    state.put(state.MODELS_FLASH, f"Imported the published model as '{target.name}'.")
+                    state.put(state.MODELS_FLASH, f"Imported the published model as '{widgets.md(target.name)}'.")
                     st.rerun()
 
 

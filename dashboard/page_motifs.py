@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 
@@ -37,12 +36,7 @@ MOTIF_HELP = {
     "final_min_cluster_size": "Smallest reported pattern, in seqlets; lower it for small gene sets.",
 }
 Q_OPTIONS = [1e-4, 1e-3, 0.01, 0.05, 0.1, 1.0]
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def _md(text: object) -> str:
-    """``text`` escaped for Streamlit markdown (user-derived names are shown as text, never as markup)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+_md = widgets.md  # user-derived names are shown as text, never as markup
 
 
 # ----------------------------------------------------------------------------- start form
@@ -93,7 +87,7 @@ def _database_input() -> tuple[str | None, str | None]:
     try:
         path, n = motif_runs.save_uploaded_meme(up.getvalue(), up.name)
     except DeepDifEInputError as exc:
-        st.error(str(exc))
+        st.error(_md(exc))
         return None, None
     st.caption(f"{n:,} motifs read from the uploaded file.")
     return str(path), None
@@ -275,19 +269,19 @@ def _finished(job: dict) -> None:
     job_id = job["id"]
     if job["state"] == "failed":
         if job.get("error_kind") == "input":
-            st.error(f"Discovery run {_run_name(job)}: {job.get('error') or 'the input was not valid'}")
+            st.error(f"Discovery run {_md(_run_name(job))}: {_md(job.get('error') or 'the input was not valid')}")
         else:
             st.error(
-                f"Sorry, motif job {job_id} failed because of an internal problem ({job.get('error') or 'unknown'}). "
+                f"Sorry, motif job {_md(job_id)} failed because of an internal problem ({_md(job.get('error') or 'unknown')}). "
                 "Details are in the job folder's log.txt; please report the job id."
             )
     elif job["state"] == "stopped":
         note = (jobs.result(job_id) or {}).get("note", "")
-        st.warning(f"Discovery run {_run_name(job)} was stopped; no run was saved. {note}".strip())
+        st.warning(f"Discovery run {_md(_run_name(job))} was stopped; no run was saved. {_md(note)}".strip())
     else:
         res = jobs.result(job_id) or {}
         st.success(
-            f"Discovery run {res.get('run_id', _run_name(job))} finished: {res.get('n_patterns', '?')} pattern(s) "
+            f"Discovery run {_md(res.get('run_id', _run_name(job)))} finished: {res.get('n_patterns', '?')} pattern(s) "
             f"in {res.get('n_genes', '?')} genes ({jobs.format_seconds(res.get('seconds'))})."
         )
 
@@ -309,7 +303,7 @@ def _pick_run(runs: list[dict]) -> dict | None:
     by_id = {r["id"]: r for r in runs}
     current = state.get(state.MOTIFS_RUN)
     if current and current not in by_id:
-        st.warning(f"Motif run '{current}' is no longer there (deleted or renamed); showing another one.")
+        st.warning(f"Motif run '{_md(current)}' is no longer there (deleted or renamed); showing another one.")
         current = None
         state.put(state.MOTIFS_PATTERN, None)
     if not runs:
@@ -528,7 +522,7 @@ def _runs_section() -> None:
         _pattern_table(run)
         _pattern_detail(run)
     except DeepDifEInputError as exc:  # deleted (or damaged) while shown
-        st.warning(f"{exc}. Pick another run.")
+        st.warning(f"{_md(exc)}. Pick another run.")
         state.put(state.MOTIFS_RUN, None)
         state.put(state.MOTIFS_PATTERN, None)
 

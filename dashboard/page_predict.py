@@ -48,8 +48,8 @@ def predict_table(
             )
         if missing:
             st.warning(
-                f"{len(missing)} listed genes have no sequence in {fasta_name} "
-                f"(e.g. {', '.join(missing[:5])}); they are left out."
+                f"{len(missing)} listed genes have no sequence in {widgets.md(fasta_name)} "
+                f"(e.g. {widgets.md(', '.join(missing[:5]))}); they are left out."
             )
     fwd, rev = pred.predict_strands(one_hot(seqs["sequence"].tolist()))
     prob = pred.combine(fwd, rev)
@@ -111,7 +111,7 @@ def render() -> None:
     if not res:
         return
     table: pd.DataFrame = res["table"]
-    st.subheader(f"{len(table)} genes · model {res['model']} · {res['source']}")
+    st.subheader(f"{len(table)} genes · model {widgets.md(res['model'])} · {widgets.md(res['source'])}")
     multi = {g: r for g, r in dio.record_groups(table["gene_id"]).items() if len(r) > 1}
     if multi:
         st.caption(

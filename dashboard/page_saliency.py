@@ -63,8 +63,8 @@ _LOCK = threading.Lock()
 
 
 def _md(text: object) -> str:
-    """User text (gene IDs, file names) made literal inside Streamlit markdown."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
+    """User text (gene IDs, file names, the link's query values) made literal inside Streamlit markdown."""
+    return widgets.md(text)
 
 
 def _key(*parts: object) -> str:
@@ -328,7 +328,7 @@ def _apply_query_params() -> None:
         try:
             state.put(state.SALIENCY_HIGHLIGHT, parse_highlight(hl))
         except DeepDifEInputError as exc:
-            st.warning(f"Ignoring the link's highlight: {exc}")
+            st.warning(f"Ignoring the link's highlight: {_md(exc)}")  # the message quotes the URL's value
             rerun = False
     if rerun:  # the sidebar was drawn with the previous model
         st.rerun()
@@ -516,7 +516,7 @@ def _pick_gene(src: GeneSource) -> pd.Series | None:
     # widgets in the browser whose old values could fire on_change later
     st.session_state[GENE_KEY] = first[cur]
     c2.selectbox(
-        f"Gene ({len(ids)} in {src.label})",
+        f"Gene ({len(ids)} in {_md(src.label)})",
         options,
         key=GENE_KEY,
         on_change=_on_pick,
@@ -720,7 +720,7 @@ def render() -> None:
         try:
             highlight = check_highlight(highlight, length)
         except DeepDifEInputError as exc:
-            st.warning(f"Ignoring the highlight: {exc}")
+            st.warning(f"Ignoring the highlight: {_md(exc)}")
             highlight = None
 
     config = ExplainConfig(

@@ -128,7 +128,7 @@ def _live(job_id: str) -> None:
     if job["state"] not in LIVE_STATES:
         st.rerun()  # finished: redraw the whole page with the results
     c1, c2 = st.columns([4, 1])
-    c1.markdown(f"**{(job.get('args') or {}).get('model_name', '')}** — {job['state']}")
+    c1.markdown(f"**{widgets.md((job.get('args') or {}).get('model_name', ''))}** — {widgets.md(job['state'])}")
     if c2.button("Stop training", key=f"w.train.stop.{job_id}", icon=":material/stop:"):
         jobs.stop(job_id)
     _progress_panel(job_id, job)
@@ -138,11 +138,11 @@ def _finished(job_id: str, job: dict) -> None:
     args = job.get("args") or {}
     if job["state"] == "failed":
         if job.get("error_kind") == "input":
-            st.error(job.get("error") or "the training input was not valid")
+            st.error(widgets.md(job.get("error") or "the training input was not valid"))
         else:
             st.error(
-                f"Sorry, training job {job_id} failed because of an internal problem "
-                f"({job.get('error') or 'unknown'}). Details are in the job folder's log.txt; "
+                f"Sorry, training job {widgets.md(job_id)} failed because of an internal problem "
+                f"({widgets.md(job.get('error') or 'unknown')}). Details are in the job folder's log.txt; "
                 "please report the job id."
             )
         _progress_panel(job_id, job)
@@ -174,13 +174,13 @@ def _finished(job_id: str, job: dict) -> None:
         )
     if res.get("model_path"):
         st.markdown(
-            f"Model **{res.get('model_name', args.get('model_name'))}** is in the registry "
+            f"Model **{widgets.md(res.get('model_name', args.get('model_name')))}** is in the registry "
             f"(`{res['model_path']}`); see the **Models** page."
         )
     prog = _progress_panel(job_id, job, best)
     metrics = res.get("metrics") or {}
     if metrics:
-        st.subheader(f"Test metrics ({metrics.get('evaluated_on', 'test')})")
+        st.subheader(f"Test metrics ({widgets.md(metrics.get('evaluated_on', 'test'))})")
         widgets.show_verdict(widgets.learning_of(metrics, prog.history))
         widgets.metric_row(metrics)
         widgets.baseline_comparison(metrics, key=f"train.baseline.{job_id}")

@@ -260,11 +260,11 @@ def _job_status(job: dict) -> None:
     """The job's final state as a message (live jobs are shown by the fragment)."""
     if job["state"] == "failed":
         if job.get("error_kind") == "input":
-            st.error(job.get("error") or "the tuning input was not valid")
+            st.error(widgets.md(job.get("error") or "the tuning input was not valid"))
         else:
             st.error(
-                f"Sorry, tuning job {job['id']} failed because of an internal problem "
-                f"({job.get('error') or 'unknown'}). Finished trials are kept; details are in the job "
+                f"Sorry, tuning job {widgets.md(job['id'])} failed because of an internal problem "
+                f"({widgets.md(job.get('error') or 'unknown')}). Finished trials are kept; details are in the job "
                 "folder's log.txt, please report the job id."
             )
     elif job["state"] == "stopped":
@@ -297,7 +297,7 @@ def _study_view(name: str, job: dict | None) -> None:
     """Counts, best-trial card, trial table and Optuna figures, all read from the study's storage."""
     rec = tune_view.record(name)
     if rec is None:
-        st.warning(f"The record of study {name!r} is gone.")
+        st.warning(f"The record of study {widgets.md(repr(name))} is gone.")
         return
     url = tune_view.storage_url(name)
     table = tune_view.trials(name, url)
@@ -363,7 +363,10 @@ def _live(name: str, job_id: str) -> None:
         st.rerun()  # finished: redraw the whole page
     args = job.get("args") or {}
     c1, c2 = st.columns([4, 1])
-    c1.markdown(f"**{name}** — {job['state']} · {args.get('workers', 1)} worker(s) · job `{job_id}`")
+    c1.markdown(
+        f"**{widgets.md(name)}** — {widgets.md(job['state'])} · {widgets.md(args.get('workers', 1))} worker(s) · "
+        f"job `{job_id}`"
+    )
     if c2.button("Stop study", key=f"w.tune.stop.{job_id}", icon=":material/stop:"):
         jobs.stop(job_id)
     if (jobs.job_folder(job_id) / STOP_FILE).exists():
@@ -409,7 +412,7 @@ def _train_best(name: str) -> None:
         res = jobs.result(last["id"]) or {}
         if last["state"] == "failed":
             if last.get("error_kind") == "input":
-                st.error(last.get("error") or "the training input was not valid")
+                st.error(widgets.md(last.get("error") or "the training input was not valid"))
             else:
                 st.error(
                     f"Sorry, training job {last['id']} failed because of an internal problem; "
@@ -419,7 +422,8 @@ def _train_best(name: str) -> None:
             metrics = res.get("metrics") or {}
             auroc = metrics.get("auroc")
             st.success(
-                f"Model {res.get('model_name')} is in the registry (trial {res.get('trial')} of study {name}"
+                f"Model {widgets.md(res.get('model_name'))} is in the registry (trial {widgets.md(res.get('trial'))} "
+                f"of study {widgets.md(name)}"
                 + (f"; test auROC {auroc:.3f}" if isinstance(auroc, float) else "")
                 + "); see the Models page."
             )

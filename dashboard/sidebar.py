@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cache, state
+from dashboard import cache, state, widgets
 from dashboard.datasets import list_datasets
 from dashboard.paths import models_dir, workspace_dir
 
@@ -44,6 +44,7 @@ def _gone(kind: str, name: str | None, replacement: str | None) -> None:
     """Remember (for the sidebar to say) that the active ``kind`` ``name`` is no longer on disk."""
     if name is None:
         return
+    name, replacement = widgets.md(name), replacement and widgets.md(replacement)  # shown as markdown
     then = f"'{replacement}' is active now" if replacement else f"no {kind} is active"
     state.put(state.SIDEBAR_NOTICE, f"The {kind} '{name}' is no longer there (deleted or renamed?); {then}.")
 
@@ -98,6 +99,9 @@ def render() -> None:
             )
             row = reg.loc[reg["name"] == state.get(state.MODEL_ACTIVE)].iloc[0]
             if row["test_auroc"] is not None and row["test_auroc"] == row["test_auroc"]:
-                st.caption(f"test auROC {row['test_auroc']:.3f} · {row['input_length']} bp · {row['source']}")
+                st.caption(  # the source comes from provenance.json (an imported zip's is user text)
+                    f"test auROC {row['test_auroc']:.3f} · {widgets.md(row['input_length'])} bp · "
+                    f"{widgets.md(row['source'])}"
+                )
         st.divider()
         st.caption(f"Workspace: `{workspace_dir()}`  \nModels: `{models_dir()}`")

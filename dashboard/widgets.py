@@ -6,6 +6,7 @@ Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 import uuid
 from collections.abc import Iterator
@@ -36,6 +37,38 @@ from deepdife_core.io import DEThresholds
 log = logging.getLogger("deepdife.dashboard")
 
 CLASS_COLORS = {"responsive": "#d62728", "non-responsive": "#1f77b4", "excluded": "#9e9e9e"}
+
+
+# ----------------------------------------------------------------------------- user text in markdown
+
+#: always markup in Streamlit's markdown (emphasis, code, links and images, HTML, tables, strike, math, entities)
+_MD_ALWAYS = re.compile(r"([\\`*\[\]<>|~$&])")
+#: ``_`` opens emphasis unless it sits between two letters or digits (``gene_id`` stays as it is)
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+#: block markup at the start of a line: headings, lists, setext / thematic rules, ordered lists
+_MD_LINE_START = re.compile(r"^(\d*)([#+=-]|(?<=\d)[.)])", re.M)
+#: what GFM turns into a link even when escaped (``http://``, ``www.``, e-mail addresses): a word joiner breaks it
+_MD_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=[wW]{3})(?=\.)|(?=@)")
+_WORD_JOINER = "\u2060"
+
+
+def md(value: object) -> str:
+    """``value`` as literal text inside Streamlit markdown (``st.error``, ``st.caption``, labels, ...).
+
+    Every piece of user-controlled text (file names, FASTA headers, gene IDs, URL query
+    values, an imported model's provenance, error messages that quote any of them) goes
+    through this before it reaches a markdown-rendering element, so an upload can never
+    make a page show formatting, a link or an image (which the browser would fetch).
+    Markup characters are backslash-escaped, each line is stripped (no indented code
+    blocks), and ``://``, ``www.`` and ``@`` get an invisible word joiner: GFM links
+    those even when escaped.
+    """
+    lines = [ln.strip() for ln in str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    text = "\n".join(lines)
+    text = _MD_ALWAYS.sub(r"\\\1", text)
+    text = _MD_UNDERSCORE.sub(r"\\_", text)
+    text = _MD_LINE_START.sub(r"\1\\\2", text)
+    return _MD_AUTOLINK.sub(_WORD_JOINER, text)
 
 
 # ----------------------------------------------------------------------------- errors
@@ -70,7 +103,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (DeepDifEInputError, ArtifactError) as exc:
-        st.error(str(exc))
+        st.error(md(exc))  # the message quotes file names, headers, IDs: shown as text, never as markup
     except Exception as exc:
         show_bug(log_bug(exc))
 
@@ -122,6 +155,10 @@ MODEL_HELP = {
     ),
     "region_bp": "Window of the region_max head in bp.",
     "batch_norm": "Batch normalisation after every convolution and hidden dense layer.",
+    "strand_shared": (
+        "Every motif filter reads both strands (itself and its reverse complement) while positions "
+        "stay anchored at the TSS: a motif is learnt once for either orientation."
+    ),
 }
 AUGMENT_HELP = {
     "enabled": (
@@ -579,7 +616,8 @@ def show_verdict(verdict: dict | None) -> None:
     """``st.success`` (learnt), ``st.warning`` (below the k-mer baseline), ``st.error`` (not learning)."""
     if not verdict:
         return
-    status, msg = verdict.get("status"), str(verdict.get("message") or "")
+    # metrics.json comes with an imported zip: the message is shown as text
+    status, msg = verdict.get("status"), md(verdict.get("message") or "")
     if status == "learnt":
         st.success(msg)
     elif status == "below_baseline":
@@ -617,8 +655,8 @@ def baseline_comparison(metrics: dict, key: str) -> None:
     ks = base.get("k")
     k_text = ", ".join(map(str, ks)) if isinstance(ks, (list, tuple)) else str(ks or "?")
     st.caption(
-        f"The baseline is a logistic regression on k-mer counts (k = {k_text}) trained on the same training genes "
-        f"and scored on the same {base.get('n_test', '?')} {base.get('evaluated_on', 'test')} genes. "
+        f"The baseline is a logistic regression on k-mer counts (k = {md(k_text)}) trained on the same training "
+        f"genes and scored on the same {md(base.get('n_test', '?'))} {md(base.get('evaluated_on', 'test'))} genes. "
         "A CNN that does not beat it has learnt no more than word counts."
     )
 

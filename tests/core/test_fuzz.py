@@ -1053,6 +1053,74 @@ def orthologs_case(draw):
 
 
 #: name -> (strategy, check); bench/bench_fuzz.py runs the same with >= 1,000 examples each
+# ----------------------------------------------------------------------------- compressed bombs, markdown IDs (issue 19)
+
+
+@st.composite
+def gzip_bomb(draw) -> tuple[bytes, int, int]:
+    """``(gz bytes, inner size, cap)``: repeated or random content of up to 3 MB inside, a cap of 1-2 MB."""
+    head = draw(st.sampled_from([b">G1_1\n", b"gene_id,label\n", b""]))
+    unit = draw(st.sampled_from([b"A", b"ACGT", b"\x00", b"G1,1\n", b"\n>"])) or b"A"
+    inner = head + unit * (draw(st.integers(0, 3 * 2**20)) // len(unit))
+    data = gzip.compress(inner, compresslevel=1)
+    if chance(draw, 5):  # gzip inside gzip: unpacked once
+        data = gzip.compress(data, compresslevel=1)
+    return data, len(inner), draw(st.sampled_from([1, 2]))
+
+
+def check_gzip_bomb(case: tuple[bytes, int, int]) -> str:
+    """Every text reader stops at the decompression cap with a message naming the file and the cap."""
+    data, inner, cap_mb = case
+    readers = {
+        "bomb.fa.gz": lambda: dio.read_fasta(data, name="bomb.fa.gz"),
+        "bomb.csv.gz": lambda: dio.read_table(data, name="bomb.csv.gz"),
+        "bomb.txt.gz": lambda: dio.read_gene_list(data, name="bomb.txt.gz"),
+    }
+    kinds = set()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(dio.DECOMPRESSED_ENV, str(cap_mb))
+        for name, call in readers.items():
+            kind, res = outcome(call, [name])
+            if inner > cap_mb * 2**20 and data[:2] == b"\x1f\x8b" and gzip.decompress(data)[:2] != b"\x1f\x8b":
+                assert kind == "error" and f"more than {cap_mb} MB" in str(res), (name, res)
+            kinds.add(kind)
+    return "error" if kinds == {"error"} else "valid"
+
+
+MD_BITS = ["![e](http://203.0.113.10/e.png)", "**B**", "_i_", "[l](http://x.org)", "<img src=x>", "`c`", "~~s~~"]
+MD_BITS += ["$x$", "www.x.org", "a@b.org", ":red[x]", "# h", "1.", "-", "|", "\\", "&lt;", "AT1G01010"]
+
+
+@st.composite
+def markdown_fasta(draw) -> bytes:
+    """A labelled FASTA whose IDs and headers carry markdown (one record may be broken on purpose)."""
+    ids = draw(
+        st.lists(st.lists(st.sampled_from(MD_BITS), min_size=1, max_size=4).map("".join), min_size=1, max_size=6)
+    )
+    lines = []
+    for i, gid in enumerate(ids):
+        gid = re.sub(r"\s", "", gid) or "G"
+        seq = draw(st.sampled_from(["ACGT", "ACGTX", ""])) if chance(draw, 3) else "ACGTACGT"
+        lines.append(f">{gid}#{i}_{i % 2} {draw(st.sampled_from(MD_BITS))}\n{seq}\n")
+    return "".join(lines).encode()
+
+
+def check_markdown_ids(data: bytes) -> str:
+    """Whatever the dashboard would show of the file (its IDs, headers, error) renders as plain text."""
+    markdown_it = pytest.importorskip("markdown_it")
+    from dashboard.widgets import md
+
+    render = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render
+    kind, res = outcome(lambda: dio.dataset_from_labelled_fasta(data, name="md.fa"), ["md.fa"])
+    shown = [str(res)] if kind == "error" else [*res[0]["gene_id"], res[1].summary()]
+    shown += [ln[1:] for ln in data.decode().splitlines() if ln.startswith(">")]
+    for text in shown:
+        html_out = render(md(text))
+        assert set(re.findall(r"<\s*([a-zA-Z0-9]+)", html_out)) <= {"p", "br"}, (text, html_out)
+        assert not re.search(r"(?i)https?://|www\.|\w@\w", re.sub(r"<[^>]+>", "", html_out)), (text, html_out)
+    return kind
+
+
 CASES: dict[str, tuple[st.SearchStrategy, Callable[[Any], str]]] = {
     "fasta": (fasta_bytes(), check_fasta),
     "labelled_fasta": (fasta_bytes(labelled=True), check_labelled_fasta),
@@ -1064,6 +1132,8 @@ CASES: dict[str, tuple[st.SearchStrategy, Callable[[Any], str]]] = {
     "meme": (meme_bytes(), check_meme),
     "model_zip": (model_zip_spec(), check_model_zip),
     "cli": (cli_case(), check_cli),
+    "gzip_bomb": (gzip_bomb(), check_gzip_bomb),
+    "markdown_ids": (markdown_fasta(), check_markdown_ids),
 }
 
 
@@ -1272,6 +1342,20 @@ def test_model_zip_corrupt_member_is_a_clear_error():
 )
 def test_fuzz_cli(case):
     check_cli(case)
+
+
+@settings(FUZZ, max_examples=25)
+@given(gzip_bomb())
+@example((gzip.compress(b">G1_1\n" + b"A" * (3 * 2**20)), 3 * 2**20 + 6, 1))
+def test_fuzz_gzip_bomb(case):
+    check_gzip_bomb(case)
+
+
+@FUZZ
+@given(markdown_fasta())
+@example(b">![e](http://203.0.113.10/e.png)**BOLD**_1\nACGTX\n")
+def test_fuzz_markdown_ids(data):
+    check_markdown_ids(data)
 
 
 def test_every_case_has_a_test():

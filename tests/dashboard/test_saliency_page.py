@@ -266,9 +266,9 @@ def test_bad_deep_links_are_warnings(app, tiny_model, tiny_dataset, tiny_table):
     app.query_params["hl"] = "50-x"
     goto(app, PAGE)
     warnings = " ".join(texts(app.warning))
-    assert "no\\-such\\-model is not in the registry" in warnings
+    assert "no-such-model is not in the registry" in warnings
     assert "Ignoring the link's highlight" in warnings
-    assert "NOT\\_A\\_GENE is not in dataset tiny" in warnings
+    assert "NOT_A_GENE is not in dataset tiny" in warnings
     assert app.session_state[state.SALIENCY_GENE] == tiny_table["gene_id"].iloc[0]
     assert app.get("plotly_chart") and not app.exception
 

@@ -7,10 +7,14 @@ settings) is in ``tests/core/test_security.py``.
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pytest
 from apptest_helpers import goto, texts
+from hypothesis import example, given, settings
+from hypothesis import strategies as hst
 
 from deepdife_core import artifacts
 from deepdife_core.errors import DeepDifEInputError
@@ -125,7 +129,7 @@ def test_a_bad_fasta_header_in_an_error_message_stays_text(app):
     app.run()
     app.button(key="w.data.build_fasta").click().run()
     errs = texts(app.error)
-    assert len(errs) == 1 and XSS[0] in errs[0]  # named, so the user can find the record
+    assert len(errs) == 1 and XSS[0] in _unmd(errs[0])  # named (as text), so the user can find the record
     assert _html_leaks(app, XSS) == []
 
 
@@ -198,3 +202,157 @@ def test_the_leak_detector_sees_html_elements():
     at.run()
     leaks = _html_leaks(at, XSS)
     assert len(leaks) == 2 and "script" in leaks[0] and "onerror" in leaks[1]
+
+
+# ----------------------------------------------------------------------------- markdown injection (issue 19)
+
+#: user text that Streamlit's markdown would render as an external image, a link, bold and italics
+MD_PAYLOADS = [
+    "![e](http://203.0.113.10/e.png)**BOLD**",
+    "[click](http://203.0.113.10/x)_IT_",
+    "<http://203.0.113.10/a>",
+    "http://203.0.113.10/b.png",
+    "www.203-0-113-10.example",
+]
+#: every other construct of Streamlit's markdown (GFM, math, colour directives, entities, block markup)
+MD_SYNTAX = ["`c`", "# h", "> q", "- li", "1. li", "12) li", "~~s~~", "$x$", "| a | b |\n|---|---|", "a@b.org"]
+MD_SYNTAX += [":red[x]", "[r]: http://x", "***", "    code", "&lt;", "\\", "\n", " ", "x_", "_x", "===", "<b>"]
+_MARKER = "203"
+_AUTOLINK = re.compile(r"(?i)(https?|ftp)://|www\.|[\w.+-]@[\w-]+\.\w")
+
+
+def _render(body: str) -> str:
+    """``body`` as the browser would see it (CommonMark + GFM tables and strike; GFM autolinks checked apart)."""
+    markdown_it = pytest.importorskip("markdown_it")
+    return markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(body)
+
+
+def _markup_of(body: str) -> list[str]:
+    """What rendering ``body`` would produce beyond plain paragraphs: tags, and text that GFM links."""
+    rendered = _render(body)
+    found = sorted(set(re.findall(r"<\s*([a-zA-Z0-9]+)", rendered)) - {"p", "br"})
+    visible = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    return found + [m.group(0) for m in _AUTOLINK.finditer(visible)]
+
+
+def _markdown_leaks(at, marker: str = _MARKER) -> list[str]:
+    """Bodies of the page's markdown elements (errors, warnings, captions, headers, labels) that hold ``marker``
+    and would render as more than text."""
+    leaks = []
+    for node in _walk(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is None:
+            continue
+        for field in ("body", "label"):
+            try:
+                text = str(getattr(proto, field, "") or "")
+            except Exception:  # a proto without the field
+                continue
+            if marker in text and _markup_of(text):
+                leaks.append(f"{getattr(node, 'type', '?')}: {text[:160]} -> {_markup_of(text)}")
+    return leaks
+
+
+def _unmd(text: str) -> str:
+    """The text a user reads in an escaped markdown body."""
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True, database=None)
+@given(
+    hst.lists(
+        hst.sampled_from([*MD_PAYLOADS, *XSS, *MD_SYNTAX])
+        | hst.text(alphabet=hst.characters(min_codepoint=32, max_codepoint=126), max_size=6),
+        max_size=8,
+    ).map("".join)
+)
+@example("AT1G01010_1")
+@example("__init__")
+def test_md_shows_any_text_literally(text):
+    """Whatever a user's text holds, ``widgets.md`` of it renders as that text: no tag, no link, no math."""
+    from dashboard.widgets import md
+
+    out = md(text)
+    assert _markup_of(out) == [], (text, out)
+    visible = html.unescape(re.sub(r"<[^>]+>", "", _render(out))).replace("\u2060", "")
+    assert " ".join(visible.split()) == " ".join(text.split()), (text, out)
+    assert not re.search(r"(?<!\\)\$", out.replace("\\\\", ""))  # math is escaped
+
+
+def test_md_leaves_plain_names_alone():
+    from dashboard.widgets import md
+
+    for plain in ("AT1G01010_1", "gene_id", "tiny-model", "bad.fa, line 3: empty sequence", "p = 0.05"):
+        assert md(plain) == plain
+
+
+def test_data_page_error_with_a_markdown_header_stays_text(app):
+    header = f"{MD_PAYLOADS[0]}_1"
+    app.file_uploader(key="w.data.fasta_labelled").set_value(
+        ("bad.fa", f">{header}\nACGTXACGT\n>G2_0\nACGT\n".encode(), "text/plain")
+    )
+    app.run()
+    app.button(key="w.data.build_fasta").click().run()
+    errs = texts(app.error)
+    assert len(errs) == 1 and header.removesuffix("_1") in _unmd(errs[0])  # named, so the user can find it
+    assert _markdown_leaks(app) == []
+
+
+def test_data_page_error_with_a_markdown_file_name_stays_text(app, tiny_table):
+    app.radio(key="w.data.source").set_value("table").run()
+    table = tiny_table[["gene_id", "label"]].to_csv(index=False).encode()
+    app.file_uploader(key="w.data.table").set_value((f"{MD_PAYLOADS[1]}.csv", table, "text/csv"))
+    app.run()
+    app.button(key="w.data.build_table").click().run()
+    assert texts(app.error), "no error shown"
+    assert _markdown_leaks(app) == []
+
+
+def test_predict_page_missing_genes_warning_stays_text(app, tiny_model, tiny_table):
+    goto(app, "predict")
+    app.radio(key="w.predict.mode").set_value("A gene list + FASTA").run()
+    fasta = "".join(f">{g}\n{s}\n" for g, s in zip(tiny_table["gene_id"], tiny_table["sequence"], strict=True))
+    genes = "\n".join([tiny_table["gene_id"].iloc[0], *(p.replace(" ", "") for p in MD_PAYLOADS)]).encode()
+    app.file_uploader(key="w.predict.fasta").set_value((f"{MD_PAYLOADS[0]}.fa", fasta.encode(), "text/plain"))
+    app.file_uploader(key="w.predict.genes").set_value(("genes.txt", genes, "text/plain"))
+    app.run()
+    app.button(key="w.predict.run").click().run()
+    assert not app.exception
+    assert any("have no sequence" in w for w in texts(app.warning))
+    assert _markdown_leaks(app) == []
+
+
+def test_saliency_deep_link_values_stay_text(app, tiny_model, tiny_dataset):
+    app.query_params["model"] = MD_PAYLOADS[0]
+    app.query_params["hl"] = f"**X**{MD_PAYLOADS[0]}"
+    goto(app, "saliency")
+    warns = texts(app.warning)
+    assert any("not in the registry" in w for w in warns) and any("highlight" in w for w in warns)
+    assert _markdown_leaks(app) == []
+
+
+def test_imported_model_provenance_stays_text(app, dirs, tiny_model_dir, tmp_path):
+    import json
+    import shutil
+
+    from dashboard.model_io import zip_model_folder
+
+    src = tmp_path / "evil-model"
+    shutil.copytree(tiny_model_dir, src)
+    prov = json.loads((src / "provenance.json").read_text())
+    prov.update(source=MD_PAYLOADS[0], dataset=MD_PAYLOADS[1], created=MD_PAYLOADS[3], seed=MD_PAYLOADS[4])
+    (src / "provenance.json").write_text(json.dumps(prov))
+    metrics = json.loads((src / "metrics.json").read_text())
+    if isinstance(metrics.get("baseline_kmer"), dict):
+        metrics["baseline_kmer"]["evaluated_on"] = MD_PAYLOADS[2]
+    if isinstance(metrics.get("learning"), dict):
+        metrics["learning"]["message"] = MD_PAYLOADS[0]
+    (src / "metrics.json").write_text(json.dumps(metrics))
+    goto(app, "models")
+    app.file_uploader(key="w.models.zip").set_value(("evil-model.zip", zip_model_folder(src), "application/zip"))
+    app.button(key=ZIP_SUBMIT).click().run()
+    assert not app.exception and not app.error, texts(app.error)
+    app.selectbox(key="w.models.pick").set_value("evil-model").run()
+    shown = " ".join(texts(app.caption))
+    assert "203.0.113.10" in _unmd(shown)  # the provenance is shown (as text) on the page and in the sidebar
+    assert _markdown_leaks(app) == []
