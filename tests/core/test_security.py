@@ -516,10 +516,10 @@ def test_huge_legacy_networks_are_refused_before_tensorflow_allocates_them(tmp_p
 
 
 def test_network_size_estimate_is_exact():
+    from dataclasses import replace
+
     from deepdife_core.artifacts import network_weights
     from deepdife_core.model import build_model
-
-    from dataclasses import replace
 
     for cfg in (CFG, ModelConfig(input_length=600), ModelConfig(input_length=333, n_conv=3)):
         for head in ("flatten", "global_max", "region_max", "global_region"):
