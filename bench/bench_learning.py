@@ -77,6 +77,8 @@ PROTOCOLS: dict[str, tuple[dict, dict, dict, bool]] = {
     "default_exponential": ({"first_activation": "exponential"}, {}, {}, False),
     "default_batch_norm": ({"batch_norm": True}, {}, {}, False),
     "default_flatten": ({"head": "flatten"}, {}, {}, False),
+    "default_strand_shared_off": ({"strand_shared": False}, {}, {}, False),
+    "default_two_conv_region_200": ({"n_conv": 2, "conv_stride": 1, "region_bp": 200}, {}, {}, False),
 }
 
 

@@ -278,6 +278,7 @@ def _train_cfgs(args: argparse.Namespace):
         head=args.head,
         region_bp=args.region_bp,
         batch_norm=args.batch_norm,
+        strand_shared=args.strand_shared,
     )
     aug = AugmentConfig(
         enabled=args.evoaug,
@@ -688,6 +689,12 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=mc0.batch_norm,
         help="batch normalisation after convolutions and dense layers (default %(default)s)",
+    )
+    t.add_argument(
+        "--strand-shared",
+        action=argparse.BooleanOptionalAction,
+        default=mc0.strand_shared,
+        help="first-layer filters read both strands, positions stay TSS-anchored (default %(default)s)",
     )
     g = t.add_argument_group("EvoAug (evolution-inspired augmentation; defaults are DeepDifE's)")
     g.add_argument(

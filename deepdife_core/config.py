@@ -30,7 +30,8 @@ class ModelConfig:
     """Architecture of the CNN.
 
     The defaults are the *regional* network that won the learning benchmark
-    (``bench/bench_learning.py``): one Conv1D(64, 12) motif layer, max-pool 6, each
+    (``bench/bench_learning.py``): one Conv1D(64, 12) motif layer whose filters read both
+    strands (``strand_shared``), max-pool 6, each
     filter's maximum over the whole promoter beside its maximum within every 100-bp
     window (``head="global_region"``), one dense layer of 64.  DeepDifE's own network (3 convolutions, flatten, dense
     256 + 128) is :data:`DEEPDIFE_MODEL` / :func:`original_recipe`; published
@@ -67,7 +68,7 @@ class ModelConfig:
     #: every first-layer filter reads both strands (the max of the filter and its reverse
     #: complement at each position): one set of weights per motif in either orientation, while
     #: positions stay anchored at the TSS (unlike training on both strands)
-    strand_shared: bool = False
+    strand_shared: bool = True
     #: batch normalisation after every convolution and hidden dense layer
     batch_norm: bool = False
     #: prediction = mean of the forward and reverse-complement outputs (post-hoc conjoining);

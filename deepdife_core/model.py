@@ -9,8 +9,8 @@ Architecture (every number is a :class:`~deepdife_core.config.ModelConfig` field
     dense_units x Dense(relu) (Dropout after the first) -> Dense(1, sigmoid)
 
 with optional batch normalisation before every hidden activation.  The default
-is the regional network (``n_conv=1``, ``head="global_region"``, one dense layer of
-64); DeepDifE's network is ``n_conv=3``, ``head="flatten"``, dense 256 + 128
+is the regional network (``n_conv=1``, strand-shared filters, ``head="global_region"``,
+one dense layer of 64); DeepDifE's network is ``n_conv=3``, ``head="flatten"``, dense 256 + 128
 (:data:`~deepdife_core.config.DEEPDIFE_MODEL`).  All kernels carry an L2 penalty.
 Predictions of a both-strand model (``ModelConfig.conjoin``) are *conjoined*
 post hoc: the probability of a gene is the mean of the outputs on the forward and

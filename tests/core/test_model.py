@@ -10,8 +10,9 @@ from tests.conftest import random_seqs
 
 def test_default_is_the_regional_network():
     m = build_model(ModelConfig(input_length=600))
-    convs = [lay for lay in m.layers if lay.__class__.__name__ == "Conv1D"]
+    convs = [lay for lay in m.layers if "Conv1D" in lay.__class__.__name__]
     assert [c.filters for c in convs] == [64] and convs[0].kernel_size == (12,)
+    assert convs[0].__class__.__name__ == "StrandMaxConv1D"  # filters read both strands
     # 589 conv positions -> pool 6 -> 98 steps -> windows of round(100 * 98 / 600) = 16 steps -> 7 regions x 64
     assert m.get_layer("flatten").output.shape[1] == 7 * 64
     assert [lay.units for lay in m.layers if lay.__class__.__name__ == "Dense"] == [64, 1]
