@@ -7,16 +7,18 @@ browser session (or a reloaded page) can find and follow any job.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dashboard.paths import jobs_dir, models_dir
 from deepdife_core import jobs as core_jobs
-from deepdife_core.artifacts import check_name
+from deepdife_core.artifacts import acquire_claim, check_name, release_claim
 from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig, config_to_dict
 from deepdife_core.errors import DeepDifEInputError
 
@@ -29,6 +31,20 @@ def _reap() -> None:
     with _LOCK:
         for job_id in [j for j, p in _PROCS.items() if p.poll() is not None]:
             del _PROCS[job_id]
+
+
+def _watch(job_id: str, proc: subprocess.Popen) -> None:
+    """Keep ``proc`` and reap it the moment it ends (a daemon thread waits on it), so no finished job
+    stays a ``<defunct>`` child of the server however long no page asks about jobs."""
+    with _LOCK:
+        _PROCS[job_id] = proc
+
+    def wait() -> None:
+        with suppress(Exception):
+            proc.wait()
+        _reap()
+
+    threading.Thread(target=wait, name=f"reap-{job_id}", daemon=True).start()
 
 
 def job_folder(job_id: str) -> Path:
@@ -70,10 +86,21 @@ def start_training(
         "train": config_to_dict(train_cfg),
         "augment": config_to_dict(augment_cfg if augment_cfg is not None else AugmentConfig()),
     }
-    folder, proc = core_jobs.start_job(jobs_dir(), "train", args)
+    folder = core_jobs.create_job(jobs_dir(), "train", args)
+    try:
+        # the name is claimed for the job now, atomically: a second Start with this name is refused
+        claim = acquire_claim(models_dir() / model_name, job=folder)
+    except DeepDifEInputError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    try:
+        proc = core_jobs.launch(folder)
+    except BaseException:
+        release_claim(claim)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     _reap()
-    with _LOCK:
-        _PROCS[folder.name] = proc
+    _watch(folder.name, proc)
     return folder.name
 
 
@@ -87,8 +114,7 @@ def start_kind(kind: str, args: dict[str, Any]) -> str:
     """Launch a background job of ``kind`` (a key of ``deepdife_core.jobs.RUNNERS``); returns its job id."""
     folder, proc = core_jobs.start_job(jobs_dir(), kind, args)
     _reap()
-    with _LOCK:
-        _PROCS[folder.name] = proc
+    _watch(folder.name, proc)
     return folder.name
 
 

@@ -24,6 +24,7 @@ import platform
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -196,16 +197,169 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj)}")
 
 
+#: environment variable naming the job folder this process runs (set by :func:`deepdife_core.jobs.run_job`);
+#: a claim made for that job (see :func:`claim_output`) belongs to this process
+JOB_ENV = "DEEPDIFE_JOB_FOLDER"
+#: claims held here: (claim file, thread) -> how many nested :func:`claim_output` blocks hold it (two
+#: threads of one process, e.g. two dashboard sessions, are two writers)
+_HELD: dict[tuple[Path, int], int] = {}
+
+
+def claim_path(target: str | Path) -> Path:
+    """The claim file of an output folder: ``<parent>/.claim-<name>`` (hidden, so never listed)."""
+    target = Path(target)
+    return target.parent / f".claim-{target.name}"
+
+
+def _claim_owner(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}  # being written right now, or garbage: held by someone
+    return data if isinstance(data, dict) else {}
+
+
+def _claim_live(owner: dict) -> bool:
+    """Whether the writer named in a claim file is still at work (a killed one leaves a stale claim)."""
+    from deepdife_core import jobs
+
+    job = owner.get("job")
+    if job:
+        state = (jobs.read_job(job) or {}).get("state")
+        return state in ("queued", "running")
+    pid = owner.get("pid")
+    return pid is None or jobs.pid_alive(pid)
+
+
+def _claim_text(owner: dict) -> str:
+    if owner.get("job"):
+        return f"the dashboard job {Path(owner['job']).name}"
+    if owner.get("pid"):
+        return f"another run (process {owner['pid']})"
+    return "another run"
+
+
+def acquire_claim(target: str | Path, *, overwrite: bool = False, job: str | Path | None = None) -> Path:
+    """Claim the output folder ``target`` for one writer, atomically (exclusive create of its claim file).
+
+    Parameters
+    ----------
+    target
+        The folder to be written (a model, a motif run, a dataset).
+    overwrite
+        Whether an existing ``target`` may be replaced; without it an existing folder is refused.
+    job
+        Claim on behalf of a background job (its folder): the claim lasts while the job is queued or
+        running, and the job process adopts it.  None: this process holds the claim.
+
+    Returns
+    -------
+    Path
+        The claim file; give it back with :func:`release_claim`.
+
+    Raises
+    ------
+    DeepDifEInputError
+        Another live writer holds the name (a claim whose writer died is taken over), or ``target``
+        exists and ``overwrite`` is false, or the folder is not writable (:func:`storage_error`).
+    """
+    target = Path(target)
+    path = claim_path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        err = storage_error(exc, target)
+        if err is None:
+            raise
+        raise err from exc
+    key = (path.resolve(), threading.get_ident())
+    if job is None and key in _HELD:
+        _HELD[key] += 1
+        return path
+    mine = os.environ.get(JOB_ENV)
+    body = json.dumps({"pid": os.getpid(), "job": str(Path(job).resolve()) if job is not None else None})
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            owner = _claim_owner(path)
+            if owner is None:
+                continue  # released meanwhile: try again
+            if job is None and mine and owner.get("job") and Path(owner["job"]) == Path(mine).resolve():
+                atomic_write_text(path, body)  # the job process adopts the claim made for it at Start
+                break
+            if _claim_live(owner):
+                raise DeepDifEInputError(
+                    f"{target} is being written by {_claim_text(owner)}; choose another name or wait for it "
+                    "to finish (nothing was changed)"
+                ) from None
+            path.unlink(missing_ok=True)  # a stale claim of a writer that died
+            continue
+        except OSError as exc:
+            err = storage_error(exc, target)
+            if err is None:
+                raise
+            raise err from exc
+        with os.fdopen(fd, "w") as fh:
+            fh.write(body)
+        break
+    else:
+        raise DeepDifEInputError(f"{target} is being written by another run; choose another name or try again")
+    if target.exists() and not overwrite:
+        path.unlink(missing_ok=True)
+        raise DeepDifEInputError(f"{target} already exists; choose another name or pass --overwrite")
+    if job is None:
+        _HELD[key] = 1
+    return path
+
+
+def release_claim(path: str | Path) -> None:
+    """Give back a claim from :func:`acquire_claim` (the file goes when its last holder lets go)."""
+    path = Path(path)
+    key = (path.resolve(), threading.get_ident())
+    count = _HELD.get(key, 0)
+    if count > 1:
+        _HELD[key] = count - 1
+        return
+    _HELD.pop(key, None)
+    owner = _claim_owner(path) or {}
+    if owner.get("pid") in (None, os.getpid()) or owner.get("job"):
+        path.unlink(missing_ok=True)
+
+
+@contextmanager
+def claim_output(target: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Hold the claim on ``target`` for the block (see :func:`acquire_claim`); nested blocks share it.
+
+    Two writers of one name: the second is refused at once with a clear message, and an existing
+    folder is never replaced without ``overwrite``.
+    """
+    path = acquire_claim(target, overwrite=overwrite)
+    try:
+        yield path
+    finally:
+        release_claim(path)
+
+
 @contextmanager
 def atomic_dir(target: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temp folder next to ``target``; rename it to ``target`` when the block succeeds.
 
     On any exception the temp folder is removed and ``target`` is untouched; a full
     disk or an unwritable folder becomes a :class:`DeepDifEInputError` (:func:`storage_error`).
+    The name is claimed for the whole block (:func:`claim_output`): a second writer of the same
+    ``target`` is refused, and ``target`` is replaced only with ``overwrite``.
     """
     target = Path(target)
     if target.exists() and not overwrite:
         raise DeepDifEInputError(f"{target} already exists; choose another name or delete it first")
+    with claim_output(target, overwrite=overwrite):
+        yield from _atomic_dir_claimed(target, overwrite)
+
+
+def _atomic_dir_claimed(target: Path, overwrite: bool) -> Iterator[Path]:
     tmp = target.parent / f".tmp-{target.name}-{uuid.uuid4().hex[:8]}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -217,6 +371,8 @@ def atomic_dir(target: str | Path, *, overwrite: bool = False) -> Iterator[Path]
         raise err from exc
     try:
         yield tmp
+        if target.exists() and not overwrite:
+            raise DeepDifEInputError(f"{target} appeared while this run was writing it; nothing was replaced")
         if target.exists():
             trash = target.parent / f".trash-{target.name}-{uuid.uuid4().hex[:8]}"
             os.replace(target, trash)

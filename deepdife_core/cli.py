@@ -310,14 +310,26 @@ def _train_cfgs(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace, rep: _Reporter) -> int:
-    from deepdife_core.artifacts import check_name
-    from deepdife_core.io import read_orthologs
-    from deepdife_core.train import cross_validate, train_dataset
+    from contextlib import ExitStack
+
+    from deepdife_core.artifacts import check_name, claim_output
 
     out = Path(args.out)
     check_name(out.name)
     if out.exists() and not args.overwrite:
         raise DeepDifEInputError(f"--out {out} already exists; choose another name or pass --overwrite")
+    with ExitStack() as claims:
+        # the output names are claimed before any work: a second run with the same --out is refused now
+        claims.enter_context(claim_output(out, overwrite=args.overwrite))
+        if args.refit and args.cv:
+            claims.enter_context(claim_output(Path(str(out) + "_refit"), overwrite=args.overwrite))
+        return _train_claimed(args, rep, out)
+
+
+def _train_claimed(args: argparse.Namespace, rep: _Reporter, out: Path) -> int:
+    from deepdife_core.io import read_orthologs
+    from deepdife_core.train import cross_validate, train_dataset
+
     if args.refit and not args.cv:
         raise DeepDifEInputError("--refit needs --cv K (it refits on all training genes after cross-validation)")
     if args.ortholog_fasta and not args.orthologs:

@@ -6,6 +6,7 @@ Registered by :func:`deepdife_core.cli.build_parser` through :func:`register`.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     g.add_argument("--n-background", type=int, default=100, help="DeepSHAP shuffles per gene (default 100)")
     g.add_argument("--seed", type=int, default=0, help="seed of the DeepSHAP shuffles (default 0)")
     g.add_argument(
-        "--cache", default="workspace/attributions", help="attribution cache folder (default workspace/attributions)"
+        "--cache",
+        help="attribution cache folder (default $DEEPDIFE_WORKSPACE/attributions, else ./workspace/attributions)",
     )
     g.add_argument("--no-cache", action="store_true", help="do not read or write the attribution cache")
     g = m.add_argument_group("motif database")
@@ -52,7 +54,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
         "--motif-db", default="jaspar-plants", help="'jaspar-plants' (JASPAR CORE plants, default) or a MEME file"
     )
     g.add_argument("--jaspar-release", help="JASPAR release, e.g. 2024 (default: the newest shipped)")
-    g.add_argument("--db-cache", default="workspace/motif_db", help="JASPAR MEME cache (default workspace/motif_db)")
+    g.add_argument(
+        "--db-cache", help="JASPAR MEME cache (default $DEEPDIFE_WORKSPACE/motif_db, else ./workspace/motif_db)"
+    )
     g.add_argument("--top-k", type=int, default=3, help="matches per pattern (default 3)")
     g.add_argument("--trim-threshold", type=float, default=0.3, help="CWM trimming fraction (default 0.3)")
     g = m.add_argument_group("TF-MoDISco lite")
@@ -80,10 +84,13 @@ def _progress(rep):
     return say
 
 
+def _workspace() -> Path:
+    """``$DEEPDIFE_WORKSPACE`` or ``./workspace``: where the caches go unless an option names a folder."""
+    return Path(os.environ.get("DEEPDIFE_WORKSPACE", "workspace")).expanduser()
+
+
 def cmd_motifs(args: argparse.Namespace, rep) -> int:
-    from deepdife_core.artifacts import check_name
-    from deepdife_core.cli_explain import _inputs, _select
-    from deepdife_core.motifs import MotifConfig, load_motif_database, run_motif_pipeline
+    from deepdife_core.artifacts import check_name, claim_output
 
     out = Path(args.out)
     check_name(out.name, "--out folder name")  # also refuses DIR/.. and '.', which cannot be replaced
@@ -100,6 +107,17 @@ def cmd_motifs(args: argparse.Namespace, rep) -> int:
         raise DeepDifEInputError(f"--trim-threshold must be in (0, 1), got {args.trim_threshold}")
     if args.top_k < 1:
         raise DeepDifEInputError(f"--top-k must be >= 1, got {args.top_k}")
+    args.cache = args.cache or str(_workspace() / "attributions")
+    args.db_cache = args.db_cache or str(_workspace() / "motif_db")
+    # the run's name is claimed before minutes of work: a second run with the same --out is refused now
+    with claim_output(out, overwrite=args.overwrite):
+        return _motifs_claimed(args, rep, out)
+
+
+def _motifs_claimed(args: argparse.Namespace, rep, out: Path) -> int:
+    from deepdife_core.cli_explain import _inputs, _select
+    from deepdife_core.motifs import MotifConfig, load_motif_database, run_motif_pipeline
+
     cfg = MotifConfig(
         max_seqlets_per_metacluster=args.max_seqlets,
         sliding_window_size=args.sliding_window,

@@ -553,6 +553,38 @@ def _alt_tss(
 # ----------------------------------------------------------------------------- tables
 
 
+def _check_xlsx_formulas(data: str | Path | io.BytesIO, name: str) -> None:
+    """Refuse a workbook whose first sheet has formula cells without a cached value.
+
+    pandas reads such a cell as empty (openpyxl gives the value the file stored; a workbook written
+    by a program that does not compute formulas stores none), which would read as "label is empty".
+    """
+    import openpyxl
+
+    if isinstance(data, io.BytesIO):
+        data.seek(0)
+    formulas = openpyxl.load_workbook(data, read_only=True, data_only=False)
+    if isinstance(data, io.BytesIO):
+        data.seek(0)
+    values = openpyxl.load_workbook(data, read_only=True, data_only=True)
+    try:
+        f_rows = formulas.worksheets[0].iter_rows()
+        v_rows = values.worksheets[0].iter_rows()
+        for f_row, v_row in zip(f_rows, v_rows, strict=False):
+            for f_cell, v_cell in zip(f_row, v_row, strict=False):
+                if getattr(f_cell, "data_type", None) == "f" and v_cell.value is None:
+                    raise DeepDifEInputError(
+                        f"{name}, cell {f_cell.coordinate}: a formula ({str(f_cell.value)[:40]}) without a cached "
+                        "value (the program that wrote the file did not compute it); open and save the workbook "
+                        "in Excel or LibreOffice, or export it as CSV"
+                    )
+    finally:
+        formulas.close()
+        values.close()
+        if isinstance(data, io.BytesIO):
+            data.seek(0)
+
+
 def read_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = None) -> pd.DataFrame:
     """Read CSV / TSV / TXT / XLSX into a DataFrame of strings (delimiter sniffed)."""
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "uploaded table")
@@ -566,6 +598,8 @@ def read_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
             )
             _check_xlsx_size(data, name)
             df = pd.read_excel(data, dtype=str, keep_default_na=False, na_values=[""])
+            if df.isna().to_numpy().any():
+                _check_xlsx_formulas(data, name)
         except FileNotFoundError as exc:
             raise DeepDifEInputError(f"{name}: file not found; check the path") from exc
         except DeepDifEInputError:

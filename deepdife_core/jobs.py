@@ -166,6 +166,30 @@ def pid_alive(pid: int | None) -> bool:
         return True
 
 
+#: what a job killed from outside is reported as (it had no chance to write why)
+LOST_RUNNING = (
+    "the job process was ended from outside (killed, out of memory, or the machine restarted) before it could "
+    "record why; nothing half-written was kept; start the job again"
+)
+LOST_QUEUED = "the job process never started (the server may have been stopped); start the job again"
+#: marker: the note about a lost job has been appended to its log.txt (once, by whichever reader saw it first)
+LOST_MARK = ".lost-noted"
+
+
+def _note_lost(folder: Path, message: str) -> None:
+    """Append ``message`` to a lost job's ``log.txt`` once, so the log says what happened to it."""
+    try:
+        fd = os.open(folder / LOST_MARK, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except OSError:
+        return  # noted already (or the folder is not writable: the message is still shown)
+    os.close(fd)
+    try:
+        with open(folder / LOG_FILE, "a", encoding="utf-8") as fh:
+            fh.write(f"\n[{_now()}] job {folder.name}: {message}\n")
+    except OSError:
+        pass
+
+
 def read_job(folder: str | Path) -> dict | None:
     """``job.json`` of ``folder`` (None if absent) with a dead process reported as ``failed``."""
     folder = Path(folder)
@@ -177,14 +201,16 @@ def read_job(folder: str | Path) -> dict | None:
     if state == "running" and not pid_alive(job.get("pid")):
         job = _read_json(folder / JOB_FILE) or job  # it may have just finished
         if job.get("state") == "running":
-            job.update(state="failed", error_kind="lost", error="the job process ended unexpectedly")
+            job.update(state="failed", error_kind="lost", error=LOST_RUNNING)
+            _note_lost(folder, LOST_RUNNING)
     elif state == "queued":
         try:
             age = time.time() - (folder / JOB_FILE).stat().st_mtime
         except OSError:
             age = 0.0
         if age > QUEUE_TIMEOUT_S:
-            job.update(state="failed", error_kind="lost", error="the job process never started")
+            job.update(state="failed", error_kind="lost", error=LOST_QUEUED)
+            _note_lost(folder, LOST_QUEUED)
     job["folder"] = str(folder)
     return job
 
@@ -343,6 +369,7 @@ RUNNERS: dict[str, Runner | str] = {
     "motifs": "deepdife_core.job_motifs:run",
     "tune": "deepdife_core.job_tune:run",
     "tune_train": "deepdife_core.job_tune:run_train_best",
+    "experiment": "deepdife_core.experiments.job:run",
 }
 
 
@@ -367,10 +394,15 @@ def run_job(folder: str | Path) -> int:
     int
         0 when done or stopped, 2 for bad input, 1 for an internal error.
     """
+    from deepdife_core.artifacts import JOB_ENV
+
     folder = Path(folder)
     writer = _JobWriter(folder)
     writer.update(state="running", pid=os.getpid(), started=_now())
     kind = writer.job.get("kind")
+    before = os.environ.get(JOB_ENV)
+    # output names claimed for this job at Start (artifacts.acquire_claim(job=...)) are this process's
+    os.environ[JOB_ENV] = str(folder.resolve())
     try:
         runner = _resolve_runner(kind)
         state, result = runner(writer, writer.job.get("args") or {})
@@ -387,6 +419,11 @@ def run_job(folder: str | Path) -> int:
             state="failed", ended=_now(), error=f"internal error ({type(exc).__name__})", error_kind="internal"
         )
         return 1
+    finally:
+        if before is None:
+            os.environ.pop(JOB_ENV, None)
+        else:
+            os.environ[JOB_ENV] = before
     _write_json(folder / RESULT_FILE, result)
     writer.event({"event": "end", "state": state})
     writer.update(state=state, ended=_now())

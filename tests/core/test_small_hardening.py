@@ -1,0 +1,62 @@
+"""Issue 19 point 10 (core side): motif caches under ``DEEPDIFE_WORKSPACE``, XLSX formula cells
+without cached values."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from deepdife_core import cli
+from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.io import read_table
+
+
+class _StopError(DeepDifEInputError):
+    pass
+
+
+def test_motifs_caches_go_to_the_workspace_not_the_current_folder(tmp_path, monkeypatch, capsys):
+    import deepdife_core.motifs as motifs
+
+    ws, here = tmp_path / "ws", tmp_path / "elsewhere"
+    here.mkdir()
+    monkeypatch.setenv("DEEPDIFE_WORKSPACE", str(ws))
+    monkeypatch.chdir(here)
+    seen = {}
+
+    def fake_db(spec, *, release=None, cache_dir=None):
+        seen["cache_dir"] = Path(cache_dir)
+        raise _StopError("stop here")
+
+    monkeypatch.setattr(motifs, "load_motif_database", fake_db)
+    rc = cli.main(["motifs", "--model", "m", "--fasta", "x.fa", "--out", str(tmp_path / "run")])
+    assert rc == 2 and "stop here" in capsys.readouterr().err
+    assert seen["cache_dir"] == ws / "motif_db"
+    args = cli.build_parser().parse_args(["motifs", "--model", "m", "--fasta", "x.fa", "--out", "r"])
+    assert args.cache is None and args.db_cache is None  # resolved at run time, from the workspace
+    assert not (here / "workspace").exists()
+
+
+def _workbook(label_cell: str) -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["gene_id", "label", "sequence"])
+    ws.append(["G1", label_cell, "ACGTACGT"])
+    ws.append(["G2", "0", "ACGTACGT"])
+    buf = io.BytesIO()
+    wb.save(buf)  # openpyxl computes no formula: the file stores none of their values
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("formula", ["=1-0", '=IF(C2="",0,1)', '=HYPERLINK("http://x",1)'])
+def test_xlsx_formula_cells_without_cached_values_are_named(formula):
+    with pytest.raises(DeepDifEInputError, match=r"t\.xlsx, cell B2: a formula .* without a cached value"):
+        read_table(_workbook(formula), name="t.xlsx")
+
+
+def test_xlsx_plain_empty_cell_still_reads_as_empty():
+    df = read_table(_workbook(""), name="t.xlsx")
+    assert df["label"].isna().tolist() == [True, False] and df["gene_id"].tolist() == ["G1", "G2"]
