@@ -186,13 +186,22 @@ def cmd_dataset_build(args: argparse.Namespace, rep: _Reporter) -> int:
             "--de + --fasta, or --labelled-fasta"
         )
     needs_fasta = args.labels or args.responsive or args.non_responsive or args.de
-    if needs_fasta and not args.fasta:
-        raise DeepDifEInputError("this input needs the promoter sequences: add --fasta FILE")
+    if args.genome and args.fasta:
+        raise DeepDifEInputError("give either --fasta (promoters) or --genome (cut them from a registered genome)")
+    if args.genome and not needs_fasta:
+        raise DeepDifEInputError("--genome applies to --labels, --responsive/--non-responsive and --de inputs")
+    if needs_fasta and not (args.fasta or args.genome):
+        raise DeepDifEInputError(
+            "this input needs the promoter sequences: add --fasta FILE or --genome NAME (deepdife genome add)"
+        )
+    from deepdife_core.cli_genome import promoter_source
+
+    src = promoter_source(args)
     alt = args.alt_tss
     if args.table:
         df, report = io.dataset_from_table(args.table, cfg=cfg, alt_tss=alt)
     elif args.labels:
-        df, report = io.dataset_from_labels(args.labels, args.fasta, cfg=cfg, alt_tss=alt)
+        df, report = io.dataset_from_labels(args.labels, args.fasta, cfg=cfg, alt_tss=alt, promoters=src)
     elif args.labelled_fasta:
         df, report = io.dataset_from_labelled_fasta(args.labelled_fasta, cfg=cfg, alt_tss=alt)
     elif args.de:
@@ -212,11 +221,14 @@ def cmd_dataset_build(args: argparse.Namespace, rep: _Reporter) -> int:
             thresholds=thr,
             cfg=cfg,
             alt_tss=alt,
+            promoters=src,
         )
     else:
         if not (args.responsive and args.non_responsive):
             raise DeepDifEInputError("give both --responsive and --non-responsive gene lists")
-        df, report = io.dataset_from_gene_lists(args.responsive, args.non_responsive, args.fasta, cfg=cfg, alt_tss=alt)
+        df, report = io.dataset_from_gene_lists(
+            args.responsive, args.non_responsive, args.fasta, cfg=cfg, alt_tss=alt, promoters=src
+        )
     atomic_write_csv(df, out)
     if args.manifest:
         atomic_write_json(
@@ -615,6 +627,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--direction", choices=["both", "up", "down"], default="both", help="which DE direction is responsive"
     )
+    from deepdife_core.cli_genome import add_genome_options
+
+    add_genome_options(b)
     _add_length_opts(b)
     add_alt_tss_option(b, io_defaults.ALT_TSS_DATASET)
     b.add_argument("--manifest", action="store_true", help="also write OUT.json with the build report")
@@ -794,6 +809,9 @@ def build_parser() -> argparse.ArgumentParser:
     from deepdife_core import cli_motifs
 
     cli_motifs.register(sub, common)
+    from deepdife_core import cli_genome
+
+    cli_genome.register(sub, common)
     return p
 
 

@@ -881,19 +881,40 @@ def _from_table(
     return _finish(df, cfg, report, name, require_both=require_both)
 
 
+def _sequence_records(
+    fasta: str | Path | IO[bytes] | bytes | None,
+    fasta_name: str,
+    promoters,
+    ids: list[str],
+    report: BuildReport,
+) -> tuple[list[FastaRecord], str]:
+    """The records the builders attach: ``fasta``'s, or ``promoters(ids)``'s (cut from a registered genome,
+    :class:`deepdife_core.genome.registry.GenomePromoters`), whose notes go to ``report``."""
+    if promoters is None:
+        if fasta is None:
+            raise DeepDifEInputError("no promoter sequences: give a promoter FASTA or a registered genome")
+        return read_fasta(fasta, name=fasta_name), fasta_name
+    records, notes = promoters(list(ids))
+    report.notes.extend(notes)
+    return records, promoters.name
+
+
 def dataset_from_labels(
     labels: str | Path | IO[bytes] | bytes,
-    fasta: str | Path | IO[bytes] | bytes,
+    fasta: str | Path | IO[bytes] | bytes | None,
     *,
     cfg: DatasetConfig | None = None,
     labels_name: str | None = None,
     fasta_name: str | None = None,
     alt_tss: str = ALT_TSS_DATASET,
+    promoters=None,
 ) -> tuple[pd.DataFrame, BuildReport]:
     """Dataset from a labels table (``gene_id, label[, family]``) plus a promoter FASTA.
 
     A gene with several FASTA records (alternative TSSs) gets its first record
     (``alt_tss="first"``, counted in the report) or one row per record (``"all"``).
+    ``promoters`` (e.g. :class:`deepdife_core.genome.registry.GenomePromoters`) replaces
+    the FASTA: a callable giving the records of a list of gene IDs and report notes.
     """
     cfg = cfg or DatasetConfig()
     labels_name = labels_name or (Path(labels).name if isinstance(labels, (str, Path)) else "labels table")
@@ -909,8 +930,8 @@ def dataset_from_labels(
         df["family"] = raw[fam].values
     if split:
         df["split"] = raw[split].values
-    records = read_fasta(fasta, name=fasta_name)
     report = BuildReport(n_input=len(df))
+    records, fasta_name = _sequence_records(fasta, fasta_name, promoters, df["gene_id"].tolist(), report)
     df, report.missing_sequence, report.unused_sequences = _attach_sequences(
         df, records, labels_name, fasta_name, alt_tss=alt_tss, report=report
     )
@@ -937,16 +958,17 @@ def read_gene_list(source: str | Path | IO[bytes] | bytes, *, name: str | None =
 def dataset_from_gene_lists(
     responsive: str | Path | IO[bytes] | bytes,
     non_responsive: str | Path | IO[bytes] | bytes,
-    fasta: str | Path | IO[bytes] | bytes,
+    fasta: str | Path | IO[bytes] | bytes | None,
     *,
     cfg: DatasetConfig | None = None,
     names: tuple[str, str, str] | None = None,
     alt_tss: str = ALT_TSS_DATASET,
+    promoters=None,
 ) -> tuple[pd.DataFrame, BuildReport]:
-    """Dataset from two gene lists (label 1 / label 0) plus a promoter FASTA.
+    """Dataset from two gene lists (label 1 / label 0) plus a promoter FASTA (or ``promoters``).
 
-    A gene in both lists is an error (the message names it); ``alt_tss`` as in
-    :func:`dataset_from_labels`.
+    A gene in both lists is an error (the message names it); ``alt_tss`` and
+    ``promoters`` as in :func:`dataset_from_labels`.
     """
     cfg = cfg or DatasetConfig()
     pos_name, neg_name, fa_name = names or (
@@ -965,8 +987,8 @@ def dataset_from_gene_lists(
     ids = pd.Series(pos + neg)
     _check_ids(ids, f"{pos_name}+{neg_name}", line_offset=1)
     df = pd.DataFrame({"gene_id": ids, "label": [1] * len(pos) + [0] * len(neg)})
-    records = read_fasta(fasta, name=fa_name)
     report = BuildReport(n_input=len(df))
+    records, fa_name = _sequence_records(fasta, fa_name, promoters, df["gene_id"].tolist(), report)
     df, report.missing_sequence, report.unused_sequences = _attach_sequences(
         df, records, pos_name, fa_name, alt_tss=alt_tss, report=report
     )
@@ -1043,7 +1065,7 @@ def classify_de(de: pd.DataFrame, thresholds: DEThresholds) -> pd.Series:
 
 def dataset_from_de_table(
     de_source: str | Path | IO[bytes] | bytes,
-    fasta: str | Path | IO[bytes] | bytes,
+    fasta: str | Path | IO[bytes] | bytes | None,
     *,
     gene_col: str = "gene_id",
     lfc_col: str = "log2FoldChange",
@@ -1053,9 +1075,10 @@ def dataset_from_de_table(
     de_name: str | None = None,
     fasta_name: str | None = None,
     alt_tss: str = ALT_TSS_DATASET,
+    promoters=None,
 ) -> tuple[pd.DataFrame, BuildReport]:
     """Dataset from a DE table (gene, log2FC, padj) with thresholds, plus a promoter FASTA
-    (``alt_tss`` as in :func:`dataset_from_labels`)."""
+    (``alt_tss`` and ``promoters``, instead of the FASTA, as in :func:`dataset_from_labels`)."""
     thresholds = thresholds or DEThresholds()
     de_name = de_name or (Path(de_source).name if isinstance(de_source, (str, Path)) else "DE table")
     fasta_name = fasta_name or (Path(fasta).name if isinstance(fasta, (str, Path)) else "uploaded FASTA")
@@ -1068,8 +1091,8 @@ def dataset_from_de_table(
             "loosen the log2FC / adjusted-p thresholds"
         )
     df = pd.DataFrame({"gene_id": de["gene_id"][cls >= 0], "label": cls[cls >= 0]}).reset_index(drop=True)
-    records = read_fasta(fasta, name=fasta_name)
     report = BuildReport(n_input=len(de), excluded_grey_zone=grey)
+    records, fasta_name = _sequence_records(fasta, fasta_name, promoters, df["gene_id"].tolist(), report)
     df, report.missing_sequence, report.unused_sequences = _attach_sequences(
         df, records, de_name, fasta_name, alt_tss=alt_tss, report=report
     )
