@@ -60,6 +60,12 @@ from deepdife_core.errors import DeepDifEError, DeepDifEInputError
 
 #: environment variable that carries the storage URL to worker processes (not their command line)
 STORAGE_ENV = "DEEPDIFE_TUNE_STORAGE"
+#: exit code of a spawned worker that found the disk full (it prints nothing: the parent says it once)
+DISK_FULL_EXIT = 28
+#: set in a spawned worker's environment
+WORKER_ENV = "DEEPDIFE_TUNE_WORKER"
+#: how a full disk shows through SQLite / SQLAlchemy / Optuna (they wrap the OSError in their own types)
+_DISK_FULL_TEXT = ("database or disk is full", "no space left on device", "disk quota exceeded", "sqlite_full")
 METRICS = ("auroc", "loss")
 SAMPLERS = ("tpe", "random")
 PRUNERS = ("median", "hyperband", "none")
@@ -431,6 +437,58 @@ def resolve_storage(name: str, storage: str | None = None, workspace: str | Path
             )
         return rec["storage"]
     return default_storage(name, workspace)
+
+
+class DiskFullError(DeepDifEInputError):
+    """The study storage (or a file of a trial) could not be written: the disk is full."""
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or anything it wraps: ``__cause__``, ``__context__``, SQLAlchemy's ``orig``) is a
+    full disk or an exceeded quota."""
+    import errno
+
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, DiskFullError):
+            return True
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(e).lower()
+        if any(t in text for t in _DISK_FULL_TEXT) or "the disk is full" in text or "quota is exceeded" in text:
+            return True
+        todo += [e.__cause__, e.__context__, getattr(e, "orig", None)]
+    return False
+
+
+def disk_full_error(name: str, where: str) -> DiskFullError:
+    """The one-line message for a study that hit a full disk."""
+    return DiskFullError(
+        f"cannot write study {name!r} ({where}): the disk is full; free some disk space, then run the same "
+        "command again to resume (completed trials are kept)"
+    )
+
+
+class _DropDiskFull:
+    """A logging filter: Optuna's "trial failed" warning (with its traceback) is dropped for a full disk,
+    which the worker reports in one line instead."""
+
+    def filter(self, record) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (exc is not None and disk_full(exc)) and not disk_full(Exception(record.getMessage()))
+
+
+def _quiet_disk_full_logs() -> None:
+    import logging
+
+    for handler in logging.getLogger("optuna").handlers:
+        if not any(isinstance(f, _DropDiskFull) for f in handler.filters):
+            handler.addFilter(_DropDiskFull())
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -911,6 +969,44 @@ def run_worker(
                 f"({secs:.1f} s)",
             )
 
+    _quiet_disk_full_logs()
+    try:
+        return _worker_loop(
+            name,
+            n_trials,
+            study,
+            ctx,
+            objective,
+            release_box,
+            report,
+            should_stop,
+            quiet,
+            tag,
+            heartbeat_interval,
+            max_consecutive_failures,
+        )
+    except Exception as exc:
+        if disk_full(exc):
+            raise disk_full_error(name, hide_password(ctx.storage)) from None
+        raise
+
+
+def _worker_loop(
+    name,
+    n_trials,
+    study,
+    ctx,
+    objective,
+    release_box,
+    report,
+    should_stop,
+    quiet,
+    tag,
+    heartbeat_interval,
+    max_consecutive_failures,
+) -> int:
+    import optuna
+
     ran = 0
     failures = 0
     while True:
@@ -935,6 +1031,8 @@ def run_worker(
                     _say(quiet, f"{tag} stop requested; the running trial is marked failed")
                     break
                 except Exception as exc:
+                    if disk_full(exc):
+                        raise  # no use retrying: one line, from run_worker
                     ran += 1
                     failures += 1
                     msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -973,17 +1071,22 @@ def run_study(
         raise DeepDifEInputError(f"--workers must be >= 1, got {workers}")
     if n_trials < 1:
         raise DeepDifEInputError(f"--trials must be >= 1, got {n_trials}")
-    rec = prepare_study(
-        name,
-        data=data,
-        storage=storage,
-        space=space,
-        tune=tune,
-        base=base,
-        orthologs=orthologs,
-        workspace=workspace,
-        fail_running=fail_running,
-    )
+    try:
+        rec = prepare_study(
+            name,
+            data=data,
+            storage=storage,
+            space=space,
+            tune=tune,
+            base=base,
+            orthologs=orthologs,
+            workspace=workspace,
+            fail_running=fail_running,
+        )
+    except Exception as exc:
+        if disk_full(exc):
+            raise disk_full_error(name, hide_password(resolve_storage(name, storage, workspace))) from None
+        raise
     url = rec["storage_url"]
     ws = workspace_dir(workspace)
     common = dict(heartbeat_interval=heartbeat_interval, grace_period=grace_period, stop_file=stop_file, quiet=quiet)
@@ -1005,6 +1108,8 @@ def run_study(
                 except subprocess.TimeoutExpired:
                     p.kill()
             raise
+        if DISK_FULL_EXIT in codes:
+            raise disk_full_error(name, hide_password(url))
         bad = [(i, c) for i, c in enumerate(codes) if c != 0]
         if bad:
             i, c = bad[0]
@@ -1047,7 +1152,7 @@ def spawn_worker(
         cmd += ["--stop-file", str(stop_file)]
     if quiet:
         cmd.append("--quiet")
-    env = {**os.environ, STORAGE_ENV: storage}
+    env = {**os.environ, STORAGE_ENV: storage, WORKER_ENV: "1"}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     return subprocess.Popen(cmd, env=env)
 
@@ -1185,6 +1290,8 @@ def _worker_main(argv: list[str] | None = None) -> int:
             quiet=args.quiet,
         )
     except DeepDifEError as exc:
+        if isinstance(exc, DiskFullError) and os.environ.get(WORKER_ENV):
+            return DISK_FULL_EXIT  # the parent prints it once, not once per worker
         print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
