@@ -20,7 +20,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/streamlit run dashboard/app.py --server.address $(HOST) --server.port $(PORT) --server.headless true
+	$(PY) -m dashboard.launch --host $(HOST) --port $(PORT)
 
 # Debian's chromium for the Playwright tests (playwright cannot download browsers here).
 browser:

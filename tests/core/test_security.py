@@ -344,7 +344,8 @@ def test_server_binds_to_localhost_and_limits_uploads():
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^HOST \?= \$\(or \$\(DEEPDIFE_HOST\),127\.0\.0\.1\)$", makefile, re.M)
     run = re.search(r"^run:.*\n\t(.+)$", makefile, re.M).group(1)
-    assert "--server.address $(HOST)" in run
+    assert "-m dashboard.launch --host $(HOST)" in run
+    assert config["browser"]["gatherUsageStats"] is False  # no usage statistics (issue 19)
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
@@ -360,8 +361,8 @@ def test_make_run_really_passes_127_0_0_1():
         check=False,
     )
     assert out.returncode == 0, out.stderr
-    line = next(ln for ln in out.stdout.splitlines() if "streamlit run" in ln)
-    assert "--server.address 127.0.0.1" in line
+    line = next(ln for ln in out.stdout.splitlines() if "dashboard.launch" in ln)
+    assert "--host 127.0.0.1" in line
     other = subprocess.run(
         ["make", "-n", "-o", ".venv/.deepdife-installed", "run"],
         cwd=ROOT,
@@ -371,7 +372,7 @@ def test_make_run_really_passes_127_0_0_1():
         timeout=60,
         check=False,
     )
-    assert "--server.address 0.0.0.0" in other.stdout  # only when configured
+    assert "--host 0.0.0.0" in other.stdout  # only when configured
 
 
 # ----------------------------------------------------------------------------- round two (issue 19)
