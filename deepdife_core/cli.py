@@ -812,6 +812,9 @@ def build_parser() -> argparse.ArgumentParser:
     from deepdife_core import cli_genome
 
     cli_genome.register(sub, common)
+    from deepdife_core import cli_experiment
+
+    cli_experiment.register(sub, common)
     return p
 
 
