@@ -29,6 +29,7 @@ def oracle_predictor(pad: int = 0) -> Predictor:
     k = len(ABRE_PWM)
     cfg = ModelConfig(
         head="flatten",
+        strand_shared=False,  # the filter reads the forward strand only
         input_length=LENGTH,
         pad_left=pad,
         pad_right=pad,
