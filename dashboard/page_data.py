@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import cache, state, widgets
+from dashboard import cache, genomes, state, widgets
 from dashboard.datasets import ensure_demo_dataset, list_datasets, save_dataset
 from deepdife_core import io as dio
 from deepdife_core.artifacts import check_name
@@ -17,8 +17,8 @@ from deepdife_core.encode import n_fraction
 SOURCES = {
     "fasta": "Labelled FASTA (>GENE_1 / >GENE_0)",
     "table": "Labelled table (CSV / TSV / XLSX)",
-    "lists": "Two gene lists + promoter FASTA",
-    "de": "Differential-expression table + promoter FASTA",
+    "lists": "Two gene lists + promoter FASTA or genome",
+    "de": "Differential-expression table + promoter FASTA or genome",
 }
 FASTA_TYPES = ["fa", "fasta", "fna", "gz", "txt"]
 TABLE_TYPES = ["csv", "tsv", "txt", "xlsx", "gz"]
@@ -130,30 +130,34 @@ def _source_lists(cfg) -> None:
     c1, c2 = st.columns(2)
     pos = c1.file_uploader("Responsive genes (one ID per line)", type=LIST_TYPES, key="w.data.list_pos")
     neg = c2.file_uploader("Non-responsive genes (one ID per line)", type=LIST_TYPES, key="w.data.list_neg")
-    fa = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.data.list_fasta")
+    mode, src = genomes.promoter_picker("w.data.list_src")
+    fa = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.data.list_fasta") if mode == "fasta" else None
     if (
         pos is not None
         and neg is not None
-        and fa is not None
+        and (fa is not None or src is not None)
         and st.button("Build preview", key="w.data.build_lists", type="primary")
     ):
         with widgets.user_errors():
-            (pdata, pname), (ndata, nname), (fdata, fname) = _bytes(pos), _bytes(neg), _bytes(fa)
+            (pdata, pname), (ndata, nname) = _bytes(pos), _bytes(neg)
+            fdata, fname = _bytes(fa) if fa is not None else (None, src.name)
             df, rep = dio.dataset_from_gene_lists(
-                pdata, ndata, fdata, cfg=cfg, names=(pname, nname, fname), alt_tss=_alt()
+                pdata, ndata, fdata, cfg=cfg, names=(pname, nname, fname), alt_tss=_alt(), promoters=src
             )
+            where = {"fasta": fname} if fa is not None else genomes.source_meta(src)
             _set_preview(
                 df,
                 rep,
-                {"source": {"kind": "gene-lists", "responsive": pname, "non_responsive": nname, "fasta": fname}},
-                _fasta_extras(fdata, fname, df),
+                {"source": {"kind": "gene-lists", "responsive": pname, "non_responsive": nname, **where}},
+                _fasta_extras(fdata, fname, df) if fa is not None else None,
                 cfg=cfg,
             )
 
 
 def _source_de(cfg) -> None:
     up = st.file_uploader("Differential-expression table (e.g. DESeq2 results)", type=TABLE_TYPES, key="w.data.de")
-    fa = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.data.de_fasta")
+    mode, src = genomes.promoter_picker("w.data.de_src")
+    fa = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.data.de_fasta") if mode == "fasta" else None
     if up is None:
         st.caption("Upload a table with a gene column, a log2 fold-change column and an adjusted p-value column.")
         return
@@ -182,8 +186,8 @@ def _source_de(cfg) -> None:
         m2.metric("Non-responsive", counts["non-responsive"])
         m3.metric("Excluded (grey zone)", counts["excluded"])
         widgets.chart(widgets.class_balance_figure(counts), key="data.de_counts")
-        if fa is not None and st.button("Build preview", key="w.data.build_de", type="primary"):
-            fdata, fname = _bytes(fa)
+        if (fa is not None or src is not None) and st.button("Build preview", key="w.data.build_de", type="primary"):
+            fdata, fname = _bytes(fa) if fa is not None else (None, src.name)
             df, rep = dio.dataset_from_de_table(
                 io.BytesIO(data),
                 fdata,
@@ -195,17 +199,18 @@ def _source_de(cfg) -> None:
                 de_name=name,
                 fasta_name=fname,
                 alt_tss=_alt(),
+                promoters=src,
             )
             meta = {
                 "source": {
                     "kind": "de-table",
                     "table": name,
-                    "fasta": fname,
+                    **({"fasta": fname} if fa is not None else genomes.source_meta(src)),
                     "columns": {"gene": gcol, "log2fc": lcol, "padj": pcol},
                 },
                 "thresholds": th.__dict__,
             }
-            _set_preview(df, rep, meta, _fasta_extras(fdata, fname, df), cfg=cfg)
+            _set_preview(df, rep, meta, _fasta_extras(fdata, fname, df) if fa is not None else None, cfg=cfg)
 
 
 def _preview() -> None:
@@ -312,3 +317,4 @@ def render() -> None:
     {"fasta": _source_fasta, "table": _source_table, "lists": _source_lists, "de": _source_de}[source](cfg)
     _preview()
     _saved()
+    genomes.section()

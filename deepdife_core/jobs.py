@@ -370,6 +370,7 @@ RUNNERS: dict[str, Runner | str] = {
     "tune": "deepdife_core.job_tune:run",
     "tune_train": "deepdife_core.job_tune:run_train_best",
     "experiment": "deepdife_core.experiments.job:run",
+    "genome_add": "deepdife_core.genome.job:run",
 }
 
 
