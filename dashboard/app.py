@@ -27,6 +27,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("predict.py", "Predict", ":material/online_prediction:"),
     ("saliency.py", "Saliency", ":material/insights:"),
     ("motifs.py", "Motifs", ":material/pattern:"),
+    ("experiments.py", "Experiments", ":material/science:"),
 ]
 
 

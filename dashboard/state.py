@@ -62,6 +62,8 @@ DEFAULTS: dict[str, Any] = {
     MOTIFS_PATTERN: None,
     TUNE_JOB_ID: None,
     TUNE_STUDY: None,
+    EXPERIMENTS_JOB_ID: None,
+    EXPERIMENTS_RUN: None,
 }
 
 

@@ -1,0 +1,5 @@
+"""Experiments page (wiring only; the body is dashboard.page_experiments)."""
+
+from dashboard.page_experiments import render
+
+render()

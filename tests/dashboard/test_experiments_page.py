@@ -1,0 +1,56 @@
+"""Experiments page (AppTest): needs a dataset and a model, starts a job, shows a finished run with downloads."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from apptest_helpers import goto, texts
+
+
+def test_needs_a_dataset_and_a_model(app):
+    goto(app, "experiments")
+    assert any("need an active dataset" in w for w in texts(app.warning))
+
+
+@pytest.fixture
+def finished_run(dirs, tiny_model, tiny_dataset, tiny_table):
+    """A spacing experiment on the tiny model, run in-process and saved where the page looks."""
+    from deepdife_core.artifacts import load_model
+    from deepdife_core.experiments import ExperimentConfig, run_experiment, save_run
+    from deepdife_core.experiments.sources import motif_source
+
+    m = motif_source("ACGTGGC")
+    res = run_experiment(
+        "spacing", load_model(tiny_model), tiny_table, [m, m], ExperimentConfig(n_backgrounds=10, max_spacing=10)
+    )
+    return save_run(dirs["workspace"] / "experiments" / "spacing-test", res, {"model": "tiny-model"})
+
+
+def test_shows_a_finished_run_with_figure_table_and_downloads(app, finished_run):
+    goto(app, "experiments")
+    assert not app.exception
+    assert any("Best pair: orientation" in m.value for m in app.markdown)
+    labels = [b.label for b in app.get("download_button")]
+    assert labels[:4] == ["Table (CSV)", "Per gene (CSV)", "Figure (SVG)", "Figure (PNG)"]
+    assert len(app.get("plotly_chart")) >= 1
+    assert len(app.dataframe[0].value) == 11 * 4
+
+
+def test_run_starts_a_background_job_that_finishes(app, tiny_model, tiny_dataset, dirs):
+    from deepdife_core import jobs
+
+    goto(app, "experiments")
+    app.selectbox(key="w.experiments.kind").set_value("dose").run()
+    app.number_input(key="w.experiments.dose.n").set_value(10).run()
+    app.text_input(key="w.experiments.name.dose").set_value("dose-job").run()
+    app.button(key="w.experiments.start").click().run()
+    assert not app.exception and not app.error, texts(app.error)
+    listed = jobs.list_jobs(dirs["workspace"] / "jobs", kind="experiment")
+    assert len(listed) == 1
+    folder = dirs["workspace"] / "jobs" / listed[0]["id"]
+    deadline = time.time() + 120
+    while time.time() < deadline and jobs.read_job(folder)["state"] in ("queued", "running"):
+        time.sleep(1)
+    assert jobs.read_job(folder)["state"] == "done", (folder / "log.txt").read_text()
+    assert (dirs["workspace"] / "experiments" / "dose-job" / "table.csv").is_file()
