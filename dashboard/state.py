@@ -43,6 +43,9 @@ MOTIFS_PATTERN = "motifs.pattern"
 #: tune page: tuning job followed, study shown
 TUNE_JOB_ID = "tune.job_id"
 TUNE_STUDY = "tune.study"
+#: experiments page: experiment job followed, experiment run shown
+EXPERIMENTS_JOB_ID = "experiments.job_id"
+EXPERIMENTS_RUN = "experiments.run"
 
 DEFAULTS: dict[str, Any] = {
     DATA_ACTIVE: None,
