@@ -20,7 +20,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m dashboard.launch --host $(HOST) --port $(PORT)
+	DEEPDIFE_DEMO_ON_START=1 $(PY) -m dashboard.launch --host $(HOST) --port $(PORT)
 
 # Debian's chromium for the Playwright tests (playwright cannot download browsers here).
 browser:

@@ -15,11 +15,12 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 
 import streamlit as st  # noqa: E402
 
-from dashboard import sidebar, state  # noqa: E402
+from dashboard import page_start, sidebar, state, urlstate  # noqa: E402
 from dashboard.widgets import log_bug, show_bug  # noqa: E402
 
 #: (script in pages/, title, icon); the script's stem is the page's URL path (``/saliency``)
 PAGES: list[tuple[str, str, str]] = [
+    ("start.py", "Start", ":material/home:"),  # the first page is where a visit lands
     ("data.py", "Data", ":material/dataset:"),
     ("train.py", "Train", ":material/model_training:"),
     ("tune.py", "Tune", ":material/tune:"),
@@ -38,8 +39,11 @@ def main() -> None:
     pages = [st.Page(str(ROOT / "pages" / script), title=title, icon=icon) for script, title, icon in PAGES]
     current = st.navigation(pages)
     try:
+        urlstate.read()  # a reload, a new tab or a shared link brings the session's choices back
+        page_start.first_visit()  # `make run`: an empty workspace lands on the demo dataset and model
         sidebar.render()
         current.run()
+        urlstate.write()
     except Exception as exc:  # the last guard: a bug shows an apology, never a traceback
         show_bug(log_bug(exc))
 

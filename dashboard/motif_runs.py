@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 import pandas as pd
 
 from dashboard import jobs as djobs
+from dashboard.constants import LIVE_STATES
 from dashboard.paths import attributions_dir, models_dir, motifs_dir, workspace_dir
 from deepdife_core.artifacts import atomic_write_text, check_name, read_json
 from deepdife_core.errors import DeepDifEInputError
@@ -36,7 +37,6 @@ DOWNLOADS = (
     ("seqlets.csv", "text/csv"),
 )
 SIGN_LABEL = {"pos": "positive", "neg": "negative"}
-LIVE_STATES = ("queued", "running")
 
 
 # ----------------------------------------------------------------------------- folders
@@ -336,10 +336,16 @@ def logo_paths(run: RunData, names: list[str]) -> dict[str, tuple[Path, Path]]:
     }
 
 
-def saliency_url(model: str, gene: str, start: int, end: int) -> str:
-    """Relative URL of the Saliency page showing ``gene`` with ``[start, end)`` highlighted (url-quoted)."""
-    query = urlencode({"model": model, "gene": gene, "hl": f"{int(start)}-{int(end)}"}, quote_via=quote)
-    return f"saliency?{query}"
+def saliency_url(model: str, gene: str, start: int, end: int, dataset: str | None = None) -> str:
+    """Relative URL of the Saliency page showing ``gene`` of ``dataset`` with ``[start, end)`` highlighted.
+
+    The link names the dataset, so a new tab (a new session) shows the gene from
+    the run's dataset, not from whichever dataset would be active there.
+    """
+    params = {"model": model, "gene": gene, "hl": f"{int(start)}-{int(end)}"}
+    if dataset:
+        params["dataset"] = dataset
+    return f"saliency?{urlencode(params, quote_via=quote)}"
 
 
 def seqlet_view(run: RunData, pattern: str) -> pd.DataFrame:
@@ -358,7 +364,7 @@ def seqlet_view(run: RunData, pattern: str) -> pd.DataFrame:
             "pos_from_tss": s["pos_from_tss"].astype(int),
             "core": [f"{a}-{b}" for a, b in zip(s["core_start"], s["core_end"], strict=True)],
             "saliency": [
-                saliency_url(run.model, g, a, b)
+                saliency_url(run.model, g, a, b, dataset=str(run.info.get("dataset") or "") or None)
                 for g, a, b in zip(s["gene_id"].astype(str), s["core_start"], s["core_end"], strict=True)
             ],
         }

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache, genomes, state, widgets
+from dashboard.constants import FASTA_TYPES
 from dashboard.datasets import ensure_demo_dataset, list_datasets, save_dataset
 from deepdife_core import io as dio
 from deepdife_core.artifacts import check_name
@@ -20,7 +21,6 @@ SOURCES = {
     "lists": "Two gene lists + promoter FASTA or genome",
     "de": "Differential-expression table + promoter FASTA or genome",
 }
-FASTA_TYPES = ["fa", "fasta", "fna", "gz", "txt"]
 TABLE_TYPES = ["csv", "tsv", "txt", "xlsx", "gz"]
 LIST_TYPES = ["txt", "csv", "tsv", "list"]
 ALT_TSS_KEY = "w.data.alt_tss"

@@ -9,15 +9,17 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache, jobs, motif_runs, sidebar, state, widgets
+from dashboard.constants import LIVE_STATES
 from dashboard.datasets import list_datasets
+from dashboard.job_panel import JobView, show
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.explain import ExplainConfig
 from deepdife_core.job_motifs import GENE_SETS, select_genes, summarize_progress
-from deepdife_core.jobs import STOP_FILE, read_events
+from deepdife_core.jobs import read_events
 from deepdife_core.motifs import MotifConfig, jaspar_releases
 
-REFRESH_S = 1.5
-LIVE_STATES = motif_runs.LIVE_STATES
+#: (model, gene set, name) of the default run name filled in last
+RUN_NAME_AUTO = "motifs.run_name_auto"
 SALIENCY_PAGE = Path(__file__).resolve().parents[1] / "pages" / "saliency.py"
 METHODS = {
     "deepshap": "DeepSHAP (accurate; ~0.3 s per gene on 2 cores)",
@@ -192,8 +194,13 @@ def _start_form(ds: dict, model_path: str) -> None:
     motif_db, release = _database_input()
     params = _motif_config_inputs()
     key = "w.motifs.run_name"
-    if not st.session_state.get(key):
-        st.session_state[key] = motif_runs.default_run_name(model, gene_set, datetime.now().strftime("%Y%m%d-%H%M%S"))
+    # the default name follows the model and gene set until the user types a name of their own
+    auto = st.session_state.get(RUN_NAME_AUTO)
+    current = st.session_state.get(key)
+    if not current or (auto is not None and current == auto[2] and tuple(auto[:2]) != (model, gene_set)):
+        fresh = motif_runs.default_run_name(model, gene_set, datetime.now().strftime("%Y%m%d-%H%M%S"))
+        st.session_state[key] = fresh
+        st.session_state[RUN_NAME_AUTO] = (model, gene_set, fresh)
     name = st.text_input("Run name", key=key, help="The folder name of the run under workspace/motifs.")
     ready = ok and motif_db is not None
     if st.button(
@@ -244,38 +251,20 @@ def _run_name(job: dict) -> str:
     return Path((job.get("args") or {}).get("out", "")).name or job["id"]
 
 
-@st.fragment(run_every=REFRESH_S)
-def _live(job_id: str) -> None:
-    job = jobs.read(job_id)
-    if job is None:
-        return
-    if job["state"] not in LIVE_STATES:
-        res = jobs.result(job_id) or {}
-        if job["state"] == "done" and res.get("run_id"):
-            state.put(state.MOTIFS_RUN, res["run_id"])  # open the new run
-            state.put(state.MOTIFS_PATTERN, None)
-        st.rerun()
-    c1, c2 = st.columns([4, 1])
-    c1.markdown(f"**Discovery run {_md(_run_name(job))}** — {job['state']}")
-    if c2.button("Stop", key=f"w.motifs.stop.{job_id}", icon=":material/stop:"):
-        jobs.stop(job_id)
+def _on_end(job_id: str, job: dict) -> None:
+    res = jobs.result(job_id) or {}
+    if job["state"] == "done" and res.get("run_id"):
+        state.put(state.MOTIFS_RUN, res["run_id"])  # open the new run
+        state.put(state.MOTIFS_PATTERN, None)
+
+
+def _progress(job_id: str, job: dict) -> None:
     prog = summarize_progress(read_events(jobs.job_folder(job_id)))
     st.progress(prog.fraction, text=prog.text)
-    if (jobs.job_folder(job_id) / STOP_FILE).exists():
-        st.info("Stop requested: the job ends after the current step (TF-MoDISco itself cannot be interrupted).")
 
 
-def _finished(job: dict) -> None:
-    job_id = job["id"]
-    if job["state"] == "failed":
-        if job.get("error_kind") == "input":
-            st.error(f"Discovery run {_md(_run_name(job))}: {_md(job.get('error') or 'the input was not valid')}")
-        else:
-            st.error(
-                f"Sorry, motif job {_md(job_id)} failed because of an internal problem ({_md(job.get('error') or 'unknown')}). "
-                "Details are in the job folder's log.txt; please report the job id."
-            )
-    elif job["state"] == "stopped":
+def _result(job_id: str, job: dict) -> None:
+    if job["state"] == "stopped":
         note = (jobs.result(job_id) or {}).get("note", "")
         st.warning(f"Discovery run {_md(_run_name(job))} was stopped; no run was saved. {_md(note)}".strip())
     else:
@@ -286,14 +275,22 @@ def _finished(job: dict) -> None:
         )
 
 
+VIEW = JobView(
+    noun="motif job",
+    stop_key="w.motifs.stop",
+    title=lambda job: f"**Discovery run {_md(_run_name(job))}**",
+    progress=_progress,
+    result=_result,
+    on_end=_on_end,
+    stop_note="Stop requested: the job ends after the current step (TF-MoDISco itself cannot be interrupted).",
+    input_prefix=lambda job: f"Discovery run {_md(_run_name(job))}: ",
+)
+
+
 def _job_panel() -> None:
     job = _followed_job()
-    if job is None:
-        return
-    if job["state"] in LIVE_STATES:
-        _live(job["id"])
-    else:
-        _finished(job)
+    if job is not None:
+        show(VIEW, job)
 
 
 # ----------------------------------------------------------------------------- runs
@@ -424,12 +421,15 @@ def _open_in_saliency(run: motif_runs.RunData, pattern: str, gene: str, carriers
     state.put(state.SALIENCY_GENE, gene)
     state.put(state.SALIENCY_GENE_LIST, carriers)
     state.put(state.SALIENCY_HIGHLIGHT, hl)
+    state.put(state.SALIENCY_HIGHLIGHT_GENE, gene if hl is not None else None)
+    params = {"gene": gene}
     if motif_runs.model_exists(run.model):
         state.put(state.MODEL_ACTIVE, run.model)
+        params["model"] = run.model
     dataset = str(run.info.get("dataset") or "")
     if dataset in {d["name"] for d in list_datasets()}:
         state.put(state.DATA_ACTIVE, dataset)
-    params = {"model": run.model, "gene": gene}
+        params["dataset"] = dataset
     if hl is not None:
         params["hl"] = f"{hl[0]}-{hl[1]}"
     st.switch_page(SALIENCY_PAGE, query_params=params)

@@ -7,11 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache, state, widgets
+from dashboard.constants import FASTA_TYPES
 from dashboard.paths import models_dir
 from deepdife_core import io as dio
 from deepdife_core.errors import DeepDifEInputError
-
-FASTA_TYPES = ["fa", "fasta", "fna", "gz", "txt"]
 
 
 def predict_table(

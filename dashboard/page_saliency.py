@@ -29,7 +29,8 @@ import streamlit as st
 
 from dashboard import cache, sidebar, state, widgets
 from dashboard import saliency_widgets as sw
-from dashboard.paths import attributions_dir, models_dir
+from dashboard.constants import FASTA_TYPES
+from dashboard.paths import attributions_dir
 from deepdife_core import io as dio
 from deepdife_core.artifacts import model_data_config
 from deepdife_core.encode import invalid_characters, one_hot
@@ -51,7 +52,6 @@ PVALUES = (1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6)
 DEFAULT_PVALUE = 1e-5
 MAX_HITS = 60
 MAX_OPTIONS = 3000
-FASTA_TYPES = ["fa", "fasta", "fna", "gz", "txt"]
 SOURCE_KEY = "w.saliency.source"
 GENE_KEY = "w.saliency.gene"
 RECORD_KEY = "w.saliency.record"
@@ -142,11 +142,13 @@ def changed_positions(reference: str, variant: str) -> np.ndarray:
     return np.flatnonzero(a != b)
 
 
-def deep_link(model: str, gene: str, highlight: tuple[int, int] | None = None) -> str:
-    """The page's relative URL for a model, gene and highlighted range."""
+def deep_link(model: str, gene: str, highlight: tuple[int, int] | None = None, dataset: str | None = None) -> str:
+    """The page's relative URL for a model, gene, highlighted range and (last) the dataset the gene is in."""
     params = {"model": model, "gene": gene}
     if highlight is not None:
         params["hl"] = f"{highlight[0]}-{highlight[1]}"
+    if dataset:
+        params["dataset"] = dataset
     return "saliency?" + urllib.parse.urlencode(params)
 
 
@@ -306,32 +308,24 @@ def explain_sequence(
 
 
 def _apply_query_params() -> None:
-    """Apply ``model``, ``gene`` and ``hl`` from the URL once, then remove them from it."""
-    qp = st.query_params
-    if not any(k in qp for k in ("model", "gene", "hl")):
-        return
-    model, gene, hl = qp.get("model"), qp.get("gene"), qp.get("hl")
-    st.query_params.clear()
-    rerun = False
-    if model:
-        names = set(cache.registry(models_dir())["name"])
-        if model in names:
-            rerun = model != state.get(state.MODEL_ACTIVE)
-            state.put(state.MODEL_ACTIVE, model)
-        else:
-            st.warning(f"The link's model {_md(model)} is not in the registry; showing the active model instead.")
-    if gene:
-        state.put(state.SALIENCY_GENE, gene)
+    """React to a link: a linked gene is shown from the active dataset; ``hl`` is applied once and removed.
+
+    ``dataset``, ``model``, ``gene`` and ``coords`` are applied (and kept in the
+    URL) by :mod:`dashboard.urlstate` for every page.
+    """
+    incoming = state.get(state.URL_INCOMING) or {}
+    hl = st.query_params.get("hl")
+    if "hl" in st.query_params:
+        del st.query_params["hl"]
+    if "gene" in incoming:
         st.session_state[SOURCE_KEY] = SOURCES[0]
         state.put(state.SALIENCY_HIGHLIGHT, None)
     if hl:
         try:
             state.put(state.SALIENCY_HIGHLIGHT, parse_highlight(hl))
+            state.put(state.SALIENCY_HIGHLIGHT_GENE, incoming.get("gene") or state.get(state.SALIENCY_GENE))
         except DeepDifEInputError as exc:
             st.warning(f"Ignoring the link's highlight: {_md(exc)}")  # the message quotes the URL's value
-            rerun = False
-    if rerun:  # the sidebar was drawn with the previous model
-        st.rerun()
 
 
 # ----------------------------------------------------------------------------- widgets
@@ -403,7 +397,7 @@ def record_option_label(record: str, records: list[str]) -> str:
 
 def _set_gene(gene: str) -> None:
     if gene != state.get(state.SALIENCY_GENE):
-        state.put(state.SALIENCY_HIGHLIGHT, None)
+        _clear_highlight()
     state.put(state.SALIENCY_GENE, gene)
 
 
@@ -596,7 +590,17 @@ def _settings(has_coords: bool) -> dict:
                 c1.file_uploader("Background FASTA", type=FASTA_TYPES, key="w.saliency.bg_fasta")
         view = c2.radio("Track", ["Letters", "Bars"], key="w.saliency.view", horizontal=True)
         axes = [k for k in AXES if k != "genomic" or has_coords]
-        axis = c2.radio("Coordinates", axes, format_func=AXES.get, key="w.saliency.axis", horizontal=True)
+        # the choice is the session's (kept in the URL); a gene without coordinates shows promoter positions
+        chosen = state.get(state.SALIENCY_COORDS) or "promoter"
+        st.session_state["w.saliency.axis"] = chosen if chosen in axes else "promoter"
+        axis = c2.radio(
+            "Coordinates",
+            axes,
+            format_func=AXES.get,
+            key="w.saliency.axis",
+            horizontal=True,
+            on_change=lambda: state.put(state.SALIENCY_COORDS, st.session_state["w.saliency.axis"]),
+        )
         show_ism = c2.toggle("ISM heat map", value=True, key="w.saliency.ism")
         ism_values = c2.radio(
             "ISM values",
@@ -675,6 +679,26 @@ def _window(length: int, highlight: tuple[int, int] | None, gene_key: str) -> tu
 
 def _clear_highlight() -> None:
     state.put(state.SALIENCY_HIGHLIGHT, None)
+    state.put(state.SALIENCY_HIGHLIGHT_GENE, None)
+
+
+def _owned_highlight(gene: str, src: GeneSource) -> tuple[int, int] | None:
+    """The highlight if it belongs to ``gene`` of the active dataset; else it is dropped (never shown stale).
+
+    A highlight comes from a link or the Motifs page for one gene of a dataset;
+    a highlight set without its gene belongs to the first gene it is shown on.
+    """
+    highlight = state.get(state.SALIENCY_HIGHLIGHT)
+    if highlight is None:
+        return None
+    owner = state.get(state.SALIENCY_HIGHLIGHT_GENE)
+    if owner is None:
+        owner = gene
+        state.put(state.SALIENCY_HIGHLIGHT_GENE, gene)
+    if owner != gene or not src.label.startswith("dataset "):
+        _clear_highlight()
+        return None
+    return highlight
 
 
 # ----------------------------------------------------------------------------- the page
@@ -715,7 +739,7 @@ def render() -> None:
     opts = _settings(coords is not None)
     gene_key = _key(src.label, gene)
 
-    highlight = state.get(state.SALIENCY_HIGHLIGHT)
+    highlight = _owned_highlight(gene, src)
     if highlight is not None:
         try:
             highlight = check_highlight(highlight, length)
@@ -910,4 +934,4 @@ def render() -> None:
     )
     if src.label.startswith("dataset "):
         st.caption("Link to this view: ")
-        st.code(deep_link(name, gene, highlight), language=None)
+        st.code(deep_link(name, gene, highlight, dataset=src.label.removeprefix("dataset ")), language=None)

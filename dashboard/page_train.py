@@ -8,11 +8,10 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import jobs, sidebar, state, widgets
+from dashboard.constants import LIVE_STATES, state_words
+from dashboard.job_panel import JobView, show
 from dashboard.paths import models_dir
 from deepdife_core.artifacts import read_json
-
-REFRESH_S = 1.5
-LIVE_STATES = ("queued", "running")
 
 
 def _default_model_name(dataset: str) -> str:
@@ -39,12 +38,14 @@ def _start_form(ds: dict) -> None:
         with widgets.user_errors():
             job_id = jobs.start_training(ds["name"], ds["path"], name.strip(), *cfgs)
             state.put(state.TRAIN_JOB_ID, job_id)
+            # only a job started in this session makes its model active when it ends
+            state.put(state.TRAIN_STARTED, [*(state.get(state.TRAIN_STARTED) or []), job_id])
             st.rerun()
 
 
 def _job_label(job: dict) -> str:
     args = job.get("args") or {}
-    return f"{args.get('model_name', '?')} · {job['state']} · {job['id']}"
+    return f"{args.get('model_name', '?')} · {state_words(job['state'])} · {job['id']}"
 
 
 def _pick_job() -> dict | None:
@@ -90,21 +91,14 @@ def _best_epoch(res: dict) -> int | None:
 def _progress_panel(job_id: str, job: dict, best_epoch: int | None = None) -> jobs.TrainProgress:
     """Progress bar, sizes, learning curves (kept epoch marked) and, while live, the not-learning hint."""
     prog = jobs.train_progress(job_id, job)
-    if prog.epochs:
-        text = (
-            f"Epoch {prog.epoch} of {prog.epochs} · elapsed {jobs.format_seconds(prog.elapsed_s)} · "
-            f"ETA {jobs.format_seconds(prog.eta_s)}"
-        )
-    else:
-        text = "Starting: loading the data and TensorFlow…"
-    st.progress(prog.fraction, text=text)
+    live = job["state"] in LIVE_STATES
+    best = prog.best_epoch if live else (best_epoch or prog.best_epoch)
+    st.progress(*progress_text(prog, job["state"], best, _monitor(job)))
     if prog.sizes:
         st.caption(
             f"Genes: {prog.sizes.get('train', 0)} train · {prog.sizes.get('val', 0)} validation · "
             f"{prog.sizes.get('test', 0)} test"
         )
-    live = job["state"] in LIVE_STATES
-    best = prog.best_epoch if live else (best_epoch or prog.best_epoch)
     c1, c2 = st.columns(2)
     loss, auc = widgets.history_figures(prog.history, best_epoch=best, monitor=_monitor(job))
     with c1:
@@ -115,49 +109,59 @@ def _progress_panel(job_id: str, job: dict, best_epoch: int | None = None) -> jo
         hint = widgets.not_learning_hint(prog.history)
         if hint:
             st.info(hint)
-    if prog.stop_requested and live:
-        st.info("Stop requested: training ends after the current batch and keeps the best weights.")
     return prog
 
 
-@st.fragment(run_every=REFRESH_S)
-def _live(job_id: str) -> None:
-    job = jobs.read(job_id)
-    if job is None:
-        return
-    if job["state"] not in LIVE_STATES:
-        st.rerun()  # finished: redraw the whole page with the results
-    c1, c2 = st.columns([4, 1])
-    c1.markdown(f"**{widgets.md((job.get('args') or {}).get('model_name', ''))}** — {widgets.md(job['state'])}")
-    if c2.button("Stop training", key=f"w.train.stop.{job_id}", icon=":material/stop:"):
-        jobs.stop(job_id)
-    _progress_panel(job_id, job)
+def progress_text(
+    prog: jobs.TrainProgress, job_state: str, best_epoch: int | None, monitor: str = "val_loss"
+) -> tuple[float, str]:
+    """The progress bar's fraction and words: live epoch i of n with ETA, or how a finished job ended.
+
+    Early stopping usually ends a run before its maximum number of epochs: the
+    bar of an ended job is full and says how many epochs ran of the maximum and
+    which epoch's weights were kept.
+    """
+    if job_state in LIVE_STATES:
+        if not prog.epochs:
+            return 0.0, "Starting: loading the data and TensorFlow…"
+        return prog.fraction, (
+            f"Epoch {prog.epoch} of {prog.epochs} · elapsed {jobs.format_seconds(prog.elapsed_s)} · "
+            f"ETA {jobs.format_seconds(prog.eta_s)}"
+        )
+    ran = len(prog.history)
+    if not ran:
+        return 0.0, f"{state_words(job_state).capitalize()} before the first epoch"
+    kept = f"; kept the weights of epoch {best_epoch} ({widgets.monitor_words(monitor)})" if best_epoch else ""
+    why = ""
+    if job_state == "done" and prog.epochs and prog.epoch < prog.epochs:
+        why = f" of at most {prog.epochs} (early stopping ended it)"
+    elif prog.epochs:
+        why = f" of at most {prog.epochs}"
+    return 1.0 if job_state == "done" else prog.fraction, (
+        f"{state_words(job_state).capitalize()}: {ran} epoch{'s' if ran != 1 else ''} run{why}{kept} · "
+        f"took {jobs.format_seconds(prog.elapsed_s)}"
+    )
+
+
+def _title(job: dict) -> str:
+    return f"**{widgets.md((job.get('args') or {}).get('model_name', ''))}**"
 
 
 def _finished(job_id: str, job: dict) -> None:
     args = job.get("args") or {}
-    if job["state"] == "failed":
-        if job.get("error_kind") == "input":
-            st.error(widgets.md(job.get("error") or "the training input was not valid"))
-        else:
-            st.error(
-                f"Sorry, training job {widgets.md(job_id)} failed because of an internal problem "
-                f"({widgets.md(job.get('error') or 'unknown')}). Details are in the job folder's log.txt; "
-                "please report the job id."
-            )
-        _progress_panel(job_id, job)
-        return
     res = jobs.result(job_id) or {}
-    # once per job, the model this session just trained becomes the active one
+    model_name = res.get("model_name", "")
+    on_disk = bool(res.get("model_path")) and bool(model_name) and (models_dir() / model_name).is_dir()
+    # once per job, the model a job of this session trained becomes the active one (opening the page in
+    # another session, or after a reload, never switches the active model by itself)
     if (
-        state.get(state.TRAIN_JOB_ID) == job_id
-        and state.get(state.TRAIN_ACTIVATED) != job_id
-        and res.get("model_path")
-        and (models_dir() / res.get("model_name", "")).is_dir()
+        on_disk
+        and job_id in (state.get(state.TRAIN_STARTED) or [])
+        and job_id not in (state.get(state.TRAIN_ACTIVATED) or [])
     ):
-        state.put(state.TRAIN_ACTIVATED, job_id)
-        if state.get(state.MODEL_ACTIVE) != res.get("model_name"):
-            state.put(state.MODEL_ACTIVE, res.get("model_name"))
+        state.put(state.TRAIN_ACTIVATED, [*(state.get(state.TRAIN_ACTIVATED) or []), job_id])
+        if state.get(state.MODEL_ACTIVE) != model_name:
+            state.put(state.MODEL_ACTIVE, model_name)
             st.rerun()  # redraw the sidebar with the new active model
     best = _best_epoch(res)
     kept = f"epoch {best} ({widgets.monitor_words(_monitor(job))})" if best else ""
@@ -175,7 +179,15 @@ def _finished(job_id: str, job: dict) -> None:
     if res.get("model_path"):
         st.markdown(
             f"Model **{widgets.md(res.get('model_name', args.get('model_name')))}** is in the registry "
-            f"(`{res['model_path']}`); see the **Models** page."
+            f"(`{widgets.md(res['model_path'])}`); see the **Models** page."
+        )
+    if on_disk and state.get(state.MODEL_ACTIVE) != model_name:
+        st.button(
+            f"Make {widgets.md(model_name)} the active model",
+            key=f"w.train.activate.{job_id}",
+            on_click=state.put,
+            args=(state.MODEL_ACTIVE, model_name),
+            icon=":material/check_circle:",
         )
     prog = _progress_panel(job_id, job, best)
     metrics = res.get("metrics") or {}
@@ -207,7 +219,15 @@ def render() -> None:
     if job is None:
         st.caption("No training runs yet.")
         return
-    if job["state"] in LIVE_STATES:
-        _live(job["id"])
-    else:
-        _finished(job["id"], job)
+    show(VIEW, job)
+
+
+VIEW = JobView(
+    noun="training job",
+    stop_key="w.train.stop",
+    title=_title,
+    progress=lambda job_id, job: _progress_panel(job_id, job),
+    result=_finished,
+    stop_label="Stop training",
+    stop_note="Stop requested: training ends after the current batch and keeps the best weights.",
+)

@@ -8,12 +8,11 @@ from datetime import datetime
 import streamlit as st
 
 from dashboard import cache, jobs, sidebar, state, tune_view, widgets
+from dashboard.constants import LIVE_STATES
+from dashboard.job_panel import JobView, failure, show
 from deepdife_core import tune
 from deepdife_core.config import TrainConfig
-from deepdife_core.jobs import STOP_FILE
 
-REFRESH_S = 2.0
-LIVE_STATES = tune_view.LIVE_STATES
 MODES = ("New study", "Resume a study")
 METRIC_LABELS = {"auroc": "auROC (maximise)", "loss": "validation loss (minimise)"}
 PRUNER_LABELS = {"median": "median (default)", "hyperband": "Hyperband", "none": "none"}
@@ -256,24 +255,41 @@ def _followed_job(name: str) -> dict | None:
     return mine or (found[0] if found else None)
 
 
-def _job_status(job: dict) -> None:
-    """The job's final state as a message (live jobs are shown by the fragment)."""
-    if job["state"] == "failed":
-        if job.get("error_kind") == "input":
-            st.error(widgets.md(job.get("error") or "the tuning input was not valid"))
-        else:
-            st.error(
-                f"Sorry, tuning job {widgets.md(job['id'])} failed because of an internal problem "
-                f"({widgets.md(job.get('error') or 'unknown')}). Finished trials are kept; details are in the job "
-                "folder's log.txt, please report the job id."
-            )
-    elif job["state"] == "stopped":
+def _study_result(job_id: str, job: dict) -> None:
+    """The study job's final state as a message."""
+    if job["state"] == "stopped":
         st.warning(
             "The study was stopped. Finished trials are kept; a trial that was running is marked failed "
             "and run again when you resume the study."
         )
     elif job["state"] == "done":
         st.success("The study reached its number of trials.")
+
+
+def _study_title(job: dict) -> str:
+    args = job.get("args") or {}
+    return (
+        f"**{widgets.md(args.get('study', ''))}** · {widgets.md(args.get('workers', 1))} worker(s) · "
+        f"job `{widgets.md(job['id'])}`"
+    )
+
+
+def _study_progress(job_id: str, job: dict) -> None:
+    with widgets.user_errors():
+        _study_view(str((job.get("args") or {}).get("study", "")), job)
+
+
+STUDY_VIEW = JobView(
+    noun="tuning job",
+    stop_key="w.tune.stop",
+    title=_study_title,
+    progress=_study_progress,
+    result=_study_result,
+    stop_label="Stop study",
+    stop_note="Stop requested: the workers end after the current batch; the trial they were running is marked "
+    "failed and run again when you resume the study.",
+    internal_note="Finished trials are kept; details are in the job folder's log.txt, please report the job id.",
+)
 
 
 def _best_card(best: dict | None) -> None:
@@ -354,81 +370,54 @@ def _study_view(name: str, job: dict | None) -> None:
         widgets.chart(figs["importances"], key=f"tune.importances.{name}")
 
 
-@st.fragment(run_every=REFRESH_S)
-def _live(name: str, job_id: str) -> None:
-    job = jobs.read(job_id)
-    if job is None:
-        return
-    if job["state"] not in LIVE_STATES:
-        st.rerun()  # finished: redraw the whole page
-    args = job.get("args") or {}
-    c1, c2 = st.columns([4, 1])
-    c1.markdown(
-        f"**{widgets.md(name)}** — {widgets.md(job['state'])} · {widgets.md(args.get('workers', 1))} worker(s) · "
-        f"job `{job_id}`"
-    )
-    if c2.button("Stop study", key=f"w.tune.stop.{job_id}", icon=":material/stop:"):
-        jobs.stop(job_id)
-    if (jobs.job_folder(job_id) / STOP_FILE).exists():
-        st.info(
-            "Stop requested: the workers end after the current batch; the trial they were running is marked "
-            "failed and run again when you resume the study."
-        )
-    with widgets.user_errors():
-        _study_view(name, job)
-
-
 # ----------------------------------------------------------------------------- train with the best parameters
 
 
-@st.fragment(run_every=REFRESH_S)
-def _train_live(job_id: str) -> None:
-    job = jobs.read(job_id)
-    if job is None:
-        return
-    if job["state"] not in LIVE_STATES:
-        st.rerun()
+def _train_progress(job_id: str, job: dict) -> None:
     prog = jobs.train_progress(job_id, job)
+    name = widgets.md((job.get("args") or {}).get("model_name"))
     text = (
-        f"Training {job['args'].get('model_name')}: epoch {prog.epoch} of {prog.epochs} · "
-        f"elapsed {jobs.format_seconds(prog.elapsed_s)}"
+        f"Training {name}: epoch {prog.epoch} of {prog.epochs} · elapsed {jobs.format_seconds(prog.elapsed_s)}"
         if prog.epochs
-        else f"Training {job['args'].get('model_name')}: loading the data and TensorFlow…"
+        else f"Training {name}: loading the data and TensorFlow…"
     )
-    c1, c2 = st.columns([4, 1])
-    c1.progress(prog.fraction, text=text)
-    if c2.button("Stop training", key=f"w.tune.train_stop.{job_id}", icon=":material/stop:"):
-        jobs.stop(job_id)
+    st.progress(prog.fraction, text=text)
+
+
+def _train_result(job_id: str, job: dict) -> None:
+    res = jobs.result(job_id) or {}
+    if res.get("model_path"):
+        metrics = res.get("metrics") or {}
+        auroc = metrics.get("auroc")
+        st.success(
+            f"Model {widgets.md(res.get('model_name'))} is in the registry (trial {widgets.md(res.get('trial'))} "
+            f"of study {widgets.md((job.get('args') or {}).get('study', ''))}"
+            + (f"; test auROC {auroc:.3f}" if isinstance(auroc, float) else "")
+            + "); see the Models page."
+        )
+    elif job["state"] == "stopped":
+        st.warning("Training was stopped before it began; no model was saved.")
+
+
+TRAIN_VIEW = JobView(
+    noun="training job",
+    stop_key="w.tune.train_stop",
+    title=lambda job: f"**{widgets.md((job.get('args') or {}).get('model_name', ''))}**",
+    progress=_train_progress,
+    result=_train_result,
+    stop_label="Stop training",
+    stop_note="Stop requested: training ends after the current batch and keeps the best weights.",
+)
 
 
 def _train_best(name: str) -> None:
     st.subheader("Train with the best parameters")
     train_jobs = tune_view.jobs_of(name, tune_view.TRAIN_KIND)
     last = train_jobs[0] if train_jobs else None
-    if last is not None and last["state"] in LIVE_STATES:
-        _train_live(last["id"])
-        return
     if last is not None:
-        res = jobs.result(last["id"]) or {}
-        if last["state"] == "failed":
-            if last.get("error_kind") == "input":
-                st.error(widgets.md(last.get("error") or "the training input was not valid"))
-            else:
-                st.error(
-                    f"Sorry, training job {last['id']} failed because of an internal problem; "
-                    "details are in the job folder's log.txt."
-                )
-        elif res.get("model_path"):
-            metrics = res.get("metrics") or {}
-            auroc = metrics.get("auroc")
-            st.success(
-                f"Model {widgets.md(res.get('model_name'))} is in the registry (trial {widgets.md(res.get('trial'))} "
-                f"of study {widgets.md(name)}"
-                + (f"; test auROC {auroc:.3f}" if isinstance(auroc, float) else "")
-                + "); see the Models page."
-            )
-        elif last["state"] == "stopped":
-            st.warning("Training was stopped before it began; no model was saved.")
+        show(TRAIN_VIEW, last)
+        if last["state"] in LIVE_STATES:
+            return
     with st.form("w.tune.train_form"):
         st.caption(
             "One model on the study's dataset with the best trial's parameters and the study's seed and test part; "
@@ -468,10 +457,12 @@ def render() -> None:
     name = _pick_study(records)
     job = _followed_job(name)
     if job is not None and job["state"] in LIVE_STATES:
-        _live(name, job["id"])
+        show(STUDY_VIEW, job)
         return
-    if job is not None:
-        _job_status(job)
+    if job is not None and job["state"] == "failed":
+        failure(STUDY_VIEW, job)
+    elif job is not None:
+        _study_result(job["id"], job)
     with widgets.user_errors():
         _study_view(name, job)
         if tune_view.best(name, tune_view.storage_url(name)) is not None:

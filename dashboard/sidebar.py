@@ -62,6 +62,8 @@ def render() -> None:
         notice = state.flash(state.SIDEBAR_NOTICE)
         if notice:
             st.warning(notice, icon=":material/info:")
+        for text in state.flash(state.URL_NOTICES) or []:  # refused choices of a link (already escaped)
+            st.warning(text, icon=":material/link_off:")
         if ds is None:
             st.caption("No dataset yet: build one or load the demo on the **Data** page.")
         else:

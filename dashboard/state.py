@@ -3,7 +3,9 @@
 Everything a page must remember across reruns and page switches lives under one
 of these keys; widget keys are separate (``"w.<page>.<what>"``) because Streamlit
 drops the state of widgets that are not rendered.  Things that must survive a
-browser reload (datasets, models, jobs) live on disk, not here.
+browser reload (datasets, models, jobs) live on disk, not here; the session's choices
+(dataset, model, gene, coordinates) are mirrored in the URL query by
+:mod:`dashboard.urlstate`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ DATA_FLASH = "data.flash"
 MODEL_ACTIVE = "model.active"
 #: training job followed by the train page
 TRAIN_JOB_ID = "train.job_id"
-#: the finished job whose model was made active (done once per job)
+#: training jobs started in this session (only their models become active by themselves, once)
+TRAIN_STARTED = "train.started"
+#: the finished jobs of this session whose model was made active (done once per job)
 TRAIN_ACTIVATED = "train.activated"
 #: last prediction: {"model", "table", "source"}
 PREDICT_RESULT = "predict.result"
@@ -36,6 +40,15 @@ SIDEBAR_NOTICE = "sidebar.notice"
 SALIENCY_GENE = "saliency.gene"
 SALIENCY_GENE_LIST = "saliency.gene_list"
 SALIENCY_HIGHLIGHT = "saliency.highlight"
+#: coordinate system of positions on the Saliency page: "promoter" (0-based), "tss" or "genomic"
+SALIENCY_COORDS = "saliency.coords"
+#: the gene the highlight belongs to (a highlight never follows the user to another gene or source)
+SALIENCY_HIGHLIGHT_GENE = "saliency.highlight_gene"
+#: URL query choices applied in this run ({query name: value}) and one-shot notices about refused ones
+URL_INCOMING = "url.incoming"
+URL_NOTICES = "url.notices"
+#: the first-visit demo check (``make run``) was done in this session
+START_DONE = "start.done"
 #: motifs page: discovery job followed, motif run opened, pattern opened
 MOTIFS_JOB_ID = "motifs.job_id"
 MOTIFS_RUN = "motifs.run"
@@ -53,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     DATA_FLASH: None,
     MODEL_ACTIVE: None,
     TRAIN_JOB_ID: None,
+    TRAIN_STARTED: None,
     TRAIN_ACTIVATED: None,
     PREDICT_RESULT: None,
     MODELS_FLASH: None,
@@ -60,6 +74,11 @@ DEFAULTS: dict[str, Any] = {
     SALIENCY_GENE: None,
     SALIENCY_GENE_LIST: None,
     SALIENCY_HIGHLIGHT: None,
+    SALIENCY_COORDS: None,
+    SALIENCY_HIGHLIGHT_GENE: None,
+    URL_INCOMING: None,
+    URL_NOTICES: None,
+    START_DONE: None,
     MOTIFS_JOB_ID: None,
     MOTIFS_RUN: None,
     MOTIFS_PATTERN: None,

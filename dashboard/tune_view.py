@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from dashboard import jobs
+from dashboard.constants import LIVE_STATES
 from dashboard.datasets import list_datasets
 from dashboard.paths import models_dir, workspace_dir
 from deepdife_core import tune
@@ -25,7 +26,6 @@ from deepdife_core.artifacts import check_name
 from deepdife_core.config import RunConfig, config_to_dict
 from deepdife_core.errors import DeepDifEInputError
 
-LIVE_STATES = ("queued", "running")
 TUNE_KIND = "tune"
 TRAIN_KIND = "tune_train"
 

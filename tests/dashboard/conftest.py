@@ -25,9 +25,10 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
 
 @pytest.fixture
 def app(dirs: dict[str, Path]) -> AppTest:
-    """The dashboard, run once (on the Data page)."""
+    """The dashboard, run once (it lands on the Start page), then switched to the Data page."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.run()
+    at.switch_page("../pages/data.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

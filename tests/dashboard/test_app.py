@@ -17,7 +17,13 @@ def test_app_opens_on_data_page_with_empty_sidebar(app, dirs):
 
 
 def test_every_page_renders_without_errors(app):
-    for page, title in (("train", "Train"), ("models", "Models"), ("predict", "Predict"), ("data", "Data")):
+    for page, title in (
+        ("start", "Start"),
+        ("train", "Train"),
+        ("models", "Models"),
+        ("predict", "Predict"),
+        ("data", "Data"),
+    ):
         goto(app, page)
         assert texts(app.title) == [title]
         assert not app.error

@@ -182,7 +182,13 @@ def test_pattern_detail_and_links(motifs_page, with_run):
     assert url.path == "saliency"
     q = parse_qs(url.query)
     first = mine[mine["gene_id"] == row["gene_id"]].sort_values("start").iloc[0]
-    assert q == {"model": ["demo"], "gene": [row["gene_id"]], "hl": [f"{first['core_start']}-{first['core_end']}"]}
+    # the link names the run's dataset too: a new tab shows the gene from it, not from another dataset
+    assert q == {
+        "model": ["demo"],
+        "gene": [row["gene_id"]],
+        "hl": [f"{first['core_start']}-{first['core_end']}"],
+        "dataset": ["demo"],
+    }
     seqlets = _table(at, "pos_from_tss")
     assert len(seqlets) == len(mine) and seqlets["saliency"].str.startswith("saliency?model=demo&gene=").all()
     assert (seqlets["pos_from_tss"] == seqlets["start"] - 600).all()
@@ -203,9 +209,10 @@ def test_open_in_saliency_sets_the_keys_and_switches(motifs_page, with_run):
     assert at.session_state["saliency.gene"] == gene
     assert tuple(at.session_state["saliency.highlight"]) == (first["core_start"], first["core_end"])
     assert gene in at.session_state["saliency.gene_list"]
-    # we are on the Saliency page (it applies and then removes the link's query parameters)
+    # we are on the Saliency page (it applies the one-shot highlight and removes it from the URL; the
+    # gene stays there, so a reload shows it again)
     assert [t.value for t in at.title] == ["Saliency"]
-    assert not at.query_params
+    assert "hl" not in at.query_params and at.query_params["gene"] == gene
 
 
 def test_downloads(motifs_page, with_run):

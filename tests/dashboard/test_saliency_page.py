@@ -246,14 +246,16 @@ def test_deep_link_query_params(app, tiny_model, tiny_dataset, tiny_table):
     goto(app, PAGE)
     assert app.session_state[state.SALIENCY_GENE] == gene
     assert app.session_state[state.SALIENCY_HIGHLIGHT] == (30, 42)
-    assert not app.query_params  # applied once, then removed
+    # the highlight is applied once and removed from the URL; the choices stay there (a reload keeps them)
+    assert "hl" not in app.query_params
+    assert app.query_params["gene"] == gene and app.query_params["model"] == "tiny-model"
     assert any("Highlighted: positions 30-42" in c for c in texts(app.caption))
     # the view zooms to the highlight and shades it on every row
     spec = _spec(app)
     assert spec["layout"]["xaxis"]["range"] == [14.5, 56.5]  # 15 bp either side
     rects = [s for s in spec["layout"]["shapes"] if s["type"] == "rect"]
     assert rects and all(r["x0"] == 29.5 and r["x1"] == 41.5 for r in rects)
-    assert any(c == f"saliency?model=tiny-model&gene={gene}&hl=30-42" for c in (x.value for x in app.code))
+    assert any(c == f"saliency?model=tiny-model&gene={gene}&hl=30-42&dataset=tiny" for c in (x.value for x in app.code))
     # the user picks another gene: the highlight goes
     pick = _gene_box(app)
     pick.set_value(tiny_table["gene_id"].iloc[3]).run()

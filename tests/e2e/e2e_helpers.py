@@ -42,7 +42,7 @@ def open_with_demo(browser, server: dict, *, width: int = 1500, height: int = 14
     ctx = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=downloads)
     page = ctx.new_page()
     page.set_default_timeout(60_000)
-    page.goto(server["url"])
+    page.goto(server["url"] + "/data")  # a visit lands on the Start page; these flows begin on Data
     page.locator("h1", has_text="Data").first.wait_for()
     wait_idle(page)
     if not (server["workspace"] / "datasets" / "demo").exists():

@@ -26,7 +26,7 @@ def _open_data_page(browser, url):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = ctx.new_page()
     page.set_default_timeout(60_000)
-    page.goto(url)
+    page.goto(url + "/data")  # a visit lands on the Start page; these flows begin on Data
     page.locator("h1", has_text="Data").first.wait_for()
     wait_idle(page)
     return ctx, page
