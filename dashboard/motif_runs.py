@@ -132,8 +132,11 @@ class RunData:
 
 
 def _read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
+    from deepdife_core.artifacts import restore_formulas
+
     try:
-        return pd.read_csv(path, keep_default_na=False, na_values=[""], **kwargs)
+        # the run's tables are exports (formulas neutralised): read back the raw values
+        return restore_formulas(pd.read_csv(path, keep_default_na=False, na_values=[""], **kwargs))
     except pd.errors.EmptyDataError:  # a run without patterns
         return pd.DataFrame()
 

@@ -10,6 +10,7 @@ from dashboard import cache, state, widgets
 from dashboard.constants import FASTA_TYPES
 from dashboard.paths import models_dir
 from deepdife_core import io as dio
+from deepdife_core.artifacts import export_csv
 from deepdife_core.errors import DeepDifEInputError
 
 
@@ -134,7 +135,7 @@ def render() -> None:
     )
     st.download_button(
         "Download CSV",
-        data=table.to_csv(index=False).encode(),
+        data=export_csv(table).encode(),  # formulas neutralised for spreadsheets
         file_name=f"predictions-{res['model']}.csv",
         mime="text/csv",
         key="w.predict.download",

@@ -181,8 +181,101 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 
 
 def atomic_write_csv(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a DataFrame as CSV atomically."""
+    """Write a DataFrame as CSV atomically, values as they are (a file only the program reads back);
+    a CSV for people (a spreadsheet) goes through :func:`write_export_csv`."""
     atomic_write_text(path, df.to_csv(index=False))
+
+
+#: a text cell a spreadsheet would run as a formula: it starts (after any apostrophes of ours) with one of
+#: ``= + - @``, a tab or a carriage return (OWASP's CSV-injection rule)
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+#: what :func:`neutralise_formulas` wrote: one more leading apostrophe than the value had
+_NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+#: a plain number ("-1.5", "+3e-4") is a number to a spreadsheet, not a formula, and stays as it is
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """``value`` safe for a spreadsheet: a text starting with ``= + - @``, tab or CR gets a leading ``'``.
+
+    Numbers and texts that are plain numbers are unchanged; :func:`restore_cell` undoes it exactly.
+    """
+    if isinstance(value, str) and _FORMULA.match(value) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def restore_cell(value: Any) -> Any:
+    """The value :func:`neutralise_cell` was given (a read-back of an exported table)."""
+    if isinstance(value, str) and _NEUTRALISED.match(value) and not _NUMBER.fullmatch(value[1:]):
+        return value[1:]
+    return value
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` for a CSV/XLSX export: every text cell (and column name) through :func:`neutralise_cell`.
+
+    Parameters
+    ----------
+    df
+        Any table; numeric columns are left as they are.
+
+    Returns
+    -------
+    pd.DataFrame
+        Same shape, index and dtypes; text cells that a spreadsheet would run as formulas start with ``'``.
+    """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(neutralise_cell)
+    out.columns = [neutralise_cell(c) for c in out.columns]
+    return out
+
+
+def restore_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`neutralise_formulas` on a table read back from an export (text cells and column names).
+
+    Parameters
+    ----------
+    df
+        A table as read from a CSV/XLSX file.
+
+    Returns
+    -------
+    pd.DataFrame
+        Same shape; ``'=...`` is ``=...`` again (a spreadsheet saves such a cell without the ``'`` too).
+    """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(restore_cell)
+    out.columns = [restore_cell(c) for c in out.columns]
+    return out
+
+
+def export_csv(df: pd.DataFrame, **to_csv: Any) -> str:
+    """CSV text of ``df`` for people: formulas neutralised (:func:`neutralise_formulas`), no index.
+
+    Every CSV download and CSV output meant for a spreadsheet uses this; parquet / JSON / npz keep
+    the raw values.
+    """
+    to_csv.setdefault("index", False)
+    return neutralise_formulas(df).to_csv(**to_csv)
+
+
+def export_xlsx(df: pd.DataFrame) -> bytes:
+    """An ``.xlsx`` workbook of ``df`` for people, formulas neutralised like :func:`export_csv`."""
+    import io as _io
+
+    buf = _io.BytesIO()
+    neutralise_formulas(df).to_excel(buf, index=False)
+    return buf.getvalue()
+
+
+def write_export_csv(df: pd.DataFrame, path: str | Path) -> None:
+    """Write :func:`export_csv` of ``df`` to ``path`` atomically."""
+    atomic_write_text(path, export_csv(df))
 
 
 def _json_default(obj: Any) -> Any:

@@ -169,7 +169,7 @@ def add_alt_tss_option(p: argparse.ArgumentParser, default: str) -> None:
 
 def cmd_dataset_build(args: argparse.Namespace, rep: _Reporter) -> int:
     from deepdife_core import io
-    from deepdife_core.artifacts import atomic_write_csv, atomic_write_json, now_iso
+    from deepdife_core.artifacts import atomic_write_json, now_iso, write_export_csv
 
     out = _check_out_file(args.out)
     cfg = _dataset_cfg(args)
@@ -229,7 +229,7 @@ def cmd_dataset_build(args: argparse.Namespace, rep: _Reporter) -> int:
         df, report = io.dataset_from_gene_lists(
             args.responsive, args.non_responsive, args.fasta, cfg=cfg, alt_tss=alt, promoters=src
         )
-    atomic_write_csv(df, out)
+    write_export_csv(df, out)  # a table for people too: formulas neutralised, read back as it was
     if args.manifest:
         atomic_write_json(
             out.with_suffix(".json"),
@@ -426,11 +426,13 @@ def _predict_inputs(args: argparse.Namespace, predictor, rep: _Reporter | None =
 def cmd_predict(args: argparse.Namespace, rep: _Reporter) -> int:
     import pandas as pd
 
-    from deepdife_core.artifacts import atomic_write_csv, load_model
+    from deepdife_core.artifacts import load_model, write_export_csv
     from deepdife_core.encode import one_hot
 
     out = _check_out_file(args.out)
     predictor = load_model(args.model)
+    if args.fasta and not args.data:
+        return _predict_fasta_stream(args, predictor, out, rep)
     df = _predict_inputs(args, predictor, rep)
     rep.say(f"predicting {len(df)} sequences with {args.model}")
     fwd, rev = predictor.predict_strands(one_hot(df["sequence"].tolist()))
@@ -446,7 +448,29 @@ def cmd_predict(args: argparse.Namespace, rep: _Reporter) -> int:
     )
     if "label" in df.columns:
         res["label"] = df["label"].values
-    atomic_write_csv(res, out)
+    write_export_csv(res, out)
+    rep.say(f"wrote {out}")
+    return 0
+
+
+def _predict_fasta_stream(args: argparse.Namespace, predictor, out: Path, rep: _Reporter) -> int:
+    """``predict --fasta``: read, encode, predict and write in chunks (memory bounded whatever the size)."""
+    from deepdife_core.streaming import StreamConfig, predict_fasta_to_csv
+
+    def progress(done: int, total: int) -> None:
+        rep.say(f"  {done:,} of {total:,} sequences predicted")
+
+    rep.say(f"predicting {args.fasta} with {args.model} in chunks of {StreamConfig().chunk_records:,}")
+    report = predict_fasta_to_csv(
+        predictor,
+        args.fasta,
+        out,
+        config=StreamConfig(threshold=args.threshold),
+        alt_tss=args.alt_tss,
+        progress=progress,
+    )
+    if report.repeated_genes:
+        rep.say(report.records_note())
     rep.say(f"wrote {out}")
     return 0
 
@@ -557,13 +581,13 @@ def cmd_import_legacy(args: argparse.Namespace, rep: _Reporter) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, rep: _Reporter) -> int:
-    from deepdife_core.artifacts import atomic_write_csv
+    from deepdife_core.artifacts import write_export_csv
     from deepdife_core.demo import demo_fasta_records, make_demo_dataset
     from deepdife_core.io import write_fasta
 
     out = _check_out_file(args.out)
     df = make_demo_dataset(args.n_genes, length=args.length, seed=args.seed)
-    atomic_write_csv(df, out)
+    write_export_csv(df, out)
     if args.fasta:
         write_fasta(demo_fasta_records(df), _check_out_file(args.fasta))
     rep.say(f"wrote {len(df)} synthetic genes ({int(df['label'].sum())} responsive) to {out}")

@@ -143,7 +143,9 @@ def cmd_tune(args: argparse.Namespace, rep) -> int:
         return 0
     if args.action == "trials":
         table = tune.trials_table(args.study, args.storage, workspace=args.workspace)
-        print(table.drop(columns=["params"]).to_csv(index=False), end="")
+        from deepdife_core.artifacts import export_csv
+
+        print(export_csv(table.drop(columns=["params"])), end="")
         return 0
     if args.trials is None:
         raise DeepDifEInputError("tune needs --trials N (the total number of trials of the study)")

@@ -42,6 +42,7 @@ import math
 import os
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
@@ -320,19 +321,94 @@ def read_fasta(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
         ``G::Chr1:900-1500(+)``, or the same ID twice) are allowed: the readers
         name them with :func:`record_ids` and keep or collapse them by ``alt_tss``.
     """
+    return list(iter_fasta(source, name=name))
+
+
+class _CappedGzip(io.RawIOBase):
+    """A gzip member read in a stream that refuses to give more than ``limit`` bytes."""
+
+    def __init__(self, fh: IO[bytes], name: str, limit: int) -> None:
+        self._gz = gzip.GzipFile(fileobj=fh, mode="rb")
+        self._name, self._limit, self._seen = name, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        try:
+            n = self._gz.readinto(buf)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DeepDifEInputError(
+                f"{self._name}: corrupt gzip file ({exc}); re-compress or upload it uncompressed"
+            ) from exc
+        self._seen += n
+        if self._seen > self._limit:
+            raise _too_big(self._name, self._limit)
+        return n
+
+
+def _stream_lines(source: str | Path, name: str) -> Iterator[str]:
+    """The lines of a plain or gzip file on disk, read in a stream (memory does not grow with the file);
+    gzip is capped at :func:`decompressed_limit` like every compressed input."""
+    path = _input_path(source, name)
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise DeepDifEInputError(f"{name}: cannot read ({os.strerror(exc.errno or 0)})") from exc
+    with fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+        fh.seek(0)
+        raw: IO[bytes] = io.BufferedReader(_CappedGzip(fh, name, decompressed_limit()), _CHUNK) if gz else fh
+        head = raw.peek(4096)[:4096] if hasattr(raw, "peek") else b""
+        if b"\x00" in head:
+            raise DeepDifEInputError(f"{name}: binary data, not a text file; give a FASTA/CSV/TSV text file")
+        # latin-1 never fails; a UTF-8 header keeps its bytes (IDs are ASCII in practice)
+        encoding = "utf-8-sig"
+        try:
+            head.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            encoding = "utf-8-sig" if exc.start > len(head) - 4 else "latin-1"
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=None)
+        try:
+            yield from text
+        except OSError as exc:
+            raise DeepDifEInputError(f"{name}: cannot read ({os.strerror(exc.errno or 0)})") from exc
+        finally:
+            text.detach()
+
+
+def iter_fasta(
+    source: str | Path | IO[bytes] | bytes, *, name: str | None = None, stream: bool = False
+) -> Iterator[FastaRecord]:
+    """The records of a FASTA file one by one, checked as :func:`read_fasta` checks them.
+
+    Parameters
+    ----------
+    source
+        Path, bytes or binary file object (plain or gzip).
+    name
+        File name used in error messages (defaults to the path's name).
+    stream
+        Read a path line by line (memory bounded by the longest record, whatever the file's size)
+        instead of reading the whole text first; bytes and file objects are read whole either way.
+
+    Returns
+    -------
+    Iterator of FastaRecord
+        In file order; a :class:`DeepDifEInputError` is raised at the first bad record (or at the end
+        for a file without records).
+    """
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "uploaded FASTA")
-    handle = _open_text(source, name)
-    records: list[FastaRecord] = []
+    handle = _stream_lines(source, name) if stream and isinstance(source, (str, Path)) else _open_text(source, name)
+    n_records = 0
     header: str | None = None
     header_line = 0
     chunks: list[str] = []
 
-    def flush() -> None:
-        if header is None:
-            return
+    def record() -> FastaRecord:
         seq = "".join(chunks).replace(" ", "").replace("\t", "")
         rid = header.split()[0] if header.split() else ""
-        num = len(records) + 1
+        num = n_records + 1
         if not rid:
             raise DeepDifEInputError(f"{name}, line {header_line}: empty FASTA header '>'; give every record an ID")
         if not seq:
@@ -345,14 +421,16 @@ def read_fasta(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
                 f"{name}, record {num} ('{rid}', line {header_line}): {count} characters are not DNA "
                 f"(e.g. {example!r}); use A/C/G/T/N or IUPAC codes"
             )
-        records.append(FastaRecord(rid, header, seq.upper(), header_line))
+        return FastaRecord(rid, header, seq.upper(), header_line)
 
     for lineno, line in enumerate(handle, start=1):
         line = line.rstrip("\r\n")
         if not line.strip():
             continue
         if line.startswith(">"):
-            flush()
+            if header is not None:
+                yield record()
+                n_records += 1
             header = line[1:].strip()
             header_line = lineno
             chunks = []
@@ -364,10 +442,11 @@ def read_fasta(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
                     f"{name}, line {lineno}: sequence data before the first '>' header; is this a FASTA file?"
                 )
             chunks.append(line.strip())
-    flush()
-    if not records:
+    if header is not None:
+        yield record()
+        n_records += 1
+    if not n_records:
         raise DeepDifEInputError(f"{name}: no FASTA records found; the file is empty or has no '>' headers")
-    return records
 
 
 def write_fasta(records: list[tuple[str, str]], path: str | Path, *, width: int = 80) -> None:
@@ -636,7 +715,10 @@ def read_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
         raise DeepDifEInputError(f"{name}: column {dup[0]!r} appears more than once; rename or remove one of them")
     if df.empty:
         raise DeepDifEInputError(f"{name}: the table has a header but no rows")
-    return df
+    from deepdife_core.artifacts import restore_formulas
+
+    # an exported table (``'=...`` for a cell starting with = + - @) reads back as it was
+    return restore_formulas(df)
 
 
 def _find_column(df: pd.DataFrame, wanted: str, name: str, *, required: bool = True) -> str | None:

@@ -1098,7 +1098,7 @@ def run_motif_pipeline(
 
     ``meta`` (model, data, attribution method, ...) goes into ``run.json`` and the report header.
     """
-    from deepdife_core.artifacts import atomic_dir, atomic_write_csv, atomic_write_json, atomic_write_text
+    from deepdife_core.artifacts import atomic_dir, atomic_write_json, atomic_write_text, write_export_csv
     from deepdife_core.report import render_report
 
     config = config or MotifConfig()
@@ -1127,9 +1127,11 @@ def run_motif_pipeline(
             pattern_enrichment(seqlets, labels, [p.name for p in result.patterns]) if labels is not None else None
         )
         table = pattern_table(result, matches, enrichment, trim_threshold=trim_threshold)
-        atomic_write_csv(table, tmp / "patterns.csv")
-        atomic_write_csv(matches, tmp / "matches.csv")
-        atomic_write_csv(seqlets, tmp / "seqlets.csv")
+        # tables people open in a spreadsheet: gene IDs starting with = + - @ neutralised
+        # (dashboard.motif_runs reads them back restored; modisco.h5 / the report keep the raw values)
+        write_export_csv(table, tmp / "patterns.csv")
+        write_export_csv(matches, tmp / "matches.csv")
+        write_export_csv(seqlets, tmp / "seqlets.csv")
         write_meme(patterns_to_motifs(result.patterns, trim_threshold=trim_threshold), tmp / "patterns.meme")
         _emit(progress, event="logos_start", n_logos=2 * len(result.patterns))
         logos = LogoCache(tmp / "logos")
