@@ -206,17 +206,33 @@ def score_designs(
     """
     g_count = len(x)
 
+    length = x.shape[1]
+    for design in designs:  # validate every edit before any work
+        for pos, inst in design:
+            p = np.asarray(pos, dtype=np.int64)
+            if p.size and (p.min() < 0 or p.max() + inst.shape[1] > length):
+                raise DeepDifEInputError(
+                    f"a {inst.shape[1]}-bp motif at position {int(p.max())} does not fit in {length} bp; "
+                    f"positions run from 0 to {length - inst.shape[1]}"
+                )
+
     def make(start: int, stop: int) -> np.ndarray:
         idx = np.arange(start, stop)
         d, g = idx // g_count, idx % g_count
-        xb = x[g].copy()
-        for dd in np.unique(d):
-            rows = np.flatnonzero(d == dd)
+        xb = x[g]  # fancy indexing: a new array
+        # variants of one design are contiguous: write each design's edits into its slice
+        for dd in range(int(d[0]), int(d[-1]) + 1) if len(d) else ():
+            lo = max(dd * g_count, start) - start
+            hi = min((dd + 1) * g_count, stop) - start
+            gr = g[lo:hi]
             for pos, inst in designs[dd]:
-                p = np.broadcast_to(np.asarray(pos, dtype=np.int64), (g_count,))[g[rows]]
-                sub = xb[rows]
-                embed(sub, p, inst[g[rows]])
-                xb[rows] = sub
+                w = inst.shape[1]
+                p = np.asarray(pos, dtype=np.int64)
+                if p.ndim == 0:
+                    xb[lo:hi, int(p) : int(p) + w] = inst[gr]
+                else:
+                    rows = np.arange(lo, hi)[:, None]
+                    xb[rows, p[gr][:, None] + np.arange(w)[None, :]] = inst[gr]
         return xb
 
     prob, logit = score_lazily(
