@@ -270,7 +270,7 @@ class GenomePromoters:
         """Records of ``ids`` and notes for the build report (windows padded, IDs not in the annotation)."""
         records, report = load_genome(self.genome, self.workspace).promoters(ids, self.cfg)
         notes = [
-            f"promoters cut from genome {self.genome} ({self.cfg.upstream} bp upstream + {self.cfg.downstream} "
+            f"Promoters cut from genome {self.genome} ({self.cfg.upstream} bp upstream + {self.cfg.downstream} "
             f"downstream of the TSS, tss={self.cfg.tss}, region={self.cfg.region})."
         ]
         if report.missing:
