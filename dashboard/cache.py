@@ -111,7 +111,28 @@ def dataset_table(path: str | Path) -> pd.DataFrame:
     return _dataset_table(str(path), _file_stamp(path))
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+#: parsed uploads kept per loader (a rerun of the page reads the same upload again, so 2 is enough)
+UPLOAD_CACHE_ENTRIES = 2
+#: seconds an unused parsed upload stays in the server's memory
+UPLOAD_CACHE_TTL_S = 900
+#: uploads larger than this are parsed again on each use instead of being kept (a 1e6-row table parses
+#: to ~1 GB of pandas objects): the server's memory does not grow with what users upload
+UPLOAD_CACHE_MAX_BYTES = 16 * 1024**2
+
+
+def _upload_cached(loader):
+    """``loader(data, ...)`` through a bounded cache (:data:`UPLOAD_CACHE_ENTRIES`, :data:`UPLOAD_CACHE_TTL_S`),
+    and uncached for uploads over :data:`UPLOAD_CACHE_MAX_BYTES`."""
+    cached = st.cache_data(max_entries=UPLOAD_CACHE_ENTRIES, ttl=UPLOAD_CACHE_TTL_S, show_spinner=False)(loader)
+
+    def call(data: bytes, *args):
+        return loader(data, *args) if len(data) > UPLOAD_CACHE_MAX_BYTES else cached(data, *args)
+
+    call.__doc__, call.__name__, call.clear = loader.__doc__, loader.__name__, cached.clear
+    return call
+
+
+@_upload_cached
 def raw_table(data: bytes, name: str) -> pd.DataFrame:
     """An uploaded table read with :func:`deepdife_core.io.read_table` (all strings)."""
     from deepdife_core.io import read_table
@@ -119,7 +140,7 @@ def raw_table(data: bytes, name: str) -> pd.DataFrame:
     return read_table(data, name=name)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@_upload_cached
 def de_table(data: bytes, name: str, gene_col: str, lfc_col: str, padj_col: str) -> pd.DataFrame:
     """An uploaded DE table through :func:`deepdife_core.io.read_de_table`."""
     from deepdife_core.io import read_de_table
@@ -127,7 +148,7 @@ def de_table(data: bytes, name: str, gene_col: str, lfc_col: str, padj_col: str)
     return read_de_table(io.BytesIO(data), gene_col=gene_col, lfc_col=lfc_col, padj_col=padj_col, name=name)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@_upload_cached
 def fasta_lengths(data: bytes, name: str) -> pd.DataFrame:
     """``id``, normalised ``key`` and raw ``length`` of every record of an uploaded FASTA."""
     from deepdife_core.io import normalize_id, read_fasta
@@ -145,7 +166,7 @@ def fasta_lengths(data: bytes, name: str) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- saliency
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@_upload_cached
 def fasta_sequences(data: bytes, name: str, length: int, pad_side: str) -> pd.DataFrame:
     """An uploaded FASTA through :func:`deepdife_core.io.sequences_from_fasta` (``gene_id, sequence[, coords]``)."""
     from deepdife_core.io import sequences_from_fasta
