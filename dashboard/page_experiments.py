@@ -147,6 +147,7 @@ def experiment_figure(kind: str, table: pd.DataFrame, title: str = "") -> go.Fig
                 x=grid.columns,
                 y=grid.index,
                 colorscale="RdBu",
+                reversescale=True,
                 zmid=0,
                 colorbar=dict(title="mean Δp"),
             )
