@@ -120,6 +120,74 @@ def test_terminator_window_and_both(tmp_path, ws):
     assert len(both.sequence) == 100 and both.sequence.endswith(want)
 
 
+def test_ensembl_prefixes_gtf_without_transcript_lines_and_genes_without_transcripts(tmp_path):
+    from deepdife_core.genome.annotation import read_annotation
+
+    gff = tmp_path / "ens.gff3"
+    gff.write_text(
+        "##gff-version 3\n"
+        "1\tEnsembl\tchromosome\t1\t5000\t.\t.\t.\tID=chromosome:1\n"
+        "1\tEnsembl\tgene\t101\t900\t.\t-\t.\tID=gene:AT1G01010;biotype=protein_coding\n"
+        "1\tEnsembl\tmRNA\t101\t800\t.\t-\t.\tID=transcript:AT1G01010.1;Parent=gene:AT1G01010\n"
+        "1\tEnsembl\texon\t101\t800\t.\t-\t.\tParent=transcript:AT1G01010.1\n"
+        "1\tEnsembl\tncRNA_gene\t1001\t1200\t.\t+\t.\tID=gene:AT1G01020\n"
+        "##FASTA\n>1\nACGT\n"
+    )
+    ann, facts = read_annotation(gff)
+    assert facts == {"format": "gff3", "n_genes": 2, "n_transcripts": 1, "skipped_no_strand": 0}
+    assert ann.to_dict("records") == [
+        {
+            "gene_id": "AT1G01010",
+            "transcript_id": "AT1G01010.1",
+            "chrom": "1",
+            "strand": "-",
+            "start": 100,
+            "end": 800,
+            "gene_start": 100,
+            "gene_end": 900,
+            "order": 0,
+        },
+        {
+            "gene_id": "AT1G01020",
+            "transcript_id": "",
+            "chrom": "1",
+            "strand": "+",
+            "start": 1000,
+            "end": 1200,
+            "gene_start": 1000,
+            "gene_end": 1200,
+            "order": 0,
+        },
+    ]
+    gtf = tmp_path / "exons.gtf"
+    attrs = 'gene_id "G1"; transcript_id "G1.1";'
+    gtf.write_text(
+        f"Chr1\tx\texon\t11\t50\t.\t+\t.\t{attrs}\nChr1\tx\texon\t81\t120\t.\t+\t.\t{attrs}\n"
+        'Chr1\tx\texon\t61\t70\t.\t+\t.\tgene_id "G1"; transcript_id "G1.2";\n'
+    )
+    ann, facts = read_annotation(gtf)
+    assert facts["format"] == "gtf" and facts["n_genes"] == 1
+    assert ann[["transcript_id", "start", "end", "gene_start", "gene_end", "order"]].values.tolist() == [
+        ["G1.1", 10, 120, 10, 120, 0],
+        ["G1.2", 60, 70, 10, 120, 1],
+    ]
+
+
+def test_labels_table_with_a_genome(tmp_path, ws, capsys):
+    fa, an, truth = make_genome(tmp_path / "in", chrom_lengths=(9000, 8000, 7000), n_genes=30, seed=12)
+    add_genome("G", fa, an)
+    genes = truth["gene_id"].unique().tolist()
+    labels = tmp_path / "labels.csv"
+    labels.write_text("gene_id,label\n" + "".join(f"{g}.1,{i % 2}\n" for i, g in enumerate(genes)))
+    code, _, err = run(["dataset", "build", "--labels", labels, "--genome", "G", "--out", tmp_path / "d.csv"], capsys)
+    assert code == 0, err
+    d = pd.read_csv(tmp_path / "d.csv")
+    recs = {r.id.split("::")[0]: r.sequence for r in load_genome("G").promoters(genes, PromoterConfig())[0]}
+    assert len(d) >= 20 and all(
+        recs[g.removesuffix(".1")] == s for g, s in zip(d["gene_id"], d["sequence"], strict=True)
+    )
+
+
 def _assert_registry_empty(ws):
     root = genomes_dir()
     assert not root.exists() or os.listdir(root) == []
