@@ -416,3 +416,80 @@ def test_round_trip_genome_promoters_dataset_train_predict(tmp_path, ws, capsys)
     pred = pd.read_csv(tmp_path / "pr.csv")
     assert len(pred) == 10 and pred["probability"].between(0, 1).all()
     assert set(pred["gene_id"].str.split("::").str[0]) == {ids[i] for i in order[:10]}
+
+
+# ----------------------------------------------------------------------------- fuzzing: a result or one message
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as hst  # noqa: E402
+
+_LINE = hst.lists(
+    hst.sampled_from(
+        [
+            "Chr1",
+            "1",
+            "",
+            "gene",
+            "mRNA",
+            "exon",
+            "transcript",
+            "10",
+            "5",
+            "-1",
+            "x",
+            "+",
+            "-",
+            ".",
+            "ID=G1",
+            "ID=G2;Parent=G1",
+            'gene_id "G1"; transcript_id "T1";',
+            "Parent=T9",
+            "#",
+            "\x00",
+        ]
+    ),
+    min_size=0,
+    max_size=10,
+).map("\t".join)
+_FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+@_FUZZ
+@given(lines=hst.lists(_LINE, max_size=8), gz=hst.booleans(), cut=hst.integers(0, 40))
+def test_fuzzed_annotations_parse_or_raise_one_input_error(tmp_path, lines, gz, cut):
+    from deepdife_core.genome.annotation import read_annotation
+
+    data = ("\n".join(lines) + "\n").encode()
+    if gz:
+        data = gzip.compress(data)
+        data = data[: max(2, len(data) - cut)]
+    path = tmp_path / "fuzz.gff3"
+    path.write_bytes(data)
+    try:
+        ann, facts = read_annotation(path)
+    except DeepDifEInputError as exc:
+        assert "fuzz.gff3" in str(exc) and "\n" not in str(exc)
+    else:
+        assert facts["n_genes"] >= 1 and set(ann["strand"]) <= {"+", "-"}
+
+
+@_FUZZ
+@given(body=hst.binary(max_size=200) | hst.text("ACGTN>\n xZ", max_size=200).map(str.encode), gz=hst.booleans())
+def test_fuzzed_fastas_index_or_raise_one_input_error(tmp_path, body, gz):
+    from deepdife_core.genome.fasta import write_indexed
+
+    path = tmp_path / "fuzz.fa"
+    path.write_bytes(gzip.compress(body)[:-3] if gz and body else body)
+    dest = tmp_path / "out.fa.gz"
+    try:
+        chroms = write_indexed(path, dest)
+    except DeepDifEInputError as exc:
+        assert "fuzz.fa" in str(exc)
+    else:
+        assert chroms and all(n > 0 for _, n in chroms)
