@@ -86,17 +86,32 @@ def start_training(
         "train": config_to_dict(train_cfg),
         "augment": config_to_dict(augment_cfg if augment_cfg is not None else AugmentConfig()),
     }
-    folder = core_jobs.create_job(jobs_dir(), "train", args)
+    return _start("train", args)
+
+
+#: job kind -> the output folder its args name: claimed when the job is started, so a second Start of the
+#: same name (another session, a command-line run) is refused at once (see ``artifacts.acquire_claim``)
+_OUTPUTS: dict[str, Any] = {
+    "train": lambda a: Path(a["models_root"]) / a["model_name"],
+    "tune_train": lambda a: Path(a["models_root"]) / a["model_name"],
+    "motifs": lambda a: Path(a["out"]),
+}
+
+
+def _start(kind: str, args: dict[str, Any]) -> str:
+    """Create the job, claim its output name for it, launch it; a refused claim leaves no job behind."""
+    folder = core_jobs.create_job(jobs_dir(), kind, args)
+    claim = None
     try:
-        # the name is claimed for the job now, atomically: a second Start with this name is refused
-        claim = acquire_claim(models_dir() / model_name, job=folder)
-    except DeepDifEInputError:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    try:
+        target = None
+        with suppress(KeyError, TypeError):  # args without an output: nothing to claim
+            target = _OUTPUTS[kind](args)
+        if target is not None:
+            claim = acquire_claim(target, job=folder)
         proc = core_jobs.launch(folder)
     except BaseException:
-        release_claim(claim)
+        if claim is not None:
+            release_claim(claim)
         shutil.rmtree(folder, ignore_errors=True)
         raise
     _reap()
@@ -111,11 +126,11 @@ def list_train_jobs() -> list[dict]:
 
 
 def start_kind(kind: str, args: dict[str, Any]) -> str:
-    """Launch a background job of ``kind`` (a key of ``deepdife_core.jobs.RUNNERS``); returns its job id."""
-    folder, proc = core_jobs.start_job(jobs_dir(), kind, args)
-    _reap()
-    _watch(folder.name, proc)
-    return folder.name
+    """Launch a background job of ``kind`` (a key of ``deepdife_core.jobs.RUNNERS``); returns its job id.
+
+    A job that writes a model or a motif run (:data:`_OUTPUTS`) claims that name first.
+    """
+    return _start(kind, args)
 
 
 def list_kind(kind: str) -> list[dict]:

@@ -45,13 +45,12 @@ def test_two_starts_with_one_name_start_one_job(dirs, tiny_dataset, monkeypatch)
 def test_finished_job_children_are_reaped_without_any_page_asking(dirs, monkeypatch):
     started: list[subprocess.Popen] = []
 
-    def quick(workspace_jobs, kind, args):
-        folder = core_jobs.create_job(workspace_jobs, kind, args)
+    def quick(folder, **kw):
         started.append(subprocess.Popen([sys.executable, "-c", "pass"]))
-        return folder, started[-1]
+        return started[-1]
 
-    monkeypatch.setattr(core_jobs, "start_job", quick)
-    djobs.start_kind("motifs", {})
+    monkeypatch.setattr(core_jobs, "launch", quick)
+    djobs.start_kind("tune", {})
     stat = Path(f"/proc/{started[0].pid}/stat")
     deadline = time.time() + 20
     while stat.exists() and time.time() < deadline:
@@ -73,3 +72,15 @@ def test_a_killed_job_says_so_and_its_log_too(tmp_path):
     assert "ended from outside (killed, out of memory" in got["error"]
     log = (folder / "log.txt").read_text()
     assert log.count("ended from outside") == 1 and folder.name in log
+
+
+def test_two_motif_starts_with_one_run_name_start_one_job(dirs, monkeypatch):
+    monkeypatch.setattr(core_jobs, "launch", _sleeper)
+    out = dirs["workspace"] / "motifs" / "run1"
+    first = djobs.start_kind("motifs", {"out": str(out)})
+    try:
+        with pytest.raises(DeepDifEInputError, match=f"run1 is being written by the dashboard job {first}"):
+            djobs.start_kind("motifs", {"out": str(out)})
+        assert [p.name for p in (dirs["workspace"] / "jobs").iterdir()] == [first]
+    finally:
+        djobs._PROCS[first].kill()
