@@ -69,10 +69,8 @@ def write() -> None:
     """Write the session's choices into the URL query (other query values are left alone)."""
     qp = st.query_params
     want = {name: str(v) for name, key in URL_KEYS.items() if (v := state.get(key)) not in (None, "")}
-    for name in URL_KEYS:
-        if name in qp and name not in want:
-            del qp[name]
-    for name, value in want.items():
-        if qp.get(name) != value:
-            qp[name] = value
+    others = {k: qp.get_all(k) for k in qp if k not in URL_KEYS}
+    # sent on every run, even when unchanged: a click on the page navigation gives the browser a URL without
+    # the query, while the server still believes it holds the values
+    qp.from_dict({**others, **want})
     st.session_state[PUBLISHED] = want
