@@ -12,7 +12,22 @@ from deepdife_core.experiments.summary import summarize
 
 
 def copy_positions(length: int, width: int, copies: int, gap: int, first: int | None = None) -> np.ndarray:
-    """Start of each copy: ``first + k * (width + gap)``; ``first`` None centres the block of all copies."""
+    """Start of each copy of the dose experiment.
+
+    Parameters
+    ----------
+    length, width
+        Promoter length ``L`` and motif width ``W``.
+    copies, gap
+        Number of copies and bp between consecutive copies.
+    first
+        Start of the first copy; None centres the block of all copies.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(copies,)``: ``first + k * (W + gap)``.
+    """
     block = copies * width + (copies - 1) * gap
     start = (length - block) // 2 if first is None else int(first)
     if start < 0 or start + block > length:

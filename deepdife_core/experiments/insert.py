@@ -24,7 +24,20 @@ INSERT_COLUMNS = (
 
 
 def default_position(length: int, width: int) -> int:
-    """The middle: the position that centres a ``width``-bp motif in ``length`` bp."""
+    """The position that centres a motif in the promoter (the default insertion point).
+
+    Parameters
+    ----------
+    length
+        Promoter length ``L``.
+    width
+        Motif width ``W``.
+
+    Returns
+    -------
+    int
+        ``(L - W) // 2`` (0 when the motif is longer).
+    """
     return max(0, (length - width) // 2)
 
 
@@ -93,7 +106,22 @@ def insertion(predictor, background, motif, config: ExperimentConfig | None = No
 
 
 def compare_insertions(predictor, background, motifs, config: ExperimentConfig | None = None, **kwargs):
-    """:func:`insertion` of several motifs into the same backgrounds, stacked with a ``motif`` column."""
+    """:func:`insertion` of several motifs into the same backgrounds.
+
+    Parameters
+    ----------
+    predictor, background, config
+        As for :func:`insertion`.
+    motifs
+        :class:`~deepdife_core.experiments.sources.MotifSource` list.
+    **kwargs
+        ``progress`` / ``should_stop``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The per-gene tables stacked, with a first column ``motif`` (its name).
+    """
     parts = []
     for m in motifs:
         t = insertion(predictor, background, m, config, **kwargs)

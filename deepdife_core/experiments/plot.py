@@ -37,7 +37,23 @@ def _tidy(ax, title: str | None) -> None:
 
 
 def plot_insertion(table: pd.DataFrame, ax=None, *, value: str = "delta_probability", title: str | None = None):
-    """Distribution of the per-gene effect of each motif (box + points); ``table`` has ``motif`` or one motif."""
+    """Distribution of the per-gene effect of each motif (box + points); ``table`` has ``motif`` or one motif.
+
+    Parameters
+    ----------
+    table
+        The :func:`~deepdife_core.experiments.insert.insertion` table (with ``motif`` to compare several).
+    ax
+        Axes to draw on; default a new figure.
+    value
+        The plotted column.
+    title
+        Title (top left).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     _need(table, (value,), "insertion plot")
     fig, ax = _axes(ax, (5.0, 3.2))
     groups = list(dict.fromkeys(table["motif"])) if "motif" in table.columns else ["motif"]
@@ -58,7 +74,23 @@ def plot_insertion(table: pd.DataFrame, ax=None, *, value: str = "delta_probabil
 
 
 def plot_sweep(summary: pd.DataFrame, ax=None, *, value: str = "delta_probability", title: str | None = None):
-    """Mean effect with its 95% CI band against the distance to the TSS (``pos_from_tss``)."""
+    """Mean effect with its 95% CI band against the distance to the TSS (``pos_from_tss``).
+
+    Parameters
+    ----------
+    summary
+        The :func:`~deepdife_core.experiments.sweep.position_sweep` summary.
+    ax
+        Axes to draw on; default a new figure.
+    value
+        The summarised column.
+    title
+        Title (top left).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     cols = ("pos_from_tss", f"{value}_mean", f"{value}_ci_low", f"{value}_ci_high")
     _need(summary, cols, "sweep plot")
     fig, ax = _axes(ax, (6.5, 2.8))
@@ -74,7 +106,23 @@ def plot_sweep(summary: pd.DataFrame, ax=None, *, value: str = "delta_probabilit
 
 
 def plot_spacing(summary: pd.DataFrame, ax=None, *, value: str = "delta_probability", title: str | None = None):
-    """Heat map of the mean effect by spacing (x) and orientation pair (y)."""
+    """Heat map of the mean effect by spacing (x) and orientation pair (y).
+
+    Parameters
+    ----------
+    summary
+        The :func:`~deepdife_core.experiments.spacing.spacing_grid` summary.
+    ax
+        Axes to draw on; default a new figure.
+    value
+        The summarised column.
+    title
+        Title (top left).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     _need(summary, ("spacing", "orientation", f"{value}_mean"), "spacing plot")
     grid = summary.pivot(index="orientation", columns="spacing", values=f"{value}_mean")
     fig, ax = _axes(ax, (7.0, 2.4))
@@ -98,7 +146,21 @@ def plot_spacing(summary: pd.DataFrame, ax=None, *, value: str = "delta_probabil
 
 
 def plot_dose(summary: pd.DataFrame, ax=None, *, title: str | None = None):
-    """Observed mean Δlogit by copy number (95% CI bars) beside the additive expectation."""
+    """Observed mean Δlogit by copy number (95% CI bars) beside the additive expectation.
+
+    Parameters
+    ----------
+    summary
+        The :func:`~deepdife_core.experiments.dose.dose_response` summary.
+    ax
+        Axes to draw on; default a new figure.
+    title
+        Title (top left).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     _need(summary, ("copies", "delta_logit_mean", "additive_logit_mean"), "dose plot")
     fig, ax = _axes(ax, (4.2, 3.0))
     c = summary["copies"].to_numpy()
@@ -116,7 +178,23 @@ def plot_dose(summary: pd.DataFrame, ax=None, *, title: str | None = None):
 
 
 def plot_tiling(table: pd.DataFrame, ax=None, *, top: int = 5, title: str | None = None):
-    """Δ probability of every tiled window (bar at its centre); the ``top`` strongest losses labelled."""
+    """Δ probability of every tiled window (bar at its centre); the ``top`` strongest losses labelled.
+
+    Parameters
+    ----------
+    table
+        The :func:`~deepdife_core.experiments.tile.tile_gene` table.
+    ax
+        Axes to draw on; default a new figure.
+    top
+        Windows of rank <= top are drawn in red.
+    title
+        Title (top left).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     _need(table, ("start", "end", "delta_probability", "rank", "pos_from_tss"), "tiling plot")
     fig, ax = _axes(ax, (6.5, 2.8))
     mid = (table["pos_from_tss"] + (table["end"] - table["start"]) / 2).to_numpy()
@@ -131,7 +209,21 @@ def plot_tiling(table: pd.DataFrame, ax=None, *, top: int = 5, title: str | None
 
 
 def plot_ablation(table: pd.DataFrame, ax=None, *, title: str | None = None):
-    """Probability before vs after ablation, one point per gene (genes that lose responsiveness in red)."""
+    """Probability before vs after ablation, one point per gene (genes that lose responsiveness in red).
+
+    Parameters
+    ----------
+    table
+        The :func:`~deepdife_core.experiments.ablate.ablate_motif` table.
+    ax
+        Axes to draw on; default a new figure.
+    title
+        Title (top left).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     _need(table, ("p_before", "p_after", "lost"), "ablation plot")
     fig, ax = _axes(ax, (3.6, 3.4))
     lost = table["lost"].to_numpy(dtype=bool)

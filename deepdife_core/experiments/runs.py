@@ -48,7 +48,21 @@ class ExperimentResult:
 
 
 def figure_of(kind: str, table: pd.DataFrame, ax=None, title: str | None = None):
-    """The matplotlib figure of an experiment's table."""
+    """The matplotlib figure of an experiment's table.
+
+    Parameters
+    ----------
+    kind
+        The experiment.
+    table
+        Its :attr:`ExperimentResult.table`.
+    ax, title
+        Axes to draw on (default a new figure) and a title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     if kind == "insert":
         return xplot.plot_insertion(table, ax, title=title)
     if kind == "sweep":
@@ -194,6 +208,17 @@ def _motif_info(m) -> dict:
 def save_run(folder: str | Path, result: ExperimentResult, meta: dict | None = None, *, overwrite: bool = False):
     """Write ``table.csv``, ``per_gene.csv`` (if any), ``figure.svg``, ``figure.png`` and ``run.json`` atomically.
 
+    Parameters
+    ----------
+    folder
+        The results folder to create (written as a hidden temp folder, then renamed).
+    result
+        What :func:`run_experiment` returned.
+    meta
+        Added to ``run.json`` (model, dataset, job id).
+    overwrite
+        Replace an existing folder.
+
     Returns
     -------
     pathlib.Path
@@ -216,7 +241,18 @@ def save_run(folder: str | Path, result: ExperimentResult, meta: dict | None = N
 
 
 def read_run(folder: str | Path) -> ExperimentResult:
-    """An experiment folder written by :func:`save_run`."""
+    """Read an experiment folder written by :func:`save_run`.
+
+    Parameters
+    ----------
+    folder
+        The folder.
+
+    Returns
+    -------
+    ExperimentResult
+        ``info`` is its ``run.json``.
+    """
     folder = Path(folder)
     try:
         info = json.loads((folder / RUN_FILE).read_text())
@@ -228,7 +264,18 @@ def read_run(folder: str | Path) -> ExperimentResult:
 
 
 def list_runs(root: str | Path) -> list[dict]:
-    """Experiment folders under ``root``, newest first: ``{"id", "folder", "kind", "created", "title"}``."""
+    """The experiment folders under ``root``.
+
+    Parameters
+    ----------
+    root
+        E.g. ``workspace/experiments``.
+
+    Returns
+    -------
+    list of dict
+        ``{"id", "folder", "kind", "created", "title"}``, newest first.
+    """
     root = Path(root)
     out = []
     if not root.is_dir():

@@ -147,7 +147,20 @@ def embed(x: np.ndarray, positions: np.ndarray, motifs: np.ndarray) -> np.ndarra
 
 
 def oriented(instances: np.ndarray, orientation: str) -> np.ndarray:
-    """``instances (n, W, 4)`` as given (``+``) or reverse-complemented (``-``)."""
+    """Motif instances in one orientation.
+
+    Parameters
+    ----------
+    instances
+        float32 one-hot ``(n, W, 4)``.
+    orientation
+        ``+`` (as given) or ``-`` (reverse complement, ``x[:, ::-1, ::-1]``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, W, 4)``.
+    """
     if orientation == "+":
         return instances
     if orientation == "-":
@@ -156,7 +169,20 @@ def oriented(instances: np.ndarray, orientation: str) -> np.ndarray:
 
 
 def check_length(predictor, background) -> int:
-    """The promoter length ``L`` shared by the backgrounds and the model (raises if they differ)."""
+    """The promoter length shared by the backgrounds and the model.
+
+    Parameters
+    ----------
+    predictor
+        The model.
+    background
+        A :class:`~deepdife_core.experiments.backgrounds.Background` with ``x`` ``(G, L, 4)``.
+
+    Returns
+    -------
+    int
+        ``L``; a different model length raises :class:`~deepdife_core.errors.DeepDifEInputError`.
+    """
     length = int(background.x.shape[1])
     if length != predictor.config.input_length:
         raise DeepDifEInputError(
@@ -167,7 +193,18 @@ def check_length(predictor, background) -> int:
 
 
 def orientations(orientation: str) -> tuple[str, ...]:
-    """``("+",)``, ``("-",)`` or ``("+", "-")`` for ``both``."""
+    """The orientations an ``orientation`` option stands for.
+
+    Parameters
+    ----------
+    orientation
+        ``+``, ``-`` or ``both``.
+
+    Returns
+    -------
+    tuple of str
+        ``("+",)``, ``("-",)`` or ``("+", "-")``.
+    """
     return ("+", "-") if orientation == "both" else (orientation,)
 
 

@@ -98,7 +98,18 @@ class MotifSource:
 
 
 def from_iupac(text: str) -> MotifSource:
-    """A consensus such as ``ACGTGKC`` as a :class:`MotifSource` (each code's bases equally likely)."""
+    """An IUPAC consensus as a motif.
+
+    Parameters
+    ----------
+    text
+        E.g. ``ACGTGKC`` (any case).
+
+    Returns
+    -------
+    MotifSource
+        ``ppm`` ``(W, 4)`` with each code's bases equally likely.
+    """
     seq = str(text).strip().upper()
     bad = sorted({c for c in seq if c not in IUPAC})
     if not seq or bad:
@@ -158,6 +169,19 @@ def from_motif_run(spec: str, motifs_root: str | Path, *, trim_threshold: float 
 
     The inserted bases are the pattern's CWM consensus (:meth:`deepdife_core.motifs.Pattern.query_ppm`
     with ``source="cwm"``: the trimmed CWM, clipped to its sign, as probabilities).
+
+    Parameters
+    ----------
+    spec
+        ``RUN:pos_0`` / ``RUN:neg_1`` (or the full ``pos_patterns.pattern_0``).
+    motifs_root
+        The folder of motif runs (``workspace/motifs``).
+    trim_threshold
+        CWM trimming fraction.
+
+    Returns
+    -------
+    MotifSource
     """
     from deepdife_core.artifacts import check_name
     from deepdife_core.motifs import read_modisco_h5

@@ -11,7 +11,18 @@ from deepdife_core.experiments.summary import summarize
 
 
 def sweep_positions(length: int, width: int, step: int) -> np.ndarray:
-    """Tested positions ``0, step, 2*step, ... <= length - width`` (int64)."""
+    """Tested positions of a sweep.
+
+    Parameters
+    ----------
+    length, width, step
+        Promoter length ``L``, motif width ``W`` and the step in bp.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(P,)``: ``0, step, 2 * step, ... <= L - W``.
+    """
     return np.arange(0, length - width + 1, step, dtype=np.int64)
 
 

@@ -32,7 +32,18 @@ TILE_COLUMNS = (
 
 
 def window_starts(length: int, window: int, step: int) -> np.ndarray:
-    """Window starts ``0, step, ... <= length - window`` (int64)."""
+    """Starts of the tiled windows.
+
+    Parameters
+    ----------
+    length, window, step
+        Promoter length ``L``, window width and step in bp.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(n_windows,)``: ``0, step, ... <= L - window``.
+    """
     if window > length:
         raise DeepDifEInputError(f"the window ({window} bp) is longer than the promoter ({length} bp)")
     return np.arange(0, length - window + 1, step, dtype=np.int64)

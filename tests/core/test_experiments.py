@@ -459,3 +459,40 @@ def test_job_runner_writes_the_results_folder(demo_csv, tmp_path):
     assert {"table.csv", "per_gene.csv", "figure.svg", "figure.png", "run.json"} <= {p.name for p in out.iterdir()}
     assert json.loads((out / "run.json").read_text())["kind"] == "dose"
     assert any(e.get("event") == "scored" for e in jobs.read_events(folder))
+
+
+def test_motif_run_pattern_source_reads_the_cwm_consensus(tmp_path):
+    import h5py
+
+    cwm = np.zeros((10, 4), dtype=np.float32)
+    for j, b in enumerate("xxACGTGGCx"):
+        if b in "ACGT":
+            cwm[j, "ACGT".index(b)] = 1.0
+    (tmp_path / "run1").mkdir()
+    with h5py.File(tmp_path / "run1" / "modisco.h5", "w") as fh:  # modisco-lite's layout
+        g = fh.create_group("pos_patterns/pattern_0")
+        g["sequence"] = np.full((10, 4), 0.25, np.float32)
+        g["contrib_scores"] = cwm
+        g["hypothetical_contribs"] = cwm
+        for key, val in (("example_idx", [0]), ("start", [0]), ("end", [10]), ("is_revcomp", [False])):
+            g[f"seqlets/{key}"] = np.asarray(val)
+    m = motif_source("run1:pos_0", motifs_root=tmp_path)
+    assert m.kind == "pattern" and m.name == "run1:pos_0" and m.consensus == "ACGTGGC"
+    with pytest.raises(DeepDifEInputError, match="has no pattern 'pos_3'"):
+        motif_source("run1:pos_3", motifs_root=tmp_path)
+
+
+def test_export_figures_draw_on_a_given_axes_or_their_own(oracle, bg):
+    from matplotlib.figure import Figure
+
+    from deepdife_core.experiments import plot as xplot
+
+    b, _ = bg
+    summary, _ = dose_response(oracle, b, ABRE, ExperimentConfig(max_copies=2, orientation="+"))
+    fig = xplot.plot_dose(summary)
+    assert isinstance(fig, Figure) and len(fig.axes[0].lines) >= 2
+    own = Figure()
+    ax = own.add_subplot()
+    assert xplot.plot_dose(summary, ax) is own
+    with pytest.raises(DeepDifEInputError, match="lacks"):
+        xplot.plot_sweep(summary)
