@@ -35,6 +35,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     )
     from deepdife_core.cli import add_alt_tss_option
     from deepdife_core.io import ALT_TSS_MODEL
+    from deepdife_core.motifs import MatchConfig
 
     add_alt_tss_option(m, ALT_TSS_MODEL)
     m.add_argument("--split", choices=["train", "val", "test"], help="only genes of this split of --data")
@@ -57,8 +58,13 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--db-cache", help="JASPAR MEME cache (default $DEEPDIFE_WORKSPACE/motif_db, else ./workspace/motif_db)"
     )
-    g.add_argument("--top-k", type=int, default=3, help="matches per pattern (default 3)")
-    g.add_argument("--trim-threshold", type=float, default=0.3, help="CWM trimming fraction (default 0.3)")
+    g.add_argument("--top-k", type=int, default=MatchConfig.top_k, help="matches per pattern (default %(default)s)")
+    g.add_argument(
+        "--trim-threshold",
+        type=float,
+        default=MatchConfig.trim_threshold,
+        help="CWM trimming fraction (default %(default)s)",
+    )
     g = m.add_argument_group("TF-MoDISco lite")
     g.add_argument("--max-seqlets", type=int, default=2000, help="seqlets per metacluster (default 2000)")
     g.add_argument("--sliding-window", type=int, default=20, help="seqlet window (default 20)")

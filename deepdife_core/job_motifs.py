@@ -247,7 +247,7 @@ def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
     from deepdife_core.encode import one_hot
     from deepdife_core.explain import AttributionCache, ExplainConfig
     from deepdife_core.io import load_dataset
-    from deepdife_core.motifs import MotifConfig, load_motif_database, run_motif_pipeline
+    from deepdife_core.motifs import MatchConfig, MotifConfig, load_motif_database, run_motif_pipeline
 
     t0 = time.perf_counter()
     for key in ("out", "model_path", "dataset_path"):
@@ -259,10 +259,10 @@ def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
         raise DeepDifEInputError(f"a motif run named {out.name!r} already exists; choose another name")
     cfg = MotifConfig(**(args.get("config") or {}))
     ecfg = ExplainConfig(**(args.get("explain") or {}))
-    top_k = int(args.get("top_k", 3))
-    trim = float(args.get("trim_threshold", 0.3))
-    if top_k < 1 or not 0 < trim < 1:
-        raise DeepDifEInputError(f"top_k must be >= 1 and trim_threshold in (0, 1), got {top_k} and {trim}")
+    match = MatchConfig(
+        top_k=int(args.get("top_k", MatchConfig.top_k)),
+        trim_threshold=float(args.get("trim_threshold", MatchConfig.trim_threshold)),
+    )
 
     # the database first: a bad MEME file fails before minutes of attributions
     writer.event({"event": "stage", "stage": "database", "text": "Loading the motif database…"})
@@ -332,8 +332,8 @@ def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
             labels=labels,
             config=cfg,
             database=database,
-            top_k=top_k,
-            trim_threshold=trim,
+            top_k=match.top_k,
+            trim_threshold=match.trim_threshold,
             meta=meta,
             progress=progress,
         )

@@ -97,6 +97,30 @@ DEFAULT_DB_CACHE = Path("workspace") / "motif_db"
 
 
 @dataclass(frozen=True)
+class MatchConfig:
+    """How discovered patterns are trimmed, named and matched to a motif database.
+
+    Every function of this module that trims a CWM or matches patterns takes its
+    defaults from these fields, and a motif run records them in ``run.json``.
+    """
+
+    #: TOMTOM matches kept per pattern (best first)
+    top_k: int = 3
+    #: a CWM position is kept when its contribution is at least this fraction of the maximum
+    trim_threshold: float = 0.3
+    #: the PPM TOMTOM compares: ``seqlets`` (base counts of the seqlets) or ``cwm`` (normalised CWM)
+    ppm_source: str = "seqlets"
+
+    def __post_init__(self) -> None:
+        if int(self.top_k) != self.top_k or self.top_k < 1:
+            raise DeepDifEInputError(f"top_k must be an integer >= 1, got {self.top_k}")
+        if not 0 < self.trim_threshold < 1:
+            raise DeepDifEInputError(f"trim_threshold must be in (0, 1), got {self.trim_threshold}")
+        if self.ppm_source not in ("seqlets", "cwm"):
+            raise DeepDifEInputError(f"ppm_source must be 'seqlets' or 'cwm', got {self.ppm_source!r}")
+
+
+@dataclass(frozen=True)
 class MotifConfig:
     """Parameters of a TF-MoDISco run (names follow modisco-lite's where they map one to one).
 
@@ -206,11 +230,13 @@ class Pattern:
         """``pos_0`` for ``pos_patterns.pattern_0``."""
         return f"{self.sign}_{self.name.rsplit('_', 1)[-1]}"
 
-    def trim_span(self, threshold: float = 0.3) -> tuple[int, int]:
+    def trim_span(self, threshold: float = MatchConfig.trim_threshold) -> tuple[int, int]:
         """``[start, end)`` of the positions with ``sum |CWM| >= threshold * max`` (first to last)."""
         return trim_span(self.cwm, threshold)
 
-    def query_ppm(self, threshold: float = 0.3, source: str = "seqlets") -> np.ndarray:
+    def query_ppm(
+        self, threshold: float = MatchConfig.trim_threshold, source: str = MatchConfig.ppm_source
+    ) -> np.ndarray:
         """The trimmed ``(w, 4)`` PPM used for TOMTOM and ``patterns.meme`` (see the module docstring)."""
         s, e = self.trim_span(threshold)
         if source == "seqlets":
@@ -224,7 +250,7 @@ class Pattern:
         ppm = np.where(tot > 0, ppm / np.where(tot > 0, tot, 1), 0.25)
         return ppm
 
-    def consensus(self, threshold: float = 0.3) -> str:
+    def consensus(self, threshold: float = MatchConfig.trim_threshold) -> str:
         """Most frequent base per trimmed position (lower case when its frequency < 0.5)."""
         ppm = self.query_ppm(threshold)
         return "".join("ACGT"[j] if row[j] >= 0.5 else "acgt"[j] for row, j in zip(ppm, ppm.argmax(1), strict=True))
@@ -235,7 +261,7 @@ class Pattern:
         return h.hexdigest()[:12]
 
 
-def trim_span(cwm: np.ndarray, threshold: float = 0.3) -> tuple[int, int]:
+def trim_span(cwm: np.ndarray, threshold: float = MatchConfig.trim_threshold) -> tuple[int, int]:
     """Span ``[start, end)`` from the first to the last position with ``sum_b |cwm| >= threshold * max``."""
     score = np.abs(np.asarray(cwm, dtype=np.float64)).sum(axis=1)
     if not len(score) or score.max() <= 0:
@@ -779,9 +805,9 @@ def match_motifs(
     patterns: Sequence[Pattern],
     database: MotifDatabase,
     *,
-    top_k: int = 3,
-    trim_threshold: float = 0.3,
-    ppm_source: str = "seqlets",
+    top_k: int = MatchConfig.top_k,
+    trim_threshold: float = MatchConfig.trim_threshold,
+    ppm_source: str = MatchConfig.ppm_source,
 ) -> pd.DataFrame:
     """TOMTOM (memelite, in-process) of each pattern's trimmed PPM against ``database``.
 
@@ -859,7 +885,7 @@ def seqlet_table(
     *,
     length: int,
     labels: Sequence[int] | None = None,
-    trim_threshold: float = 0.3,
+    trim_threshold: float = MatchConfig.trim_threshold,
 ) -> pd.DataFrame:
     """One row per seqlet: ``pattern, sign, gene_id, example_idx, start, end, strand, pos_from_tss, ...``.
 
@@ -944,7 +970,7 @@ def pattern_table(
     matches: pd.DataFrame | None = None,
     enrichment: pd.DataFrame | None = None,
     *,
-    trim_threshold: float = 0.3,
+    trim_threshold: float = MatchConfig.trim_threshold,
 ) -> pd.DataFrame:
     """``patterns.csv``: ``pattern, sign, n_seqlets, best_match_id, best_match_name, best_match_qvalue``, more."""
     rows = []
@@ -985,7 +1011,9 @@ def pattern_table(
     return df
 
 
-def patterns_to_motifs(patterns: Sequence[Pattern], *, trim_threshold: float = 0.3) -> list[Motif]:
+def patterns_to_motifs(
+    patterns: Sequence[Pattern], *, trim_threshold: float = MatchConfig.trim_threshold
+) -> list[Motif]:
     """The trimmed PPMs as :class:`Motif` objects (for ``patterns.meme``)."""
     return [
         Motif(id=p.name, name=p.consensus(trim_threshold), ppm=p.query_ppm(trim_threshold), nsites=p.n_seqlets)
@@ -1014,7 +1042,14 @@ class LogoCache:
             raise DeepDifEInputError(f"logo format must be 'png' or 'svg', got {fmt!r}")
         return self.root / f"{pattern.name}.cwm.{strand}.{pattern.fingerprint()}.{fmt}"
 
-    def get(self, pattern: Pattern, strand: str = "fwd", fmt: str = "png", *, trim_threshold: float = 0.3) -> Path:
+    def get(
+        self,
+        pattern: Pattern,
+        strand: str = "fwd",
+        fmt: str = "png",
+        *,
+        trim_threshold: float = MatchConfig.trim_threshold,
+    ) -> Path:
         """The logo file, drawn now if it is not on disk yet."""
         path = self.path(pattern, strand, fmt)
         if not path.is_file():
@@ -1030,7 +1065,12 @@ class LogoCache:
 
 
 def draw_cwm_logo(
-    pattern: Pattern, strand: str = "fwd", *, fmt: str = "png", trim_threshold: float = 0.3, pad: int = 4
+    pattern: Pattern,
+    strand: str = "fwd",
+    *,
+    fmt: str = "png",
+    trim_threshold: float = MatchConfig.trim_threshold,
+    pad: int = 4,
 ) -> bytes:
     """The trimmed (+ ``pad`` bp) forward or reverse-complement CWM as a logomaker logo, encoded as PNG/SVG."""
     import logomaker
@@ -1088,8 +1128,8 @@ def run_motif_pipeline(
     labels: Sequence[int] | None = None,
     config: MotifConfig | None = None,
     database: MotifDatabase | None = None,
-    top_k: int = 3,
-    trim_threshold: float = 0.3,
+    top_k: int = MatchConfig.top_k,
+    trim_threshold: float = MatchConfig.trim_threshold,
     overwrite: bool = False,
     meta: dict | None = None,
     progress: Progress = None,
