@@ -16,12 +16,30 @@ from deepdife_core.errors import DeepDifEInputError
 _BASES = b"ACGTNRYKMSWBDHVacgtnrykmswbdhv"
 WIDTH = 60
 _FLUSH = WIDTH * 1 << 14  # ~1 MB of sequence per write
+#: the most sequence bytes a genome FASTA may unpack to (wheat, ~15 Gb, fits): a guard against a gzip bomb
+#: filling the disk; ``DEEPDIFE_MAX_GENOME_MB`` overrides it
+MAX_GENOME_BYTES = 32 * 1024**3
+GENOME_ENV = "DEEPDIFE_MAX_GENOME_MB"
 _COMP = str.maketrans("ACGTNRYKMSWBDHVacgtnrykmswbdhv", "TGCANYRMKSWVHDBtgcanyrmkswvhdb")
 
 
 def reverse_complement(seq: str) -> str:
     """The reverse complement (IUPAC-aware, case kept)."""
     return seq.translate(_COMP)[::-1]
+
+
+def genome_limit() -> int:
+    """:data:`MAX_GENOME_BYTES`, or ``$DEEPDIFE_MAX_GENOME_MB`` MB when set (a positive number)."""
+    raw = os.environ.get(GENOME_ENV, "").strip()
+    if not raw:
+        return MAX_GENOME_BYTES
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = -1.0
+    if not mb > 0:
+        raise DeepDifEInputError(f"{GENOME_ENV}={raw!r} is not a positive number of megabytes, e.g. 40000")
+    return int(mb * 1024**2)
 
 
 def _open(path: Path, name: str):
@@ -69,6 +87,7 @@ def write_indexed(source: str | Path, dest: str | Path, *, name: str | None = No
     current: str | None = None
     length = 0
     lineno = 0
+    total, limit = 0, genome_limit()
 
     def flush(final: bool) -> None:
         nonlocal buf
@@ -121,6 +140,12 @@ def write_indexed(source: str | Path, dest: str | Path, *, name: str | None = No
                     )
                 buf += seq
                 length += len(seq)
+                total += len(seq)
+                if total > limit:
+                    raise DeepDifEInputError(
+                        f"{name}: more than {limit / 1024**2:,.0f} MB of sequence, the limit for a genome (a guard "
+                        f"against decompression bombs); if the genome is genuine, raise it with {GENOME_ENV}=MB"
+                    )
                 if len(buf) >= _FLUSH:
                     flush(False)
             close_record()

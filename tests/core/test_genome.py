@@ -292,6 +292,16 @@ def test_truncated_gzip_and_non_genome_fastas_are_refused(tmp_path, ws):
     assert [p for p in os.listdir(genomes_dir()) if p != "G"] == []
 
 
+def test_a_genome_over_the_size_cap_is_refused(tmp_path, ws, monkeypatch):
+    fa, an, _ = make_genome(tmp_path / "in", compress="gzip")  # 15,000 bp
+    monkeypatch.setenv("DEEPDIFE_MAX_GENOME_MB", str(14_000 / 1024**2))
+    with pytest.raises(DeepDifEInputError, match=r"genome.fa.gz: more than 0 MB of sequence, the limit for a genome"):
+        add_genome("G", fa, an)
+    _assert_registry_empty(ws)
+    monkeypatch.setenv("DEEPDIFE_MAX_GENOME_MB", str(16_000 / 1024**2))
+    assert add_genome("G", fa, an)["n_genes"] == 24
+
+
 def test_dataset_builders_take_a_genome_instead_of_a_fasta(tmp_path, ws):
     fa, an, truth = make_genome(tmp_path / "in", chrom_lengths=(9000, 8000, 7000), n_genes=30, seed=4)
     add_genome("G", fa, an)
