@@ -32,7 +32,7 @@ from dashboard import saliency_widgets as sw
 from dashboard.constants import FASTA_TYPES
 from dashboard.paths import attributions_dir
 from deepdife_core import io as dio
-from deepdife_core.artifacts import export_csv, model_data_config
+from deepdife_core.artifacts import model_data_config
 from deepdife_core.encode import invalid_characters, one_hot
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.explain import (
@@ -226,33 +226,10 @@ def export_figure(
     sites: list[tuple[int, int]] | None = None,
     row_bp: int = 200,
 ):
-    """Publication figure (logomaker, :func:`deepdife_core.plot.plot_attribution_logo`) of a window.
+    """Publication figure of a window: :func:`deepdife_core.plot.plot_gene` (as ``deepdife explain --plot``)."""
+    from deepdife_core.plot import plot_gene
 
-    Forward and reverse tracks (and the variant difference) share one y scale; windows
-    longer than ``row_bp`` are split into consecutive rows, as ``deepdife explain --plot``.
-    """
-    from matplotlib.figure import Figure
-
-    from deepdife_core.plot import plot_attribution_logo, windows
-
-    s, e = window
-    spans = [(s + a, s + b) for a, b in windows(e - s, row_bp)]
-    tracks = [("forward", fwd), ("reverse", rev)] + ([("variant − ref", diff)] if diff is not None else [])
-    lo = min(0.0, *(float(np.minimum(t[s:e], 0).sum(axis=1).min()) for _, t in tracks[:2]))
-    hi = max(1e-9, *(float(np.maximum(t[s:e], 0).sum(axis=1).max()) for _, t in tracks[:2]))
-    pad = 0.05 * (hi - lo)
-    width = max(6.0, min(24.0, (spans[0][1] - spans[0][0]) / 9))
-    fig = Figure(figsize=(width, 1.5 * len(tracks) * len(spans) + 0.5), layout="constrained")
-    axes = fig.subplots(len(tracks) * len(spans), 1, squeeze=False)[:, 0]
-    k = 0
-    for a, b in spans:
-        for name, t in tracks:
-            ylim = (lo - pad, hi + pad) if name != "variant − ref" else None
-            plot_attribution_logo(t, axes[k], start=a, end=b, ylim=ylim, sites=sites or ())
-            axes[k].set_ylabel(f"{name} {a}-{b}" if len(spans) > 1 else name, fontsize=8)
-            k += 1
-    fig.suptitle(title.replace("$", r"\$"), fontsize=10, x=0.01, ha="left")
-    return fig
+    return plot_gene(fwd, rev, window=row_bp, span=window, diff=diff, sites=sites or (), title=title)
 
 
 def figure_bytes(make: Callable[[], object], fmt: str) -> bytes:
@@ -916,7 +893,7 @@ def render() -> None:
     )
     d3.download_button(
         "Per-base scores (CSV)",
-        data=lambda: export_csv(per_base_table(sequence, ref, genomic=genomic, variant=variant, diff=diff)),
+        data=lambda: per_base_table(sequence, ref, genomic=genomic, variant=variant, diff=diff).to_csv(index=False),
         file_name=f"{stem}-{opts['method']}.csv",
         mime="text/csv",
         key="w.saliency.dl_csv",

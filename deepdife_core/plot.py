@@ -117,6 +117,9 @@ def plot_gene(
     gene_id: str = "",
     probability: float | None = None,
     sites: Sequence[tuple[int, int]] = (),
+    span: tuple[int, int] | None = None,
+    diff: np.ndarray | None = None,
+    title: str | None = None,
 ) -> Figure:
     """DeepDifE-style figure of one gene: forward and reverse-strand logos, long genes in windows.
 
@@ -126,38 +129,62 @@ def plot_gene(
         ``(L, 4)`` contributions explaining the forward-strand input and the
         reverse-complement input (mapped onto forward coordinates).
     window
-        Positions per row pair (``None``: the whole gene on one pair of rows).
+        Positions per row pair (``None``: the whole drawn part on one pair of rows).
     gene_id, probability
         Shown in the title.
     sites
-        ``(start, end)`` regions to shade (e.g. known motifs).
+        ``(start, end)`` regions to shade (e.g. known motifs), 0-based promoter positions.
+    span
+        ``(start, end)``: the part of the promoter drawn, 0-based, end exclusive
+        (default: all of it); rows are windows of this part.
+    diff
+        ``(L, 4)`` variant − reference contributions drawn as a third track of
+        each window, on its own y scale (default: none).
+    title
+        The figure's title instead of ``gene_id`` and ``probability`` (shown as
+        text: ``$`` is not read as mathtext).
 
     Returns
     -------
     matplotlib.figure.Figure
-        ``2 x n_windows`` rows sharing one y scale.
+        ``2 x n_windows`` rows (``3 x n_windows`` with ``diff``); the strand
+        tracks share one y scale.
     """
     fwd = _check_track(contrib_fwd, "contrib_fwd")
     rev = _check_track(contrib_rev, "contrib_rev")
     if fwd.shape != rev.shape:
         raise DeepDifEInputError(f"forward {fwd.shape} and reverse {rev.shape} tracks differ in shape")
-    spans = windows(fwd.shape[0], window)
+    length = fwd.shape[0]
+    s0, e0 = (0, length) if span is None else (int(span[0]), min(int(span[1]), length))
+    if not 0 <= s0 < e0:
+        raise DeepDifEInputError(f"empty span [{s0}, {e0}) for a {length}-bp track")
+    tracks = [("forward", fwd), ("reverse", rev)]
+    if diff is not None:
+        d = _check_track(diff, "diff")
+        if d.shape != fwd.shape:
+            raise DeepDifEInputError(f"variant difference {d.shape} and tracks {fwd.shape} differ in shape")
+        tracks.append(("variant − ref", d))
+    spans = [(s0 + a, s0 + b) for a, b in windows(e0 - s0, window)]
     width = max(6.0, min(24.0, (spans[0][1] - spans[0][0]) / 9))
-    fig = Figure(figsize=(width, 1.5 * 2 * len(spans) + 0.4), layout="constrained")
-    axes = fig.subplots(2 * len(spans), 1, squeeze=False)[:, 0]
-    lo = min(0.0, float(np.minimum(fwd, 0).sum(axis=1).min()), float(np.minimum(rev, 0).sum(axis=1).min()))
-    hi = max(float(np.maximum(fwd, 0).sum(axis=1).max()), float(np.maximum(rev, 0).sum(axis=1).max()), 1e-9)
+    fig = Figure(figsize=(width, 1.5 * len(tracks) * len(spans) + 0.4), layout="constrained")
+    axes = fig.subplots(len(tracks) * len(spans), 1, squeeze=False)[:, 0]
+    shown = [t[s0:e0] for _, t in tracks[:2]]
+    lo = min(0.0, *(float(np.minimum(t, 0).sum(axis=1).min()) for t in shown))
+    hi = max(1e-9, *(float(np.maximum(t, 0).sum(axis=1).max()) for t in shown))
     pad = 0.05 * (hi - lo)
-    for k, (s, e) in enumerate(spans):
+    k = 0
+    for s, e in spans:
         where = f" {s}-{e}" if len(spans) > 1 else ""
-        plot_attribution_logo(fwd, axes[2 * k], start=s, end=e, ylim=(lo - pad, hi + pad), sites=sites)
-        axes[2 * k].set_ylabel(f"forward{where}", fontsize=8)
-        plot_attribution_logo(rev, axes[2 * k + 1], start=s, end=e, ylim=(lo - pad, hi + pad), sites=sites)
-        axes[2 * k + 1].set_ylabel(f"reverse{where}", fontsize=8)
-    head = gene_id or "gene"
-    if probability is not None:
-        head += f"  (p = {probability:.3f})"
-    fig.suptitle(head, fontsize=10, x=0.01, ha="left")
+        for name, t in tracks:
+            ylim = (lo - pad, hi + pad) if name != "variant − ref" else None
+            plot_attribution_logo(t, axes[k], start=s, end=e, ylim=ylim, sites=sites)
+            axes[k].set_ylabel(f"{name}{where}", fontsize=8)
+            k += 1
+    if title is None:
+        title = gene_id or "gene"
+        if probability is not None:
+            title += f"  (p = {probability:.3f})"
+    fig.suptitle(title.replace("$", r"\$"), fontsize=10, x=0.01, ha="left")
     return fig
 
 

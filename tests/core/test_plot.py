@@ -37,3 +37,24 @@ def test_ism_heatmap_and_bad_shapes():
         plot.plot_attribution_logo(np.zeros((10, 3)))
     with pytest.raises(DeepDifEInputError):
         plot.plot_gene(track(50), track(60))
+
+
+def test_gene_figure_of_a_span_with_the_variant_track():
+    fwd, rev = track(250), track(250, seed=1)
+    diff = track(250, seed=2) * 0.1
+    fig = plot.plot_gene(fwd, rev, window=50, span=(40, 160), diff=diff, title="G$1 p = 0.5")
+    # 120 bp in rows of 50: 40-90, 90-140, 140-160; three tracks each
+    assert len(fig.axes) == 3 * 3
+    assert [ax.get_xlim() for ax in fig.axes[::3]] == [(39.5, 89.5), (89.5, 139.5), (139.5, 159.5)]
+    assert [ax.get_ylabel() for ax in fig.axes[:3]] == ["forward 40-90", "reverse 40-90", "variant − ref 40-90"]
+    # the strand tracks share one y scale, from the drawn part only (an oracle on the stacked letters)
+    lo = min(0.0, np.minimum(fwd[40:160], 0).sum(1).min(), np.minimum(rev[40:160], 0).sum(1).min())
+    hi = max(np.maximum(fwd[40:160], 0).sum(1).max(), np.maximum(rev[40:160], 0).sum(1).max())
+    pad = 0.05 * (hi - lo)
+    assert fig.axes[0].get_ylim() == pytest.approx((lo - pad, hi + pad))
+    assert fig.axes[1].get_ylim() == fig.axes[0].get_ylim()
+    assert fig._suptitle.get_text() == r"G\$1 p = 0.5"
+    with pytest.raises(DeepDifEInputError, match="empty span"):
+        plot.plot_gene(fwd, rev, span=(200, 200))
+    with pytest.raises(DeepDifEInputError, match="variant difference"):
+        plot.plot_gene(fwd, rev, diff=track(10))
