@@ -85,13 +85,29 @@ def start_experiment(
         raise DeepDifEInputError(f"an experiment named {name!r} already exists; choose another name")
     if kind not in EXPERIMENTS:
         raise DeepDifEInputError(f"unknown experiment {kind!r}")
+    motifs = [m.strip() for m in motifs if m and m.strip()]
+    # the inputs are checked here, so a typo is one message on the page rather than a failed job
+    from deepdife_core.experiments.sources import motif_source
+
+    for spec in motifs:
+        motif_source(spec, cache_dir=workspace_dir() / "motif_db", motifs_root=workspace_dir() / "motifs")
+    if kind == "tile":
+        from dashboard import cache
+        from deepdife_core.io import select_records
+
+        if not (gene or "").strip():
+            raise DeepDifEInputError("type the ID of the gene to tile")
+        found, _ = select_records(cache.dataset_table(dataset_path), [gene.strip()])
+        if found.empty:
+            raise DeepDifEInputError(f"gene {gene.strip()!r} is not in dataset {dataset_name!r}; check the ID")
+        gene = gene.strip()
     args = {
         "kind": kind,
         "out": str(out),
         "model_path": str(Path(model_path).resolve()),
         "dataset_name": dataset_name,
         "dataset_path": str(Path(dataset_path).resolve()),
-        "motifs": [m for m in motifs if m],
+        "motifs": motifs,
         "config": config.to_dict(),
         "gene": gene,
         "db_cache": str(workspace_dir() / "motif_db"),

@@ -54,3 +54,19 @@ def test_run_starts_a_background_job_that_finishes(app, tiny_model, tiny_dataset
         time.sleep(1)
     assert jobs.read_job(folder)["state"] == "done", (folder / "log.txt").read_text()
     assert (dirs["workspace"] / "experiments" / "dose-job" / "table.csv").is_file()
+
+
+def test_every_experiment_form_renders_and_bad_inputs_are_messages(app, tiny_model, tiny_dataset, dirs):
+    goto(app, "experiments")
+    for kind in ("insert", "sweep", "spacing", "dose", "tile", "ablate"):
+        app.selectbox(key="w.experiments.kind").set_value(kind).run()
+        assert not app.exception, kind
+    app.selectbox(key="w.experiments.kind").set_value("tile").run()
+    app.text_input(key="w.experiments.tile.gene").set_value("NOPE9").run()
+    app.button(key="w.experiments.start").click().run()
+    assert any("'NOPE9' is not in dataset" in e for e in texts(app.error))
+    app.selectbox(key="w.experiments.kind").set_value("sweep").run()
+    app.text_input(key="w.experiments.sweep.motif").set_value("AC GT").run()
+    app.button(key="w.experiments.start").click().run()
+    assert any("not an IUPAC consensus" in e or "not IUPAC DNA" in e for e in texts(app.error))
+    assert not (dirs["workspace"] / "jobs").exists() or not list((dirs["workspace"] / "jobs").iterdir())
