@@ -15,7 +15,15 @@ _P0 = PromoterConfig()
 
 
 def add_genome_options(p: argparse.ArgumentParser, *, required: bool = False) -> None:
-    """``--genome N --upstream U --downstream D --tss T --region R`` (defaults from :class:`PromoterConfig`)."""
+    """``--genome N --upstream U --downstream D --tss T --region R`` (defaults from :class:`PromoterConfig`).
+
+    Parameters
+    ----------
+    p
+        The parser to extend.
+    required
+        Whether ``--genome`` is required (``promoters``) or optional (``dataset build``).
+    """
     g = p.add_argument_group("promoters from a registered genome (instead of --fasta)")
     g.add_argument("--genome", required=required, help="a genome registered with deepdife genome add")
     g.add_argument("--upstream", type=int, default=_P0.upstream, help="bp upstream of the TSS (default %(default)s)")
@@ -42,12 +50,34 @@ def add_genome_options(p: argparse.ArgumentParser, *, required: bool = False) ->
 
 
 def promoter_config(args: argparse.Namespace) -> PromoterConfig:
-    """The :class:`PromoterConfig` of parsed options."""
+    """The :class:`PromoterConfig` of parsed options.
+
+    Parameters
+    ----------
+    args
+        Parsed options with ``upstream, downstream, tss, region``.
+
+    Returns
+    -------
+    PromoterConfig
+        Validated.
+    """
     return PromoterConfig(upstream=args.upstream, downstream=args.downstream, tss=args.tss, region=args.region)
 
 
 def promoter_source(args: argparse.Namespace):
-    """A :class:`~deepdife_core.genome.registry.GenomePromoters` for ``--genome`` (None without it)."""
+    """A :class:`~deepdife_core.genome.registry.GenomePromoters` for ``--genome`` (None without it).
+
+    Parameters
+    ----------
+    args
+        Parsed options.
+
+    Returns
+    -------
+    GenomePromoters or None
+        The builders' ``promoters=`` argument.
+    """
     if not getattr(args, "genome", None):
         return None
     from deepdife_core.genome.registry import GenomePromoters, load_genome
@@ -125,7 +155,15 @@ def cmd_promoters(args: argparse.Namespace, rep) -> int:
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    """Add ``genome`` and ``promoters`` to ``sub`` (the ``deepdife`` sub-parsers)."""
+    """Add ``genome`` and ``promoters`` to ``sub`` (the ``deepdife`` sub-parsers).
+
+    Parameters
+    ----------
+    sub
+        ``deepdife``'s sub-parsers.
+    common
+        The parent parser of common options.
+    """
     g = sub.add_parser(
         "genome",
         parents=[common],

@@ -135,7 +135,18 @@ def _coords(rows: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def annotation_format(rows: pd.DataFrame) -> str:
-    """``"gtf"`` when the attributes are ``key "value";`` pairs with a ``gene_id``, else ``"gff3"``."""
+    """``"gtf"`` when the attributes are ``key "value";`` pairs with a ``gene_id``, else ``"gff3"``.
+
+    Parameters
+    ----------
+    rows
+        The nine columns of the feature lines (column 8: attributes).
+
+    Returns
+    -------
+    str
+        ``"gtf"`` or ``"gff3"``.
+    """
     attrs = rows[8].head(200)
     return "gtf" if attrs.str.contains(r'gene_id\s+"', regex=True).mean() > 0.5 else "gff3"
 

@@ -14,6 +14,16 @@ def canonical(name: str) -> str:
     """The name without case, a ``chr``/``chromosome`` prefix or leading zeros: ``Chr01``, ``chr1`` and ``1`` give ``1``.
 
     ``ChrC`` / ``Pt`` and ``ChrM`` / ``Mt`` give ``C`` and ``M``.
+
+    Parameters
+    ----------
+    name
+        A chromosome name.
+
+    Returns
+    -------
+    str
+        Its comparison key.
     """
     key = _PREFIX.sub("", str(name).strip()).upper()
     key = key.lstrip("0") or key

@@ -24,12 +24,29 @@ _COMP = str.maketrans("ACGTNRYKMSWBDHVacgtnrykmswbdhv", "TGCANYRMKSWVHDBtgcanyrm
 
 
 def reverse_complement(seq: str) -> str:
-    """The reverse complement (IUPAC-aware, case kept)."""
+    """The reverse complement (IUPAC-aware, case kept).
+
+    Parameters
+    ----------
+    seq
+        DNA letters.
+
+    Returns
+    -------
+    str
+        The reverse complement, same length.
+    """
     return seq.translate(_COMP)[::-1]
 
 
 def genome_limit() -> int:
-    """:data:`MAX_GENOME_BYTES`, or ``$DEEPDIFE_MAX_GENOME_MB`` MB when set (a positive number)."""
+    """:data:`MAX_GENOME_BYTES`, or ``$DEEPDIFE_MAX_GENOME_MB`` MB when set (a positive number).
+
+    Returns
+    -------
+    int
+        The cap in bytes of sequence.
+    """
     raw = os.environ.get(GENOME_ENV, "").strip()
     if not raw:
         return MAX_GENOME_BYTES
@@ -165,7 +182,18 @@ def write_indexed(source: str | Path, dest: str | Path, *, name: str | None = No
 
 
 def open_genome(path: str | Path) -> pysam.FastaFile:
-    """The indexed genome (random access; ``.fai`` and ``.gzi`` beside ``path``)."""
+    """The indexed genome (random access; ``.fai`` and ``.gzi`` beside ``path``).
+
+    Parameters
+    ----------
+    path
+        The registry's ``genome.fa.gz``.
+
+    Returns
+    -------
+    pysam.FastaFile
+        Open for ``fetch(chrom, start, end)``; the caller closes it.
+    """
     path = Path(path)
     if not path.is_file() or not Path(f"{path}.fai").is_file():
         raise DeepDifEInputError(f"{path}: the genome or its index is missing; register the genome again")

@@ -15,7 +15,20 @@ from pathlib import Path
 
 
 def run(writer, args: dict) -> tuple[str, dict]:
-    """Register the genome; uploaded copies are removed whatever happens."""
+    """Register the genome; uploaded copies are removed whatever happens.
+
+    Parameters
+    ----------
+    writer
+        The job's handle (:class:`deepdife_core.jobs._JobWriter`).
+    args
+        See the module docstring.
+
+    Returns
+    -------
+    tuple of str, dict
+        ``"done"`` and ``{"genome": name, "info": genome.json}``.
+    """
     from deepdife_core.genome.registry import add_genome
 
     try:

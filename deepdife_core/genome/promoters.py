@@ -175,7 +175,20 @@ def window(site: np.ndarray, strand: np.ndarray, upstream: int, downstream: int,
 
 
 def cut(fa, chrom: str, lo: int, hi: int, strand: str, chrom_len: int) -> tuple[str, bool]:
-    """The window's sequence read 5'->3' on ``strand`` (upper case), N beyond the chromosome; and whether padded."""
+    """The window's sequence read 5'->3' on ``strand`` (upper case), N beyond the chromosome; and whether padded.
+
+    Parameters
+    ----------
+    fa
+        The indexed genome (``fetch(chrom, start, end)``).
+    chrom, lo, hi, strand, chrom_len
+        The window ``[lo, hi)`` (0-based, may run past either end) on ``chrom`` of ``chrom_len`` bp.
+
+    Returns
+    -------
+    tuple of str, bool
+        ``hi - lo`` letters, and whether any is padding.
+    """
     a, b = max(lo, 0), min(hi, chrom_len)
     core = fa.fetch(chrom, a, b).upper() if b > a else ""
     seq = "N" * (a - lo) + core + "N" * (hi - max(b, a))

@@ -32,7 +32,18 @@ MIN_CHROMOSOME_BP = 100_000
 
 
 def genomes_dir(workspace: str | Path | None = None) -> Path:
-    """``WORKSPACE/genomes`` (``workspace``, else ``$DEEPDIFE_WORKSPACE``, else ``./workspace``)."""
+    """``WORKSPACE/genomes`` (``workspace``, else ``$DEEPDIFE_WORKSPACE``, else ``./workspace``).
+
+    Parameters
+    ----------
+    workspace
+        The workspace folder, or None for the environment's.
+
+    Returns
+    -------
+    pathlib.Path
+        The registry folder (not created).
+    """
     root = Path(workspace or os.environ.get("DEEPDIFE_WORKSPACE", "workspace")).expanduser().resolve()
     return root / "genomes"
 
@@ -140,7 +151,18 @@ def add_genome(
 
 
 def list_genomes(workspace: str | Path | None = None) -> pd.DataFrame:
-    """The registered genomes: ``name, chromosomes, genes, transcripts, fasta, annotation, created`` (one row each)."""
+    """The registered genomes: ``name, chromosomes, genes, transcripts, fasta, annotation, created`` (one row each).
+
+    Parameters
+    ----------
+    workspace
+        The workspace folder, or None for the environment's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per complete registry folder (hidden temp folders are never listed), by name.
+    """
     rows = []
     root = genomes_dir(workspace)
     for d in sorted(root.iterdir()) if root.is_dir() else []:
@@ -163,7 +185,20 @@ def list_genomes(workspace: str | Path | None = None) -> pd.DataFrame:
 
 
 def remove_genome(name: str, workspace: str | Path | None = None) -> None:
-    """Delete a registered genome (renamed away first, so it leaves the list at once)."""
+    """Delete a registered genome (renamed away first, so it leaves the list at once).
+
+    Parameters
+    ----------
+    name
+        Registry name.
+    workspace
+        The workspace folder, or None for the environment's.
+
+    Raises
+    ------
+    DeepDifEInputError
+        No such genome.
+    """
     check_name(name, "genome name")
     target = genomes_dir(workspace) / name
     if not (target / INFO_FILE).is_file():
@@ -240,7 +275,20 @@ class Genome:
 
 
 def load_genome(name: str, workspace: str | Path | None = None) -> Genome:
-    """The registered genome ``name``, else a :class:`DeepDifEInputError` listing the registered ones."""
+    """The registered genome ``name``, else a :class:`DeepDifEInputError` listing the registered ones.
+
+    Parameters
+    ----------
+    name
+        Registry name.
+    workspace
+        The workspace folder, or None for the environment's.
+
+    Returns
+    -------
+    Genome
+        Its folder, info, annotation table and promoter extraction.
+    """
     check_name(name, "genome name")
     folder = genomes_dir(workspace) / name
     if not (folder / INFO_FILE).is_file():
@@ -267,7 +315,18 @@ class GenomePromoters:
         return f"genome {self.genome}"
 
     def __call__(self, ids: list[str]) -> tuple[list[FastaRecord], list[str]]:
-        """Records of ``ids`` and notes for the build report (windows padded, IDs not in the annotation)."""
+        """Records of ``ids`` and notes for the build report (windows padded, IDs not in the annotation).
+
+        Parameters
+        ----------
+        ids
+            Gene IDs a builder asks for.
+
+        Returns
+        -------
+        tuple of list of FastaRecord, list of str
+            The records (see :meth:`Genome.promoters`) and report notes.
+        """
         records, report = load_genome(self.genome, self.workspace).promoters(ids, self.cfg)
         notes = [
             f"Promoters cut from genome {self.genome} ({self.cfg.upstream} bp upstream + {self.cfg.downstream} "
