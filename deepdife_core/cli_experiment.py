@@ -47,7 +47,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
         p.add_argument("--data", required=True, help="dataset table (gene_id, label, sequence[, coords])")
         p.add_argument("--out", required=True, help="output CSV")
         p.add_argument("--figure", help="also write the figure (.svg or .png)")
-        p.add_argument("--per-gene", help="sweep/spacing/dose: also write the per-gene values (CSV)")
+        if kind in ("sweep", "spacing", "dose"):
+            p.add_argument("--per-gene", help="also write the per-gene values behind the summary (CSV)")
         _opt(p, "--seed", "seed", int, "seed of backgrounds, sampled motifs and shuffles")
         _opt(p, "--batch-size", "batch_size", int, "sequences per model call")
         p.add_argument("--jaspar-release", help="JASPAR release for JASPAR IDs / names (default: newest shipped)")
