@@ -496,3 +496,34 @@ def test_export_figures_draw_on_a_given_axes_or_their_own(oracle, bg):
     assert xplot.plot_dose(summary, ax) is own
     with pytest.raises(DeepDifEInputError, match="lacks"):
         xplot.plot_sweep(summary)
+
+
+def test_job_stopped_mid_run_saves_nothing(demo_csv, tmp_path, monkeypatch):
+    from deepdife_core import jobs
+
+    out = tmp_path / "exp" / "sweep1"
+    folder = jobs.create_job(
+        tmp_path / "jobs",
+        "experiment",
+        {
+            "kind": "sweep",
+            "out": str(out),
+            "model_path": str(ROOT / "models/demo"),
+            "dataset_path": str(demo_csv),
+            "motifs": ["CCACGTGGCA"],
+            "config": {"n_backgrounds": 20, "step": 1, "chunk": 500},
+        },
+    )
+    real = jobs._JobWriter.event
+
+    def event(self, ev):  # the user presses Stop after the first scored chunk
+        real(self, ev)
+        if ev.get("event") == "scored":
+            jobs.request_stop(self.folder)
+
+    monkeypatch.setattr(jobs._JobWriter, "event", event)
+    assert jobs.run_job(folder) == 0
+    assert jobs.read_job(folder)["state"] == "stopped"
+    scored = [e for e in jobs.read_events(folder) if e.get("event") == "scored"]
+    assert len(scored) == 1 and scored[0]["done"] == 500
+    assert not out.exists() and not (tmp_path / "exp").exists()  # nothing written, not even a temp folder
