@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dashboard.paths import jobs_dir, models_dir
+from dashboard.paths import jobs_dir, models_dir, workspace_dir
 from deepdife_core import jobs as core_jobs
-from deepdife_core.artifacts import acquire_claim, check_name, release_claim
-from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig, config_to_dict
+from deepdife_core.artifacts import acquire_claim, atomic_write_bytes, check_name, release_claim
+from deepdife_core.config import AugmentConfig, ModelConfig, PhyloConfig, TrainConfig, config_to_dict
 from deepdife_core.errors import DeepDifEInputError
 
 # Popen handles of the jobs this server started, so finished children are reaped.
@@ -59,21 +59,38 @@ def start_training(
     model_cfg: ModelConfig,
     train_cfg: TrainConfig,
     augment_cfg: AugmentConfig | None = None,
+    phylo_cfg: PhyloConfig | None = None,
+    orthologs: dict[str, Any] | None = None,
+    cv: int = 0,
+    refit: bool = False,
 ) -> str:
     """Launch a training job in a separate process; returns its job id.
 
-    The job trains with exactly these configs (``augment_cfg`` None = the
-    :class:`AugmentConfig` defaults); the model's ``input_length`` and padding
-    are set from the dataset and ``augment_cfg`` by the job.
+    The job trains with exactly these configs (``augment_cfg`` / ``phylo_cfg``
+    None = their defaults); the model's ``input_length`` and padding are set from
+    the dataset and ``augment_cfg`` by the job. ``orthologs`` are PhyloAug's
+    files from :func:`save_ortholog_uploads`; ``cv`` K >= 2 trains K fold models
+    (an ensemble) and ``refit`` one more model on all training genes, saved as
+    ``<model_name>_refit`` (``deepdife train --cv K --refit``).
 
     Raises
     ------
     DeepDifEInputError
-        Bad model name, or a model of that name exists already.
+        Bad model name, a model of that name (or of its refit) exists already,
+        PhyloAug without orthologs, refit without cross-validation.
     """
     check_name(model_name)
-    if (models_dir() / model_name).exists():
-        raise DeepDifEInputError(f"a model named {model_name!r} already exists; choose another name")
+    phylo_cfg = phylo_cfg if phylo_cfg is not None else PhyloConfig(enabled=orthologs is not None)
+    if phylo_cfg.enabled and orthologs is None:
+        raise DeepDifEInputError("PhyloAug needs an ortholog table and the orthologs' promoter FASTA: upload both")
+    if cv == 1 or cv < 0:
+        raise DeepDifEInputError(f"cross-validation needs at least 2 folds (0 = one model), got {cv}")
+    if refit and not cv:
+        raise DeepDifEInputError("refit needs cross-validation: set the number of folds to 2 or more")
+    names = [model_name, f"{model_name}_refit"] if refit else [model_name]
+    for name in names:
+        if (models_dir() / name).exists():
+            raise DeepDifEInputError(f"a model named {name!r} already exists; choose another name")
     for job in list_train_jobs():
         if job["state"] in ("queued", "running") and (job.get("args") or {}).get("model_name") == model_name:
             raise DeepDifEInputError(f"training job {job['id']} is already producing a model named {model_name!r}")
@@ -85,6 +102,10 @@ def start_training(
         "model": config_to_dict(model_cfg),
         "train": config_to_dict(train_cfg),
         "augment": config_to_dict(augment_cfg if augment_cfg is not None else AugmentConfig()),
+        "phylo": config_to_dict(phylo_cfg),
+        "orthologs": orthologs,
+        "cv": int(cv),
+        "refit": bool(refit),
     }
     return _start("train", args)
 
@@ -117,6 +138,49 @@ def _start(kind: str, args: dict[str, Any]) -> str:
     _reap()
     _watch(folder.name, proc)
     return folder.name
+
+
+def save_ortholog_uploads(table: tuple[str, bytes], fastas: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """Save PhyloAug's uploaded ortholog table and FASTAs for a job and check them now.
+
+    Parameters
+    ----------
+    table
+        ``(file name, bytes)`` of the table ``gene_id, ortholog_id[, species]``.
+    fastas
+        ``(file name, bytes)`` of each FASTA with the orthologs' promoters (a
+        pair's species is the table's ``species`` or else the FASTA's name).
+
+    Returns
+    -------
+    dict
+        ``{"table": path, "fastas": [paths], "pairs": n}`` for :func:`start_training`.
+
+    Raises
+    ------
+    DeepDifEInputError
+        No FASTA, a table or FASTA that cannot be read, or no ortholog with a sequence.
+    """
+    import re
+    import uuid
+
+    from deepdife_core.io import read_orthologs
+
+    if not fastas:
+        raise DeepDifEInputError("PhyloAug needs the orthologs' promoter FASTA: upload at least one")
+    folder = workspace_dir() / "uploads" / f"orthologs-{uuid.uuid4().hex[:12]}"
+
+    def _save(name: str, data: bytes) -> str:
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name)[:120] or "upload"
+        path = folder / safe
+        atomic_write_bytes(path, data)
+        return str(path)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    table_path = _save(f"table-{table[0]}", table[1])
+    fasta_paths = [_save(n, b) for n, b in fastas]
+    pairs = read_orthologs(table_path, fasta_paths, table_name=table[0])
+    return {"table": table_path, "fastas": fasta_paths, "pairs": len(pairs.table)}
 
 
 def list_train_jobs() -> list[dict]:

@@ -12,6 +12,8 @@ from dashboard.constants import LIVE_STATES, state_words
 from dashboard.job_panel import JobView, show
 from dashboard.paths import models_dir
 from deepdife_core.artifacts import read_json
+from deepdife_core.config import PhyloConfig
+from deepdife_core.errors import DeepDifEInputError
 
 
 def _default_model_name(dataset: str) -> str:
@@ -33,14 +35,106 @@ def _start_form(ds: dict) -> None:
         cfgs = None
         with widgets.user_errors():
             cfgs = widgets.train_config_form("w.train")
+        extra = _phylo_and_cv_inputs()
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
     if submitted and cfgs is not None:
         with widgets.user_errors():
-            job_id = jobs.start_training(ds["name"], ds["path"], name.strip(), *cfgs)
+            phylo, orthologs = None, None
+            if extra["phylo"]:
+                if extra["table"] is None:
+                    raise DeepDifEInputError("PhyloAug needs the ortholog table: upload it, or switch PhyloAug off")
+                orthologs = jobs.save_ortholog_uploads(
+                    (extra["table"].name, extra["table"].getvalue()), [(f.name, f.getvalue()) for f in extra["fastas"]]
+                )
+                phylo = PhyloConfig(enabled=True, rate=extra["rate"], finetune=extra["finetune"])
+            job_id = jobs.start_training(
+                ds["name"],
+                ds["path"],
+                name.strip(),
+                *cfgs,
+                phylo_cfg=phylo,
+                orthologs=orthologs,
+                cv=extra["cv"],
+                refit=extra["refit"],
+            )
             state.put(state.TRAIN_JOB_ID, job_id)
             # only a job started in this session makes its model active when it ends
             state.put(state.TRAIN_STARTED, [*(state.get(state.TRAIN_STARTED) or []), job_id])
             st.rerun()
+
+
+def _phylo_and_cv_inputs() -> dict:
+    """PhyloAug (ortholog table + FASTA uploads) and cross-validation inputs (inside the form).
+
+    Defaults are :class:`~deepdife_core.config.PhyloConfig`'s; the options are
+    ``deepdife train --orthologs/--ortholog-fasta/--phylo-rate/--phylo-finetune/--cv/--refit``.
+    """
+    d = PhyloConfig()
+    out: dict = {}
+    with st.expander("PhyloAug: learn from orthologs too"):
+        out["phylo"] = st.checkbox(
+            "Use orthologs (PhyloAug)",
+            value=d.enabled,
+            key="w.train.phylo",
+            help="At each batch a training gene is swapped, with the probability below, for one of its orthologs "
+            "from another species (Duncan, Mitchell & Moses 2024). Orthologs of validation and test genes are "
+            "never used. (deepdife train --orthologs)",
+        )
+        out["table"] = st.file_uploader(
+            "Ortholog table (gene_id, ortholog_id[, species])",
+            key="w.train.ortholog_table",
+            help="One row per pair, tab- or comma-separated. Without a species column the species is the name of "
+            "the FASTA that holds the ortholog.",
+        )
+        out["fastas"] = (
+            st.file_uploader(
+                "Orthologs' promoter FASTA (one or more)",
+                accept_multiple_files=True,
+                key="w.train.ortholog_fastas",
+                help="Promoters of the orthologs, fitted to the model's length like the training genes. "
+                "(--ortholog-fasta)",
+            )
+            or []
+        )
+        c1, c2 = st.columns(2)
+        out["rate"] = float(
+            c1.number_input(
+                "Swap probability per gene and batch",
+                0.0,
+                1.0,
+                float(d.rate),
+                0.05,
+                key="w.train.phylo_rate",
+                help="(--phylo-rate)",
+            )
+        )
+        out["finetune"] = c2.checkbox(
+            "Fine-tune on the original genes afterwards",
+            value=d.finetune,
+            key="w.train.phylo_finetune",
+            help="A few more epochs on the genes themselves after PhyloAug. (--phylo-finetune)",
+        )
+    with st.expander("Cross-validation: several models, one per fold"):
+        c1, c2 = st.columns(2)
+        out["cv"] = int(
+            c1.number_input(
+                "Number of folds (0 = one model)",
+                0,
+                20,
+                0,
+                1,
+                key="w.train.cv",
+                help="K-fold grouped cross-validation on the genes outside the test part: K models whose average "
+                "is the saved model (an ensemble), with out-of-fold scores. (--cv K)",
+            )
+        )
+        out["refit"] = c2.checkbox(
+            "Also train one model on all training genes (refit)",
+            value=False,
+            key="w.train.refit",
+            help="After cross-validation, one more model saved as '<name>_refit'. (--refit)",
+        )
+    return out
 
 
 def _job_label(job: dict) -> str:

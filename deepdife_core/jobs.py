@@ -304,20 +304,35 @@ def _run_train(writer: _JobWriter, args: dict[str, Any]) -> tuple[str, dict]:
     """Train a model on a saved dataset; returns (final state, result).
 
     ``args``: ``dataset_path``, ``models_root``, ``model_name``, ``dataset_name`` and
-    the ``model`` / ``train`` / ``augment`` configs as :func:`~deepdife_core.config.config_to_dict`
-    dicts (a missing one means its defaults).  The result has ``model_path``,
-    ``model_name``, ``metrics`` (with ``baseline_kmer`` and ``learning``), ``stopped``,
-    ``epochs_run`` and ``best_epoch`` (the epoch whose weights were kept, when known).
+    the ``model`` / ``train`` / ``augment`` / ``phylo`` configs as
+    :func:`~deepdife_core.config.config_to_dict` dicts (a missing one means its
+    defaults); optionally ``orthologs`` = ``{"table": path, "fastas": [paths]}``
+    (PhyloAug's pairs and sequences, read by :func:`~deepdife_core.io.read_orthologs`),
+    ``cv`` (K-fold grouped cross-validation, 0 = one model) and ``refit`` (with
+    ``cv``: one more model on all training genes, saved as ``<model_name>_refit``),
+    as ``deepdife train --orthologs/--ortholog-fasta/--phylo-rate/--cv/--refit``.
+    The result has ``model_path``, ``model_name``, ``metrics`` (with
+    ``baseline_kmer`` and ``learning``), ``stopped``, ``epochs_run``,
+    ``best_epoch`` (the epoch whose weights were kept, when known) and, after a
+    refit, ``refit_path``.
     """
-    from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig, from_dict
-    from deepdife_core.io import load_dataset, read_dataset_config
-    from deepdife_core.train import stop_file_check, train_dataset
+    from deepdife_core.config import AugmentConfig, ModelConfig, PhyloConfig, TrainConfig, from_dict
+    from deepdife_core.io import load_dataset, read_dataset_config, read_orthologs
+    from deepdife_core.train import cross_validate, stop_file_check, train_dataset
 
     dataset_path = Path(args["dataset_path"])
     out = Path(args["models_root"]) / args["model_name"]
     model_cfg = from_dict(ModelConfig, args.get("model", {}))
     train_cfg = from_dict(TrainConfig, args.get("train", {}))
     augment_cfg = from_dict(AugmentConfig, args.get("augment", {}))
+    phylo_cfg = from_dict(PhyloConfig, args.get("phylo", {}))
+    cv, refit = int(args.get("cv") or 0), bool(args.get("refit"))
+    if refit and not cv:
+        raise DeepDifEInputError("refit needs cross-validation (cv of 2 folds or more)")
+    ortho = args.get("orthologs") or None
+    if phylo_cfg.enabled and not ortho:
+        raise DeepDifEInputError("PhyloAug needs an ortholog table and the orthologs' promoter FASTA")
+    orthologs = read_orthologs(ortho["table"], list(ortho.get("fastas") or [])) if ortho else None
     df = load_dataset(dataset_path)
     if writer.stop_requested():
         return "stopped", {"model_path": None, "stopped": True, "note": "stopped before training began"}
@@ -328,11 +343,12 @@ def _run_train(writer: _JobWriter, args: dict[str, Any]) -> tuple[str, dict]:
             seen["best_epoch"] = event["best_epoch"]
         writer.event(event)
 
-    res = train_dataset(
-        df,
+    common = dict(
         model_cfg=model_cfg,
         train_cfg=train_cfg,
         augment_cfg=augment_cfg,
+        phylo_cfg=phylo_cfg,
+        orthologs=orthologs,
         dataset_cfg=read_dataset_config(dataset_path),
         out=out,
         dataset_name=args.get("dataset_name", dataset_path.parent.name),
@@ -340,6 +356,7 @@ def _run_train(writer: _JobWriter, args: dict[str, Any]) -> tuple[str, dict]:
         should_stop=stop_file_check(writer.folder / STOP_FILE),
         provenance={"job_id": writer.folder.name, "source": "dashboard"},
     )
+    res = cross_validate(df, k=cv, refit=refit, **common) if cv else train_dataset(df, **common)
     result = {
         "model_path": str(res.path) if res.path else None,
         "model_name": out.name,
@@ -347,6 +364,8 @@ def _run_train(writer: _JobWriter, args: dict[str, Any]) -> tuple[str, dict]:
         "stopped": res.stopped,
         "epochs_run": len(res.history),
     }
+    if getattr(res, "refit_path", None):
+        result["refit_path"] = str(res.refit_path)
     best_epoch = getattr(res, "best_epoch", None)
     if best_epoch is None and res.path is not None:
         best_epoch = (_read_json(Path(res.path) / "provenance.json") or {}).get("best_epoch")
