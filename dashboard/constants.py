@@ -1,6 +1,7 @@
 """Constants shared by the dashboard pages (one definition each).
 
-Job states are those of :data:`deepdife_core.jobs.STATES`; the pages show them in
+Uploaders take any file name: what a file is is judged by its content
+(:mod:`dashboard.uploads`), so there is no list of allowed endings. Job states are those of :data:`deepdife_core.jobs.STATES`; the pages show them in
 plain words (:data:`STATE_WORDS`).
 """
 
@@ -10,8 +11,6 @@ from __future__ import annotations
 LIVE_STATES: tuple[str, ...] = ("queued", "running")
 #: seconds between two refreshes of a live job panel
 REFRESH_S: float = 1.5
-#: file-name endings the FASTA uploaders offer by default (content decides what a file is)
-FASTA_TYPES: list[str] = ["fa", "fasta", "fna", "gz", "txt"]
 #: how a job state is shown to the user
 STATE_WORDS: dict[str, str] = {
     "queued": "waiting to start",

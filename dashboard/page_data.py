@@ -9,11 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache, genomes, state, widgets
-from dashboard.constants import FASTA_TYPES
 from dashboard.datasets import ensure_demo_dataset, list_datasets, save_dataset
+from dashboard.uploads import check_text, table_upload
 from deepdife_core import io as dio
 from deepdife_core.artifacts import check_name
 from deepdife_core.encode import n_fraction
+from deepdife_core.errors import DeepDifEInputError
 
 SOURCES = {
     "fasta": "Labelled FASTA (>GENE_1 / >GENE_0)",
@@ -21,8 +22,6 @@ SOURCES = {
     "lists": "Two gene lists + promoter FASTA or genome",
     "de": "Differential-expression table + promoter FASTA or genome",
 }
-TABLE_TYPES = ["csv", "tsv", "txt", "xlsx", "gz"]
-LIST_TYPES = ["txt", "csv", "tsv", "list"]
 ALT_TSS_KEY = "w.data.alt_tss"
 ALT_TSS_LABELS = {
     "first": "First record of each gene (the others are counted)",
@@ -35,8 +34,16 @@ def _alt() -> str:
     return st.session_state.get(ALT_TSS_KEY) or dio.ALT_TSS_DATASET
 
 
-def _bytes(upload) -> tuple[bytes, str]:
-    return upload.getvalue(), upload.name
+def _bytes(upload, what: str = "a FASTA file") -> tuple[bytes, str]:
+    """An upload's bytes and name; a workbook, archive or binary file where text is expected is refused."""
+    data, name = upload.getvalue(), upload.name
+    check_text(data, name, what)
+    return data, name
+
+
+def _table_bytes(upload) -> tuple[bytes, str]:
+    """A table upload judged by its content (a workbook is read as one whatever its name)."""
+    return table_upload(upload.getvalue(), upload.name)
 
 
 def _guess(columns: list[str], *candidates: str) -> int:
@@ -80,7 +87,7 @@ def _set_preview(
 
 
 def _source_fasta(cfg) -> None:
-    up = st.file_uploader("Promoter FASTA with labelled headers", type=FASTA_TYPES, key="w.data.fasta_labelled")
+    up = st.file_uploader("Promoter FASTA with labelled headers", key="w.data.fasta_labelled")
     st.caption("Headers like `>AT1G01010_1` (responsive) or `>AT1G01020_0` (not responsive). Plain or gzip.")
     if up is not None and st.button("Build preview", key="w.data.build_fasta", type="primary"):
         with widgets.user_errors():
@@ -95,43 +102,94 @@ def _source_fasta(cfg) -> None:
             )
 
 
+NO_SEQUENCE = "(none: sequences from the FASTA)"
+
+
 def _source_table(cfg) -> None:
-    up = st.file_uploader("Labelled table", type=TABLE_TYPES, key="w.data.table")
+    up = st.file_uploader("Labelled table", key="w.data.table")
     st.caption(
-        "Columns `gene_id`, `label` (1 = responsive, 0 = not) and `sequence`; optional `family` and "
-        "`split`. Without a `sequence` column, also upload the promoter FASTA."
+        "Columns for the gene ID, the label (1 = responsive, 0 = not) and the sequence; optional `family` and "
+        "`split`. Without a sequence column, also upload the promoter FASTA. CSV, TSV or XLSX (judged by content)."
     )
-    fa = st.file_uploader(
-        "Promoter FASTA (only if the table has no sequence column)", type=FASTA_TYPES, key="w.data.table_fasta"
+    fa = st.file_uploader("Promoter FASTA (only if the table has no sequence column)", key="w.data.table_fasta")
+    if up is None:
+        return
+    raw = None
+    with widgets.user_errors():
+        data, name = _table_bytes(up)
+        raw = cache.raw_table(data, name)
+    if raw is None:
+        return
+    cols = [str(c) for c in raw.columns]
+    lower = [c.lower() for c in cols]
+    c1, c2, c3 = st.columns(3)
+    gcol = c1.selectbox(
+        "Gene ID column",
+        cols,
+        index=_guess(cols, "gene_id", "gene", "id"),
+        key="w.data.table_gene",
+        help="The column with the gene IDs (named gene_id in the dataset).",
     )
-    if up is not None and st.button("Build preview", key="w.data.build_table", type="primary"):
-        with widgets.user_errors():
-            data, name = _bytes(up)
-            raw = cache.raw_table(data, name)
-            if "sequence" in {c.lower() for c in raw.columns}:
-                df, rep = dio.dataset_from_table(io.BytesIO(data), cfg=cfg, name=name, alt_tss=_alt())
-                seq_col = next(c for c in raw.columns if c.lower() == "sequence")
-                extras = {"raw_lengths": raw[seq_col].fillna("").str.strip().str.len().tolist(), "fasta_duplicates": []}
-                meta = {"source": {"kind": "table", "table": name}}
-            else:
-                if fa is None:
-                    st.error(f"{widgets.md(name)}: no 'sequence' column; upload the promoter FASTA as well")
-                    return
-                fdata, fname = _bytes(fa)
-                df, rep = dio.dataset_from_labels(
-                    io.BytesIO(data), fdata, cfg=cfg, labels_name=name, fasta_name=fname, alt_tss=_alt()
+    lcol = c2.selectbox(
+        "Label column (1 / 0)",
+        cols,
+        index=_guess(cols, "label", "responsive", "class"),
+        key="w.data.table_label",
+        help="1 = responsive, 0 = not responsive.",
+    )
+    seq_options = [NO_SEQUENCE, *cols]
+    scol = c3.selectbox(
+        "Sequence column",
+        seq_options,
+        index=lower.index("sequence") + 1 if "sequence" in lower else 0,
+        key="w.data.table_seq",
+        help="The promoter sequences; without one, the sequences come from the promoter FASTA.",
+    )
+    if not st.button("Build preview", key="w.data.build_table", type="primary"):
+        return
+    with widgets.user_errors():
+        roles = [gcol, lcol] + ([] if scol == NO_SEQUENCE else [scol])
+        if len(set(roles)) < len(roles):
+            raise DeepDifEInputError("pick a different column for the gene ID, the label and the sequence")
+        picked = {gcol: "gene_id", lcol: "label"} | ({} if scol == NO_SEQUENCE else {scol: "sequence"})
+        # the picked columns get the dataset's names; other columns of those names step aside
+        clash = [c for c in cols if c.lower() in {"gene_id", "label", "sequence"} and c not in picked]
+        table = raw.drop(columns=clash).rename(columns=picked)
+        if scol == NO_SEQUENCE and "sequence" in {c.lower() for c in table.columns}:
+            table = table.drop(columns=[c for c in table.columns if c.lower() == "sequence"])
+        renamed = any(src.lower() != dst for src, dst in picked.items()) or bool(clash)
+        # the file itself when nothing was renamed (so messages keep its own line numbers)
+        tdata = table.to_csv(index=False).encode() if renamed else data
+        if not renamed and scol == NO_SEQUENCE and "sequence" in lower:
+            tdata, renamed = table.to_csv(index=False).encode(), True
+        tname = f"{up.name} (picked columns, as CSV)" if renamed else name  # the name tells the reader the format
+        if scol != NO_SEQUENCE:
+            df, rep = dio.dataset_from_table(io.BytesIO(tdata), cfg=cfg, name=tname, alt_tss=_alt())
+            extras = {
+                "raw_lengths": table["sequence"].fillna("").str.strip().str.len().tolist(),
+                "fasta_duplicates": [],
+            }
+            meta = {"source": {"kind": "table", "table": name}}
+        else:
+            if fa is None:
+                raise DeepDifEInputError(
+                    f"{name}: no sequence column picked; upload the promoter FASTA as well, or pick the sequence column"
                 )
-                extras = _fasta_extras(fdata, fname, df)
-                meta = {"source": {"kind": "labels+fasta", "table": name, "fasta": fname}}
-            _set_preview(df, rep, meta, extras, cfg=cfg)
+            fdata, fname = _bytes(fa)
+            df, rep = dio.dataset_from_labels(
+                io.BytesIO(tdata), fdata, cfg=cfg, labels_name=tname, fasta_name=fname, alt_tss=_alt()
+            )
+            extras = _fasta_extras(fdata, fname, df)
+            meta = {"source": {"kind": "labels+fasta", "table": name, "fasta": fname}}
+        _set_preview(df, rep, meta, extras, cfg=cfg)
 
 
 def _source_lists(cfg) -> None:
     c1, c2 = st.columns(2)
-    pos = c1.file_uploader("Responsive genes (one ID per line)", type=LIST_TYPES, key="w.data.list_pos")
-    neg = c2.file_uploader("Non-responsive genes (one ID per line)", type=LIST_TYPES, key="w.data.list_neg")
+    pos = c1.file_uploader("Responsive genes (one ID per line)", key="w.data.list_pos")
+    neg = c2.file_uploader("Non-responsive genes (one ID per line)", key="w.data.list_neg")
     mode, src = genomes.promoter_picker("w.data.list_src")
-    fa = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.data.list_fasta") if mode == "fasta" else None
+    fa = st.file_uploader("Promoter FASTA", key="w.data.list_fasta") if mode == "fasta" else None
     if (
         pos is not None
         and neg is not None
@@ -139,7 +197,7 @@ def _source_lists(cfg) -> None:
         and st.button("Build preview", key="w.data.build_lists", type="primary")
     ):
         with widgets.user_errors():
-            (pdata, pname), (ndata, nname) = _bytes(pos), _bytes(neg)
+            (pdata, pname), (ndata, nname) = _bytes(pos, "a gene list"), _bytes(neg, "a gene list")
             fdata, fname = _bytes(fa) if fa is not None else (None, src.name)
             df, rep = dio.dataset_from_gene_lists(
                 pdata, ndata, fdata, cfg=cfg, names=(pname, nname, fname), alt_tss=_alt(), promoters=src
@@ -155,14 +213,14 @@ def _source_lists(cfg) -> None:
 
 
 def _source_de(cfg) -> None:
-    up = st.file_uploader("Differential-expression table (e.g. DESeq2 results)", type=TABLE_TYPES, key="w.data.de")
+    up = st.file_uploader("Differential-expression table (e.g. DESeq2 results)", key="w.data.de")
     mode, src = genomes.promoter_picker("w.data.de_src")
-    fa = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.data.de_fasta") if mode == "fasta" else None
+    fa = st.file_uploader("Promoter FASTA", key="w.data.de_fasta") if mode == "fasta" else None
     if up is None:
         st.caption("Upload a table with a gene column, a log2 fold-change column and an adjusted p-value column.")
         return
-    data, name = _bytes(up)
     with widgets.user_errors():
+        data, name = _table_bytes(up)
         raw = cache.raw_table(data, name)
         cols = list(raw.columns)
         c1, c2, c3 = st.columns(3)

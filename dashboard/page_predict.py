@@ -7,10 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache, state, widgets
-from dashboard.constants import FASTA_TYPES
 from dashboard.paths import models_dir
 from deepdife_core import io as dio
-from deepdife_core.artifacts import export_csv
 from deepdife_core.errors import DeepDifEInputError
 
 
@@ -85,7 +83,7 @@ def render() -> None:
         f"with N at the {end} end, as the model's training sequences were."
     )
     mode = st.radio("Genes", ["All sequences in a FASTA", "A gene list + FASTA"], horizontal=True, key="w.predict.mode")
-    fa = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.predict.fasta")
+    fa = st.file_uploader("Promoter FASTA", key="w.predict.fasta")
     genes_up = None
     if mode != "All sequences in a FASTA":
         genes_up = st.file_uploader(
@@ -135,7 +133,7 @@ def render() -> None:
     )
     st.download_button(
         "Download CSV",
-        data=export_csv(table).encode(),  # formulas neutralised for spreadsheets
+        data=table.to_csv(index=False).encode(),
         file_name=f"predictions-{res['model']}.csv",
         mime="text/csv",
         key="w.predict.download",

@@ -29,7 +29,6 @@ import streamlit as st
 
 from dashboard import cache, sidebar, state, widgets
 from dashboard import saliency_widgets as sw
-from dashboard.constants import FASTA_TYPES
 from dashboard.paths import attributions_dir
 from deepdife_core import io as dio
 from deepdife_core.artifacts import model_data_config
@@ -337,7 +336,7 @@ def _gene_source(length: int, pad_side: str) -> GeneSource | None:
             )
             return None
         return GeneSource(f"dataset {ds['name']}", table)
-    up = st.file_uploader("Promoter FASTA", type=FASTA_TYPES, key="w.saliency.fasta")
+    up = st.file_uploader("Promoter FASTA", key="w.saliency.fasta")
     if up is None:
         st.caption(f"Sequences are fitted to the model's {length} bp (trimmed or N-padded on the {pad_side} side).")
         return None
@@ -564,7 +563,7 @@ def _settings(has_coords: bool) -> dict:
             bg = c1.radio("DeepSHAP references", BACKGROUNDS, key="w.saliency.background")
             c1.number_input("Number of references", 10, 500, 100, 10, key="w.saliency.n_background")
             if bg == BACKGROUNDS[2]:
-                c1.file_uploader("Background FASTA", type=FASTA_TYPES, key="w.saliency.bg_fasta")
+                c1.file_uploader("Background FASTA", key="w.saliency.bg_fasta")
         view = c2.radio("Track", ["Letters", "Bars"], key="w.saliency.view", horizontal=True)
         axes = [k for k in AXES if k != "genomic" or has_coords]
         # the choice is the session's (kept in the URL); a gene without coordinates shows promoter positions
