@@ -386,7 +386,7 @@ def acquire_claim(target: str | Path, *, overwrite: bool = False, job: str | Pat
             if _claim_live(owner):
                 raise DeepDifEInputError(
                     f"{target} is being written by {_claim_text(owner)}; choose another name or wait for it "
-                    "to finish (nothing was changed)"
+                    f"to finish (nothing was changed; if no such run is going on, delete {path})"
                 ) from None
             path.unlink(missing_ok=True)  # a stale claim of a writer that died
             continue

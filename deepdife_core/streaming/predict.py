@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,14 +65,13 @@ class _Plan:
 
 
 def _plan(path: str | Path, name: str, alt_tss: str) -> _Plan:
-    keys: list[int] = []
-    idents: list[int] = []
+    keys = array("Q")  # 8 bytes a record, not a Python int each
+    idents = array("Q")
     for rec in iter_fasta(path, name=name, stream=True):  # checks every record before any prediction
         gid = _gene_id(rec.id)
         keys.append(_h(normalize_id(gid)))
         idents.append(_h(gid.strip().upper()))
-    key_arr = np.array(keys, dtype=np.uint64)
-    del keys
+    key_arr = np.frombuffer(keys, dtype=np.uint64)
     uniq, counts = np.unique(key_arr, return_counts=True)
     dup = uniq[counts > 1]
     report = BuildReport(n_input=len(key_arr), alt_tss=alt_tss)
@@ -88,7 +88,7 @@ def _plan(path: str | Path, name: str, alt_tss: str) -> _Plan:
         named = record_ids(ids, coords if any(coords) else None, name=name)
         names = dict(zip(rows, named, strict=True))
         # a new identity must not be another record's ID (record_ids checks this within the whole file)
-        plain = np.array(idents, dtype=np.uint64)[~np.isin(key_arr, dup)]
+        plain = np.frombuffer(idents, dtype=np.uint64)[~np.isin(key_arr, dup)]
         clash = np.isin(np.array([_h(n.upper()) for n in named], dtype=np.uint64), plain)
         if clash.any():
             bad = named[int(np.argmax(clash))]
