@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import cache, state, widgets
 from dashboard.paths import models_dir
 from deepdife_core import io as dio
+from deepdife_core.artifacts import export_csv
 from deepdife_core.errors import DeepDifEInputError
 
 
@@ -133,7 +134,7 @@ def render() -> None:
     )
     st.download_button(
         "Download CSV",
-        data=table.to_csv(index=False).encode(),
+        data=export_csv(table).encode(),  # formulas neutralised for spreadsheets
         file_name=f"predictions-{res['model']}.csv",
         mime="text/csv",
         key="w.predict.download",

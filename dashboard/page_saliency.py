@@ -31,7 +31,7 @@ from dashboard import cache, sidebar, state, widgets
 from dashboard import saliency_widgets as sw
 from dashboard.paths import attributions_dir
 from deepdife_core import io as dio
-from deepdife_core.artifacts import model_data_config
+from deepdife_core.artifacts import export_csv, model_data_config
 from deepdife_core.encode import invalid_characters, one_hot
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.explain import (
@@ -892,7 +892,7 @@ def render() -> None:
     )
     d3.download_button(
         "Per-base scores (CSV)",
-        data=lambda: per_base_table(sequence, ref, genomic=genomic, variant=variant, diff=diff).to_csv(index=False),
+        data=lambda: export_csv(per_base_table(sequence, ref, genomic=genomic, variant=variant, diff=diff)),
         file_name=f"{stem}-{opts['method']}.csv",
         mime="text/csv",
         key="w.saliency.dl_csv",
