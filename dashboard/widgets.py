@@ -202,8 +202,61 @@ _NOT_IN_FORM = {
 }
 
 
+#: plain-language labels of config fields (the technical name is added to the help text)
+PLAIN_LABELS: dict[str, str] = {
+    "n_conv": "Convolution layers",
+    "filters": "Motif detectors (filters)",
+    "kernel_size": "Motif width (bp)",
+    "pool_size": "Pooling width (bp)",
+    "conv_kernel": "Width of the extra convolutions (bp)",
+    "conv_stride": "Step of the extra convolutions (bp)",
+    "dropout": "Dropout (share of units switched off)",
+    "dense_units": "Dense layer sizes",
+    "l2": "Weight penalty (L2)",
+    "first_activation": "First-layer activation",
+    "head": "How motif hits are summarised",
+    "region_bp": "Region size for the summary (bp)",
+    "strand_shared": "Same motif detectors on both strands",
+    "batch_norm": "Batch normalisation",
+    "batch_size": "Genes per batch",
+    "early_stopping_patience": "Stop after this many epochs without improvement",
+    "reduce_lr_patience": "Lower the learning rate after this many epochs without improvement",
+    "reduce_lr_factor": "Learning-rate reduction factor",
+    "min_learning_rate": "Lowest learning rate",
+    "min_delta": "Smallest change counted as improvement",
+    "val_fraction": "Share of genes for validation",
+    "test_fraction": "Share of genes for the test",
+    "seed": "Random seed",
+    "strands": "Strands read",
+    "rc_augment": "Also train on the reverse strand (share)",
+    "monitor": "Early stopping follows",
+    "chance_patience": "Give up after this many epochs at chance level",
+    "chance_margin": "Margin above chance (auROC)",
+    "rc_prob": "Reverse-strand probability",
+    "insert_max": "Longest random insertion (bp)",
+    "delete_max": "Longest deletion (bp)",
+    "shift_max": "Largest shift (bp)",
+    "mutate_frac": "Share of bases mutated",
+    "noise_std": "Noise added (standard deviation)",
+    "invert_min": "Shortest inverted stretch (bp)",
+    "invert_max": "Longest inverted stretch (bp)",
+    "max_augs_per_seq": "Augmentations per sequence",
+    "hard": "Apply exactly that many augmentations",
+    "finetune": "Fine-tune on the original genes afterwards",
+    "finetune_epochs": "Fine-tune epochs",
+    "finetune_lr": "Fine-tune learning rate",
+}
+
+
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    """The plain-language label of a config field (its name, spelt out, when there is none)."""
+    return PLAIN_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
+def _with_name(help_text: str, name: str) -> str:
+    """The help text followed by the field's technical name (as in the model's config.json)."""
+    tech = f"Technical name: `{name}` (in config.json)."
+    return f"{help_text} {tech}".strip()
 
 
 def _number(label: str, default: float | int, key: str, help_text: str, fmt: str | None = None):
@@ -220,6 +273,7 @@ def _field_input(name: str, default, key: str, help_text: str):
     Fields of another type (tuples other than ``dense_units``) are not shown: their default is returned.
     """
     label = _label(name)
+    help_text = _with_name(help_text, name)
     if isinstance(default, str):
         options = list(FIELD_CHOICES.get(name, ()))
         if not options:

@@ -125,3 +125,14 @@ def test_the_job_runs_phyloaug_cross_validation_and_refit(dirs, tiny_dataset, ti
     cfg = read_config(dirs["models"] / "cvm")
     assert cfg.phylo.enabled and cfg.phylo.rate == pytest.approx(0.5)
     assert json.loads((dirs["models"] / "cvm" / "provenance.json").read_text())["job_id"] == job_id
+
+
+def test_plain_labels_with_the_technical_name_in_the_help(app, tiny_dataset):
+    goto(app, "train")
+    box = app.number_input(key="w.train.n_conv")
+    assert box.label == "Convolution layers" and "Technical name: `n_conv`" in box.help
+    assert app.number_input(key="w.train.l2").label == "Weight penalty (L2)"
+    assert app.number_input(key="w.train.conv_kernel").label == "Width of the extra convolutions (bp)"
+    assert app.number_input(key="w.train.kernel_size").label == "Motif width (bp)"
+    labels = [w.label for w in app.number_input] + [w.label for w in app.selectbox]
+    assert not any(lab in ("N conv", "Rc augment", "L2", "Conv kernel") for lab in labels)
