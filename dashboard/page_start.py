@@ -27,13 +27,13 @@ STEPS: list[tuple[str, str, str]] = [
         "data.py",
         "Data",
         "Build a dataset: promoter sequences labelled responsive (1) or not (0), from a labelled "
-        "FASTA, a table, two gene lists or a differential-expression table.",
+        "FASTA, a table, two gene lists or a differential-expression table (files judged by content).",
     ),
     (
         "train.py",
         "Train",
-        "Train a model on the active dataset in the background (EvoAug augmentation on by "
-        "default); follow the learning curves and the test metrics.",
+        "Train a model on the active dataset in the background: EvoAug (on by default), "
+        "PhyloAug with orthologs, cross-validation; follow the learning curves and the test metrics.",
     ),
     (
         "tune.py",
@@ -53,6 +53,11 @@ STEPS: list[tuple[str, str, str]] = [
         "Motifs",
         "Discover the motifs the model uses across many genes (TF-MoDISco), match them to "
         "JASPAR, and open their genes in Saliency.",
+    ),
+    (
+        "experiments.py",
+        "Experiments",
+        "Test motif hypotheses on the model: insert, sweep, space, dose, tile or ablate motifs across genes.",
     ),
 ]
 

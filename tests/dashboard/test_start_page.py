@@ -24,7 +24,16 @@ def test_a_visit_lands_on_the_start_page_with_one_button_per_page(dirs, monkeypa
     assert texts(at.title) == ["Start"]
     links = [e for e in at.get("page_link")]
     assert [link.proto.label for link in links] == [f"{i}. {t}" for i, (_, t, _) in enumerate(STEPS, start=1)]
-    assert [t for _, t, _ in STEPS] == ["Data", "Train", "Tune", "Models", "Predict", "Saliency", "Motifs"]
+    assert [t for _, t, _ in STEPS] == [
+        "Data",
+        "Train",
+        "Tune",
+        "Models",
+        "Predict",
+        "Saliency",
+        "Motifs",
+        "Experiments",
+    ]
     # without `make run`'s switch nothing is written to the workspace by itself
     assert not (dirs["workspace"] / "datasets" / "demo").exists()
     assert at.session_state[state.DATA_ACTIVE] is None
