@@ -94,3 +94,46 @@ def ensure_demo_dataset(n_genes: int = 2000, length: int = 600) -> str:
             overwrite=True,
         )
     return DEMO_NAME
+
+
+def rename_dataset(old: str, new: str) -> Path:
+    """Rename dataset ``old`` to ``new`` (one ``os.replace`` of its folder; its ``dataset.json`` follows).
+
+    Models trained on it keep the old name in their provenance (they record what they were trained on).
+
+    Raises
+    ------
+    DeepDifEInputError
+        Bad or unknown name, or ``new`` is taken.
+    """
+    src, dst = dataset_folder(old), dataset_folder(new)
+    if not (src / DATA_FILE).is_file():
+        raise DeepDifEInputError(f"there is no dataset named {old!r} (deleted or renamed?)")
+    if dst.exists():
+        raise DeepDifEInputError(f"a dataset named {new!r} already exists; choose another name")
+    src.replace(dst)
+    try:
+        meta = json.loads((dst / META_FILE).read_text())
+    except (OSError, ValueError):
+        meta = {}
+    atomic_write_json(dst / META_FILE, {**meta, "name": new, "renamed_from": old})
+    return dst
+
+
+def delete_dataset(name: str) -> None:
+    """Delete dataset ``name`` (its folder is moved aside first, so a half-deleted one is never listed).
+
+    Raises
+    ------
+    DeepDifEInputError
+        Bad or unknown name.
+    """
+    import shutil
+    import uuid
+
+    folder = dataset_folder(name)
+    if not (folder / DATA_FILE).is_file():
+        raise DeepDifEInputError(f"there is no dataset named {name!r} (deleted or renamed?)")
+    trash = folder.with_name(f".deleted-{name}-{uuid.uuid4().hex[:8]}")
+    folder.replace(trash)
+    shutil.rmtree(trash, ignore_errors=True)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import cache, genomes, state, widgets
-from dashboard.datasets import ensure_demo_dataset, list_datasets, save_dataset
+from dashboard.datasets import delete_dataset, ensure_demo_dataset, list_datasets, rename_dataset, save_dataset
 from dashboard.uploads import check_text, table_upload
 from deepdife_core import io as dio
-from deepdife_core.artifacts import check_name
+from deepdife_core.artifacts import check_name, export_csv
 from deepdife_core.encode import n_fraction
 from deepdife_core.errors import DeepDifEInputError
 
@@ -340,6 +341,81 @@ def _saved() -> None:
         for d in sets
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="data.saved_table")
+    _manage(sets)
+
+
+def _busy(ds: dict) -> str | None:
+    """The id of a live job that reads dataset ``ds`` (it must not be renamed or deleted under it)."""
+    from dashboard import jobs
+    from dashboard.constants import LIVE_STATES
+    from deepdife_core import jobs as core_jobs
+
+    folder = str(Path(ds["path"]).resolve().parent)
+    for job in core_jobs.list_jobs(jobs.jobs_dir()):
+        where = str((job.get("args") or {}).get("dataset_path") or "")
+        if job["state"] in LIVE_STATES and where and str(Path(where).resolve().parent) == folder:
+            return job["id"]
+    return None
+
+
+def _refuse_if_busy(ds: dict) -> None:
+    job = _busy(ds)
+    if job is not None:
+        raise DeepDifEInputError(f"job {job} is reading dataset {ds['name']!r}; wait for it to end or stop it first")
+
+
+def _manage(sets: list[dict]) -> None:
+    """Preview, download, rename or delete one saved dataset."""
+    names = [d["name"] for d in sets]
+    active = state.get(state.DATA_ACTIVE)
+    with st.expander("Manage a saved dataset: preview, download, rename, delete", icon=":material/folder_open:"):
+        name = st.selectbox(
+            "Dataset", names, index=names.index(active) if active in names else 0, key="w.data.manage_pick"
+        )
+        ds = next(d for d in sets if d["name"] == name)
+        table = None
+        with widgets.user_errors():
+            table = cache.dataset_table(ds["path"])
+        if table is None:
+            return
+        c = ds["counts"]
+        st.caption(
+            f"{len(table)} records · {c.get('responsive', '?')} responsive · {c.get('non_responsive', '?')} not · "
+            f"{c.get('length', '?')} bp · created {widgets.md(ds['created'])}"
+        )
+        st.dataframe(
+            table.assign(sequence=table["sequence"].str.slice(0, 60) + "…").head(200),
+            hide_index=True,
+            key="data.manage_table",
+        )
+        c1, c2, c3 = st.columns(3)
+        c1.download_button(
+            "Download data.csv",
+            data=lambda: export_csv(cache.dataset_table(ds["path"])).encode(),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            key="w.data.manage_download",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        new = c2.text_input("New name", key="w.data.manage_new_name", placeholder="letters, digits, . _ -")
+        if c2.button("Rename", key="w.data.manage_rename", icon=":material/edit:", disabled=not new.strip()):
+            with widgets.user_errors():
+                _refuse_if_busy(ds)
+                rename_dataset(name, new.strip())
+                if active == name:
+                    state.put(state.DATA_ACTIVE, new.strip())
+                state.put(state.DATA_FLASH, f"Renamed dataset '{widgets.md(name)}' to '{widgets.md(new.strip())}'.")
+                st.rerun()
+        sure = c3.checkbox(f"Yes, delete {widgets.md(name)}", key="w.data.manage_sure")
+        if c3.button("Delete", key="w.data.manage_delete", icon=":material/delete:", disabled=not sure):
+            with widgets.user_errors():
+                _refuse_if_busy(ds)
+                delete_dataset(name)
+                if active == name:
+                    state.put(state.DATA_ACTIVE, None)
+                state.put(state.DATA_FLASH, f"Deleted dataset '{widgets.md(name)}'.")
+                st.rerun()
 
 
 def render() -> None:
