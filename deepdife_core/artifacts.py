@@ -198,9 +198,10 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 def neutralise_cell(value: Any) -> Any:
     """``value`` safe for a spreadsheet: a text starting with ``= + - @``, tab or CR gets a leading ``'``.
 
-    Numbers and texts that are plain numbers are unchanged; :func:`restore_cell` undoes it exactly.
+    Numbers, texts that are plain numbers and a lone sign (a strand ``+`` / ``-``: nothing to run) are
+    unchanged; :func:`restore_cell` undoes it exactly.
     """
-    if isinstance(value, str) and _FORMULA.match(value) and not _NUMBER.fullmatch(value):
+    if isinstance(value, str) and len(value) > 1 and _FORMULA.match(value) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
 
