@@ -149,6 +149,79 @@ def _compare(reg: pd.DataFrame) -> None:
         widgets.chart(widgets.compare_figure(hists, "val_auroc", "Validation auROC"), key="models.cmp_auc")
 
 
+def evaluate_on(model_path: str, table: pd.DataFrame) -> dict:
+    """Metrics of a model on a labelled table (as ``deepdife evaluate``): sequences fitted as the model's.
+
+    Parameters
+    ----------
+    model_path
+        The model folder.
+    table
+        Rows with ``gene_id``, ``label`` (0/1) and ``sequence``.
+
+    Returns
+    -------
+    dict
+        :func:`deepdife_core.metrics.evaluate_predictions` of the model's probabilities, with
+        ``n_genes``.
+    """
+    from deepdife_core.encode import one_hot, pad_or_trim
+    from deepdife_core.errors import DeepDifEInputError
+    from deepdife_core.metrics import evaluate_predictions
+
+    table = table[table["label"].astype(str).isin(["0", "1"])]
+    if table.empty or table["label"].astype(int).nunique() < 2:
+        raise DeepDifEInputError("the dataset needs both responsive (1) and non-responsive (0) genes to be scored")
+    pred = cache.predictor(model_path)
+    fit = artifacts.model_data_config(pred)
+    seqs = [pad_or_trim(str(s), int(pred.config.input_length), side=fit.pad_side) for s in table["sequence"]]
+    p = pred.predict(one_hot(seqs))
+    metrics = evaluate_predictions(table["label"].astype(int).to_numpy(), p)
+    metrics["n_genes"] = len(table)
+    return metrics
+
+
+def _evaluate(reg: pd.DataFrame) -> None:
+    """Score a model on any saved dataset (e.g. the published model, whose test auROC is unknown)."""
+    from dashboard.datasets import list_datasets
+
+    sets = list_datasets()
+    if not sets:
+        st.caption("No saved dataset to evaluate on: build one on the Data page.")
+        return
+    names = list(reg["name"])
+    active = state.get(state.MODEL_ACTIVE)
+    c1, c2 = st.columns(2)
+    model = c1.selectbox("Model", names, index=names.index(active) if active in names else 0, key="w.models.eval_model")
+    ds_names = [d["name"] for d in sets]
+    dactive = state.get(state.DATA_ACTIVE)
+    ds_name = c2.selectbox(
+        "Dataset", ds_names, index=ds_names.index(dactive) if dactive in ds_names else 0, key="w.models.eval_ds"
+    )
+    row = reg.loc[reg["name"] == model].iloc[0]
+    if str(row.get("dataset") or "") == ds_name:
+        st.caption(
+            f"{widgets.md(model)} was trained on {widgets.md(ds_name)}: its training genes are scored too, so these "
+            "figures are optimistic; the test metrics in Details are the fair ones."
+        )
+    if st.button("Evaluate", key="w.models.eval_go", icon=":material/fact_check:"):
+        with widgets.user_errors(), st.spinner("Predicting every gene of the dataset…"):
+            ds = next(d for d in sets if d["name"] == ds_name)
+            metrics = evaluate_on(str(row["path"]), cache.dataset_table(ds["path"]))
+            st.session_state["models.eval"] = {"model": model, "dataset": ds_name, "metrics": metrics}
+    res = st.session_state.get("models.eval")
+    if res and res["model"] == model and res["dataset"] == ds_name:
+        m = res["metrics"]
+        st.markdown(f"**{widgets.md(model)} on {widgets.md(ds_name)}** ({m['n_genes']} genes)")
+        widgets.metric_row(m)
+        roc, pr = widgets.roc_pr_figures(m)
+        e1, e2 = st.columns(2)
+        with e1:
+            widgets.chart(roc, key="models.eval_roc")
+        with e2:
+            widgets.chart(pr, key="models.eval_pr")
+
+
 def _import() -> None:
     c1, c2 = st.columns(2)
     with c1, st.form("w.models.import_zip_form", clear_on_submit=True):
@@ -209,10 +282,12 @@ def render() -> None:
                 ),
             },
         )
-        tab_details, tab_compare = st.tabs(["Details", "Compare"])
+        tab_details, tab_compare, tab_eval = st.tabs(["Details", "Compare", "Evaluate on a dataset"])
         with tab_details:
             _details(reg)
         with tab_compare:
             _compare(reg)
+        with tab_eval:
+            _evaluate(reg)
     st.divider()
     _import()
