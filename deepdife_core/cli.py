@@ -839,6 +839,9 @@ def build_parser() -> argparse.ArgumentParser:
     from deepdife_core import cli_experiment
 
     cli_experiment.register(sub, common)
+    from deepdife_core import cli_variants
+
+    cli_variants.register(sub, common)
     return p
 
 

@@ -1,0 +1,286 @@
+"""Scoring: reference once per gene, every ALT and every sample haplotype in batched model calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from deepdife_core.encode import one_hot
+from deepdife_core.genome.promoters import PromoterConfig, cut, sites, window
+from deepdife_core.variants import EFFECT_COLUMNS, VariantConfig
+from deepdife_core.variants.apply import apply_alleles, model_input, model_span
+from deepdife_core.variants.vcf import ReadReport, read_window
+
+
+def member_logits(predictor, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Pre-sigmoid logits of every fold model on every strand.
+
+    Parameters
+    ----------
+    predictor
+        A :class:`~deepdife_core.model.Predictor`.
+    x
+        One-hot ``(N, L, 4)``.
+    batch_size
+        Sequences per model call.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(M, S, N)``: ``M`` models, ``S`` = 2 strands for a conjoined model, else 1.
+    """
+    from deepdife_core.encode import reverse_complement
+    from deepdife_core.experiments.scoring import _logit_fn
+
+    xp = predictor.prepare(x)
+    strands = [xp]
+    if predictor.config.conjoin:
+        strands.append(np.ascontiguousarray(reverse_complement(xp)))
+    out = np.zeros((len(predictor.models), len(strands), len(xp)), dtype=np.float64)
+    for m, model in enumerate(predictor.models):
+        fn = _logit_fn(model)
+        for s, xs in enumerate(strands):
+            for b in range(0, len(xs), batch_size):
+                out[m, s, b : b + batch_size] = np.asarray(fn(xs[b : b + batch_size]))
+    return out
+
+
+def summarise(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Probability mean and sd over models (strand sigmoids averaged per model), and per-model logits.
+
+    Parameters
+    ----------
+    z
+        ``(M, S, N)`` logits.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``p`` ``(N,)``, ``p_sd`` ``(N,)``, per-model conjoined logit ``(M, N)``.
+    """
+    pm = (1.0 / (1.0 + np.exp(-z))).mean(axis=1)
+    return pm.mean(axis=0), pm.std(axis=0), z.mean(axis=1)
+
+
+def motif_changes(db, pairs: list[tuple[str, str, int, int, int]], pvalue: float) -> list[tuple[str, str]]:
+    """Motifs lost and gained at each allele: best p-value over sites touching the allele crossing ``pvalue``.
+
+    Parameters
+    ----------
+    db
+        A :class:`~deepdife_core.scan.ScanDatabase`.
+    pairs
+        Per allele ``(ref_context, alt_context, offset, ref_len, alt_len)``: local forward-strand
+        sequences around the allele, which starts at ``offset`` in both.
+    pvalue
+        The site threshold.
+
+    Returns
+    -------
+    list of tuple of str, str
+        ``motifs_lost``, ``motifs_gained`` per allele (``NAME (ID)``, ``; ``-joined, best first).
+    """
+    from deepdife_core.scan import scan_sequences
+
+    if not pairs:
+        return []
+    seqs = [p[0] for p in pairs] + [p[1] for p in pairs]
+    hits = scan_sequences(seqs, db, max_pvalue=pvalue)
+    n = len(pairs)
+    off = np.array([p[2] for p in pairs] * 2)
+    span = np.array([p[3] for p in pairs] + [max(p[4], 1) for p in pairs])
+    idx = hits["seq_idx"].to_numpy()
+    touch = (hits["start"].to_numpy() < off[idx] + span[idx]) & (hits["end"].to_numpy() > off[idx])
+    hits = hits[touch]
+    best: list[dict[str, tuple[float, str]]] = [{} for _ in range(2 * n)]
+    for i, mid, name, p in zip(hits["seq_idx"], hits["motif_id"], hits["motif_name"], hits["p_value"], strict=True):
+        if mid not in best[i] or p < best[i][mid][0]:
+            best[i][mid] = (p, f"{name} ({mid})")
+    out = []
+    for k in range(n):
+        ref, alt = best[k], best[n + k]
+        lost = sorted((v for m, v in ref.items() if m not in alt))
+        gained = sorted((v for m, v in alt.items() if m not in ref))
+        out.append(("; ".join(v[1] for v in lost), "; ".join(v[1] for v in gained)))
+    return out
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """One chunk of genes: its effect rows, its haplotype rows (or None) and what reading skipped."""
+
+    effects: pd.DataFrame
+    haplotypes: pd.DataFrame | None
+    report: ReadReport
+
+
+def score_chunk(
+    predictor,
+    genome,
+    vcf_path: str | Path,
+    genes: list[str],
+    *,
+    promoter: PromoterConfig,
+    config: VariantConfig,
+    data_config,
+    scan_db=None,
+    per_sample: bool = False,
+    samples: list[str] | None = None,
+) -> ChunkResult:
+    """Score the variants of ``genes``' promoter windows.
+
+    Parameters
+    ----------
+    predictor
+        A :class:`~deepdife_core.model.Predictor`.
+    genome
+        A :class:`~deepdife_core.genome.registry.Genome`.
+    vcf_path
+        An indexed VCF (:func:`~deepdife_core.variants.vcf.prepare_vcf`).
+    genes
+        Annotation gene IDs.
+    promoter
+        The window definition.
+    config
+        Reading and scoring options.
+    data_config
+        The model's :class:`~deepdife_core.config.DatasetConfig` (length, pad side).
+    scan_db
+        A prepared motif database, or None for empty motif columns.
+    per_sample
+        Also predict each sample's haplotype.
+    samples
+        Only these samples (None: all the VCF's).
+
+    Returns
+    -------
+    ChunkResult
+        Effects (:data:`EFFECT_COLUMNS`), haplotypes (``gene_id``, ``reference``, one column per sample).
+    """
+    import pysam
+
+    from deepdife_core.genome.fasta import open_genome
+    from deepdife_core.genome.registry import GENOME_FILE
+
+    length, side = int(data_config.length), data_config.pad_side
+    report = ReadReport()
+    s = sites(genome.annotation, genes, promoter).drop_duplicates("gene_id").reset_index(drop=True)
+    lo, hi = window(s["site"].to_numpy(), s["strand"].to_numpy(), promoter.upstream, promoter.downstream)
+    width = promoter.upstream + promoter.downstream
+    fa = open_genome(genome.folder / GENOME_FILE)
+    vcf = pysam.VariantFile(str(vcf_path))
+    if samples is not None:
+        vcf.subset_samples(list(samples))
+    samples = list(vcf.header.samples)
+    ref_seqs, alt_seqs, alt_gene, rows, contexts, hap_seqs = [], [], [], [], [], []
+    wmax = scan_db.max_width if scan_db is not None else 0
+    try:
+        for g in range(len(s)):
+            chrom, strand, tss = s.at[g, "chrom"], s.at[g, "strand"], int(s.at[g, "site"])
+            a0, b0 = int(lo[g]), int(hi[g])
+            fwd, _ = cut(fa, chrom, a0, b0, "+", genome.chrom_lengths[chrom])
+            ref_seqs.append(model_input(fwd, strand, length, side))
+            alleles = read_window(vcf, chrom, a0, b0, fwd, config.max_indel, report)
+            for al in alleles:
+                alt_seqs.append(model_input(apply_alleles(fwd, a0, [al]), strand, length, side))
+                alt_gene.append(g)
+                ws = model_span(al.pos0, len(al.ref), a0, width, strand, length, side)
+                carriers = np.flatnonzero(al.carriers > 0)
+                rows.append(
+                    {
+                        "gene_id": s.at[g, "gene_id"],
+                        "chrom": chrom,
+                        "pos": al.pos0 + 1,
+                        "ref": al.ref,
+                        "alt": al.alt,
+                        "variant_id": al.variant_id,
+                        "distance_to_tss": (al.pos0 - tss) if strand == "+" else (tss - al.pos0),
+                        "window_pos": ws[0] if ws[1] > ws[0] else -1,
+                        "_span": ws,
+                        "allele_count": int(al.carriers.sum()) if len(samples) else al.info_ac,
+                        "n_samples": len(carriers),
+                        "samples": ",".join(samples[c] for c in carriers),
+                    }
+                )
+                if scan_db is not None:
+                    i = al.pos0 - a0
+                    left = fwd[max(i - wmax + 1, 0) : i]
+                    right = fwd[i + len(al.ref) : i + len(al.ref) + wmax - 1]
+                    contexts.append((left + al.ref + right, left + al.alt + right, len(left), len(al.ref), len(al.alt)))
+            if per_sample:
+                for k in range(len(samples)):
+                    mine = [al for al in alleles if al.carriers[k] > 0]
+                    hap_seqs.append(model_input(apply_alleles(fwd, a0, mine), strand, length, side))
+    finally:
+        vcf.close()
+        fa.close()
+    n_genes = len(s)
+    z_ref = member_logits(predictor, one_hot(ref_seqs, length), config.batch_size) if n_genes else None
+    effects = _effect_frame(rows)
+    if rows:
+        idx = np.asarray(alt_gene)
+        z_alt = member_logits(predictor, one_hot(alt_seqs, length), config.batch_size)
+        zr = z_ref[:, :, idx]
+        p_ref, p_ref_sd, l_ref = summarise(zr)
+        p_alt, p_alt_sd, l_alt = summarise(z_alt)
+        dl = l_alt - l_ref
+        effects = effects.assign(
+            p_ref=p_ref,
+            p_alt=p_alt,
+            p_ref_sd=p_ref_sd,
+            p_alt_sd=p_alt_sd,
+            delta_probability=p_alt - p_ref,
+            delta_logit=dl.mean(axis=0),
+            delta_logit_sd=dl.std(axis=0),
+        )
+        if config.attribution:
+            from deepdife_core.explain import ExplainConfig, grad_x_input
+
+            used = np.unique(idx)
+            att = grad_x_input(
+                predictor,
+                one_hot([ref_seqs[u] for u in used], length),
+                config=ExplainConfig(batch_size=max(config.batch_size, 4)),
+            )
+            per_gene = dict(zip(used.tolist(), att.contrib.sum(axis=-1), strict=True))
+            effects["attribution"] = [
+                float(per_gene[g][a:b].sum())
+                for g, (a, b) in zip(idx.tolist(), [r["_span"] for r in rows], strict=True)
+            ]
+        if scan_db is not None:
+            ch = motif_changes(scan_db, contexts, config.motif_pvalue)
+            effects["motifs_lost"] = [c[0] for c in ch]
+            effects["motifs_gained"] = [c[1] for c in ch]
+    haps = None
+    if per_sample:
+        p0 = summarise(z_ref)[0] if n_genes else np.zeros(0)
+        ph = (
+            summarise(member_logits(predictor, one_hot(hap_seqs, length), config.batch_size))[0]
+            if hap_seqs
+            else np.zeros(0)
+        )
+        haps = pd.DataFrame({"gene_id": s["gene_id"].astype(str), "reference": p0})
+        mat = ph.reshape(n_genes, len(samples)) if samples else np.zeros((n_genes, 0))
+        for k, name in enumerate(samples):
+            haps[name] = mat[:, k]
+    return ChunkResult(effects, haps, report)
+
+
+def _effect_frame(rows: list[dict]) -> pd.DataFrame:
+    n = len(rows)
+    df = pd.DataFrame(rows).drop(columns="_span") if rows else pd.DataFrame(index=range(0))
+    for c in EFFECT_COLUMNS:
+        if c not in df:
+            if c in ("motifs_lost", "motifs_gained", "samples", "gene_id", "chrom", "ref", "alt", "variant_id"):
+                df[c] = pd.Series([""] * n, dtype=object)
+            elif c in ("pos", "distance_to_tss", "window_pos", "allele_count", "n_samples"):
+                df[c] = pd.Series(np.zeros(n, np.int64))
+            else:
+                df[c] = pd.Series(np.full(n, np.nan))
+    df = df[list(EFFECT_COLUMNS)]
+    for c in ("pos", "distance_to_tss", "window_pos", "allele_count", "n_samples"):
+        df[c] = df[c].astype(np.int64)
+    return df
