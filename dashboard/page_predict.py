@@ -110,8 +110,11 @@ def render() -> None:
     if not res:
         return
     table: pd.DataFrame = res["table"]
-    st.subheader(f"{len(table)} genes · model {widgets.md(res['model'])} · {widgets.md(res['source'])}")
-    multi = {g: r for g, r in dio.record_groups(table["gene_id"]).items() if len(r) > 1}
+    groups = dio.record_groups(table["gene_id"])
+    # records and genes differ when genes have alternative TSSs: say both (Saliency counts genes)
+    what = f"{len(table)} genes" if len(groups) == len(table) else f"{len(table)} records of {len(groups)} genes"
+    st.subheader(f"{what} · model {widgets.md(res['model'])} · {widgets.md(res['source'])}")
+    multi = {g: r for g, r in groups.items() if len(r) > 1}
     if multi:
         st.caption(
             f"{len(multi)} genes have several records (alternative TSSs, up to {max(map(len, multi.values()))} "

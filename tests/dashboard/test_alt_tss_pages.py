@@ -50,11 +50,14 @@ def test_predict_page_keeps_every_record(case, app, tiny_model, tiny_table):
     assert len(table) == 10 and table["gene_id"].is_unique
     assert set(_names(tiny_table, case)) <= set(table["gene_id"])
     assert any("2 genes have several records (alternative TSSs" in t for t in texts(app.caption))
+    # the heading counts records and genes (Saliency counts genes), issue 17
+    assert any(t.startswith("10 records of 8 genes") for t in texts(app.subheader))
     # the option: only the first record of each gene
     app.toggle(key="w.predict.alt_tss").set_value(False).run()
     app.button(key="w.predict.run").click().run()
     table = app.dataframe[0].value
     assert len(table) == 8 and tiny_table["gene_id"].iloc[0] in set(table["gene_id"])
+    assert any(t.startswith("8 genes ·") for t in texts(app.subheader))
     # a gene list brings every record of a listed gene
     app.toggle(key="w.predict.alt_tss").set_value(True).run()
     app.radio(key="w.predict.mode").set_value("A gene list + FASTA").run()
