@@ -12,6 +12,7 @@ from dashboard.constants import LIVE_STATES
 from dashboard.job_panel import JobView, failure, show
 from deepdife_core import tune
 from deepdife_core.config import TrainConfig
+from deepdife_core.errors import DeepDifEInputError
 
 MODES = ("New study", "Resume a study")
 METRIC_LABELS = {"auroc": "auROC (maximise)", "loss": "validation loss (minimise)"}
@@ -163,6 +164,14 @@ def _new_form(ds: dict) -> None:
         seed = c4.number_input("Seed", 0, 2**31 - 1, d_tune.seed, key="w.tune.seed", help="Sampler and split seed.")
         with st.expander(f"Search space ({len(tune.PARAM_NAMES)} parameters)"):
             values = _space_inputs()
+        with st.expander("PhyloAug orthologs (every trial swaps genes for orthologs; phylo_rate can be searched)"):
+            o_table = st.file_uploader("Ortholog table (gene_id, ortholog_id[, species])", key="w.tune.ortholog_table")
+            o_fastas = (
+                st.file_uploader(
+                    "Orthologs' promoter FASTA (one or more)", accept_multiple_files=True, key="w.tune.ortholog_fastas"
+                )
+                or []
+            )
         submitted = st.form_submit_button("Start study", type="primary", icon=":material/play_arrow:")
     if not submitted:
         return
@@ -170,6 +179,13 @@ def _new_form(ds: dict) -> None:
         space = tune_view.space_from_form(values)
         settings = tune.TuneConfig(metric=metric, folds=int(folds), pruner=pruner, sampler=sampler, seed=int(seed))
         base = tune_view.base_config(epochs=int(epochs), patience=int(patience), seed=int(seed))
+        orthologs = None
+        if o_table is not None or o_fastas:
+            if o_table is None:
+                raise DeepDifEInputError("the ortholog FASTA needs the ortholog table as well: upload it")
+            orthologs = jobs.save_ortholog_uploads(
+                (o_table.name, o_table.getvalue()), [(f.name, f.getvalue()) for f in o_fastas]
+            )
         with st.spinner("Creating the study…"):
             job_id = tune_view.start_study(
                 name.strip(),
@@ -179,6 +195,7 @@ def _new_form(ds: dict) -> None:
                 base=base,
                 trials=int(trials),
                 workers=int(workers),
+                orthologs=orthologs,
             )
         state.put(state.TUNE_JOB_ID, job_id)
         state.put(state.TUNE_STUDY, name.strip())

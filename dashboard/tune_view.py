@@ -41,10 +41,11 @@ PARAM_HELP: dict[str, str] = {
     "l2": "L2 penalty on all kernels (searched on a log scale).",
     "evoaug": "EvoAug augmentations during training (on/off).",
     "evoaug_strength": "Multiplies the EvoAug magnitudes (only used in trials with EvoAug on).",
-    "phylo_rate": "PhyloAug swap probability: needs orthologs, so tune it with `deepdife tune --orthologs`.",
+    "phylo_rate": "PhyloAug swap probability: searched only when the orthologs are given (below the search space).",
 }
 #: parameters the page cannot search (they need inputs the dashboard does not take)
-FIXED_ONLY = ("phylo_rate",)
+#: parameters that can only be fixed in the form (none: phylo_rate is searched when orthologs are uploaded)
+FIXED_ONLY: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------- search-space form
@@ -310,12 +311,15 @@ def start_study(
     base: RunConfig,
     trials: int,
     workers: int,
+    orthologs: dict[str, Any] | None = None,
 ) -> str:
     """Create (or join, with the same settings) study ``name`` now, then run it in a background job.
 
     The study and its record are created here, before the job starts, so bad
     input (a name in use with other settings or another dataset, too few
-    families for the folds, ...) is reported at once.
+    families for the folds, ...) is reported at once. ``orthologs`` (from
+    :func:`dashboard.jobs.save_ortholog_uploads`) turn PhyloAug on in every trial
+    and let the search include ``phylo_rate`` (``deepdife tune --orthologs``).
 
     Returns
     -------
@@ -326,7 +330,14 @@ def start_study(
     if trials < 1 or workers < 1:
         raise DeepDifEInputError("trials and workers must be at least 1")
     _check_idle(name)
-    rec = tune.prepare_study(name, data=data, space=space, tune=settings, base=base, workspace=workspace_dir())
+    if space.params["phylo_rate"].free and not orthologs:
+        raise DeepDifEInputError(
+            "phylo_rate is searched but no orthologs are given: upload the ortholog table and FASTA, or fix phylo_rate"
+        )
+    orth = {"table": orthologs["table"], "fasta": list(orthologs["fastas"])} if orthologs else None
+    rec = tune.prepare_study(
+        name, data=data, space=space, tune=settings, base=base, orthologs=orth, workspace=workspace_dir()
+    )
     _check_budget(name, rec["storage_url"], trials)
     args = {
         "study": name,

@@ -136,3 +136,26 @@ def test_plain_labels_with_the_technical_name_in_the_help(app, tiny_dataset):
     assert app.number_input(key="w.train.kernel_size").label == "Motif width (bp)"
     labels = [w.label for w in app.number_input] + [w.label for w in app.selectbox]
     assert not any(lab in ("N conv", "Rc augment", "L2", "Conv kernel") for lab in labels)
+
+
+def test_tune_searches_phylo_rate_only_with_orthologs(app, dirs, tiny_dataset, tiny_table, no_launch):
+    from dashboard import paths
+    from deepdife_core import tune
+
+    goto(app, "tune")
+    app.checkbox(key="w.tune.p.phylo_rate.free").check()
+    app.text_input(key="w.tune.name").set_value("phylo-study")
+    app.button(key="FormSubmitter:w.tune.form-Start study").click().run()
+    assert any("phylo_rate is searched but no orthologs are given" in t for t in texts(app.error))
+    assert djobs.list_kind("tune") == []
+    table, fasta = _orthologs(tiny_table)
+    app.file_uploader(key="w.tune.ortholog_table").set_value(("pairs.tsv", table, "text/plain"))
+    app.file_uploader(key="w.tune.ortholog_fastas").set_value([("cru.fa", fasta, "text/plain")])
+    app.checkbox(key="w.tune.p.phylo_rate.free").check()
+    app.button(key="FormSubmitter:w.tune.form-Start study").click().run()
+    assert not app.exception and not app.error, texts(app.error)
+    rec = tune.load_record("phylo-study", paths.workspace_dir())
+    assert rec["orthologs"]["fasta"] and open(rec["orthologs"]["fasta"][0], "rb").read() == fasta  # noqa: SIM115
+    assert rec["space"]["phylo_rate"]["free"] is True
+    assert rec["base"]["phylo"]["enabled"] is True  # every trial swaps genes for orthologs
+    assert len(djobs.list_kind("tune")) == 1

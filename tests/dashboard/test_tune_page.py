@@ -81,7 +81,7 @@ def test_bad_space_is_reported_readably(app, dirs, tiny_dataset):
     app.button(key=SUBMIT).click().run()
     assert any("'filters'" in t and "not whole numbers" in t for t in texts(app.error))
     app.text_input(key="w.tune.p.filters.choices").set_value("16, 32")
-    for name in [n for n in tune.PARAM_NAMES if n != "phylo_rate"]:  # phylo_rate cannot be searched here
+    for name in tune.PARAM_NAMES:
         app.checkbox(key=f"w.tune.p.{name}.free").uncheck()
     app.button(key=SUBMIT).click().run()
     assert any("no parameter is searched" in t for t in texts(app.error))
