@@ -78,8 +78,8 @@ def sigmoid(z):
 # genome: Chr1, AT background; G1 (+) TSS 300 with an ABRE at 260; G2 (-) TSS 999 with a near-ABRE (rc) at 1020
 rng = np.random.default_rng(3)
 BASES = list("".join(rng.choice(list("AT"), size=1400)))
-BASES[260:267] = "ACGTGGC"
-BASES[1020:1027] = "GCCAAGT"  # rc ACTTGGC: one base from ABRE; pos0 1024 A->C creates GCCACGT = rc(ACGTGGC)
+BASES[258:268] = "CCACGTGGCA"  # the ABRE ACGTGGC at 260
+BASES[1019:1029] = "TGCCAAGTGG"  # rc CCACTTGGCA: one base from the ABRE; pos0 1024 A->C creates its rc
 GENOME = "".join(BASES)
 # window G1: [230, 310) forward; window G2: [990, 1070) reverse-complemented
 W1, W2 = (230, 310, "+", 300), (990, 1070, "-", 999)
@@ -231,6 +231,24 @@ def test_motif_change_and_attribution(result):
     # gradient x input at the ABRE's G: dense weight 2 x kernel 1; outside the max window: 0
     assert e.loc[263, "attribution"] == pytest.approx(2.0, abs=1e-5)
     assert e.loc[1051, "attribution"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_jaspar_names_the_abre_binding_bzips(ws):
+    r = score_variants(
+        Predictor([oracle_model()], oracle_cfg()),
+        "tiny",
+        ws["vcf"],
+        genes=["G1", "G2"],
+        promoter=PROM,
+        config=VariantConfig(motif_db="jaspar-plants", attribution=False),
+        workspace=ws["work"],
+    )
+    e = r.effects.set_index("pos")
+    lost = e.loc[263, "motifs_lost"].split("; ")
+    gained = e.loc[1025, "motifs_gained"].split("; ")
+    assert {"ABF1 (MA0570.3)", "ABI5 (MA0931.2)"} <= set(lost)
+    assert "ABF1 (MA0570.3)" in gained
+    assert not any(n.startswith("ABF1") for n in e.loc[263, "motifs_gained"].split("; "))
 
 
 def test_carriers(result):
