@@ -47,6 +47,19 @@ def _table_bytes(upload) -> tuple[bytes, str]:
     return table_upload(upload.getvalue(), upload.name)
 
 
+def _found(columns: list[str], *candidates: str) -> int | None:
+    """Index of the column named (or containing) one of ``candidates``; None when none is."""
+    lower = [c.lower() for c in columns]
+    for cand in candidates:
+        if cand in lower:
+            return lower.index(cand)
+    for cand in candidates:
+        for i, c in enumerate(lower):
+            if cand in c:
+                return i
+    return None
+
+
 def _guess(columns: list[str], *candidates: str) -> int:
     lower = [c.lower() for c in columns]
     for cand in candidates:
@@ -124,17 +137,20 @@ def _source_table(cfg) -> None:
     cols = [str(c) for c in raw.columns]
     lower = [c.lower() for c in cols]
     c1, c2, c3 = st.columns(3)
+    # a role no column is named for starts empty: the user picks it (never a silent first column)
     gcol = c1.selectbox(
         "Gene ID column",
         cols,
-        index=_guess(cols, "gene_id", "gene", "id"),
+        index=_found(cols, "gene_id", "gene", "id"),
+        placeholder="pick the gene ID column",
         key="w.data.table_gene",
         help="The column with the gene IDs (named gene_id in the dataset).",
     )
     lcol = c2.selectbox(
         "Label column (1 / 0)",
         cols,
-        index=_guess(cols, "label", "responsive", "class"),
+        index=_found(cols, "label", "responsive", "class"),
+        placeholder="pick the label column",
         key="w.data.table_label",
         help="1 = responsive, 0 = not responsive.",
     )
@@ -149,6 +165,9 @@ def _source_table(cfg) -> None:
     if not st.button("Build preview", key="w.data.build_table", type="primary"):
         return
     with widgets.user_errors():
+        for col, role, what in ((gcol, "gene_id", "gene ID"), (lcol, "label", "label")):
+            if col is None:
+                raise DeepDifEInputError(f"{name}: no column named '{role}'; pick the {what} column above")
         roles = [gcol, lcol] + ([] if scol == NO_SEQUENCE else [scol])
         if len(set(roles)) < len(roles):
             raise DeepDifEInputError("pick a different column for the gene ID, the label and the sequence")

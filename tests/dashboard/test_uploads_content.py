@@ -86,6 +86,12 @@ def test_a_table_with_other_column_names_offers_pickers(app, tiny_table):
     app.run()
     assert not app.error, texts(app.error)
     assert app.selectbox(key="w.data.table_seq").value == "(none: sequences from the FASTA)"
+    # no column is named for the gene ID: the picker starts empty and Build says what to pick
+    assert app.selectbox(key="w.data.table_gene").value is None
+    app.button(key="w.data.build_table").click().run()
+    assert any(
+        "labels.dat.xlsx: no column named 'gene_id'; pick the gene ID column above" in t for t in texts(app.error)
+    )
     app.selectbox(key="w.data.table_gene").set_value("Locus")
     app.selectbox(key="w.data.table_label").set_value("aba_up")
     app.run()
