@@ -65,7 +65,9 @@ def summarise(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return pm.mean(axis=0), pm.std(axis=0), z.mean(axis=1)
 
 
-def motif_changes(db, pairs: list[tuple[str, str, int, int, int]], pvalue: float) -> list[tuple[str, str]]:
+def motif_changes(
+    db, pairs: list[tuple[str, str, int, int, int]], pvalue: float, *, group: int = 64
+) -> list[tuple[str, str]]:
     """Motifs lost and gained at each allele: best p-value over sites touching the allele crossing ``pvalue``.
 
     Parameters
@@ -77,6 +79,8 @@ def motif_changes(db, pairs: list[tuple[str, str, int, int, int]], pvalue: float
         sequences around the allele, which starts at ``offset`` in both.
     pvalue
         The site threshold.
+    group
+        Contexts joined into one scanned sequence (bounds the scan's memory: ~``group * 60 * S * 8`` bytes).
 
     Returns
     -------
@@ -88,10 +92,22 @@ def motif_changes(db, pairs: list[tuple[str, str, int, int, int]], pvalue: float
     if not pairs:
         return []
     seqs = [p[0] for p in pairs] + [p[1] for p in pairs]
-    hits = scan_sequences(seqs, db, max_pvalue=pvalue)
     n = len(pairs)
     off = np.array([p[2] for p in pairs] * 2)
     span = np.array([p[3] for p in pairs] + [max(p[4], 1) for p in pairs])
+    # contexts scanned joined in groups (one scan call each): a site counts for its context only if it lies
+    # wholly inside it, which gives exactly the hits of scanning every context alone
+    frames = []
+    for g0 in range(0, len(seqs), group):
+        part = seqs[g0 : g0 + group]
+        bounds = np.concatenate([[0], np.cumsum([len(t) for t in part])])
+        h = scan_sequences("".join(part), db, max_pvalue=pvalue)
+        start, end = h["start"].to_numpy(), h["end"].to_numpy()
+        k = np.searchsorted(bounds, start, side="right") - 1
+        inside = end <= bounds[k + 1]
+        h, k = h[inside], k[inside]
+        frames.append(h.assign(seq_idx=k + g0, start=start[inside] - bounds[k], end=end[inside] - bounds[k]))
+    hits = pd.concat(frames, ignore_index=True)
     idx = hits["seq_idx"].to_numpy()
     touch = (hits["start"].to_numpy() < off[idx] + span[idx]) & (hits["end"].to_numpy() > off[idx])
     hits = hits[touch]

@@ -1,0 +1,112 @@
+"""Variant-effect benchmark (issue 15); writes ``bench/results/variants.json``.
+
+100,000 SNVs over 5,000 promoter windows (500 + 100 bp) of a synthetic genome, scored with the
+demo DeepDifE model (600 bp, conjoined), motif-change column against JASPAR CORE plants.
+Targets on 2 cores: >= 5,000 variants/s (<= 20 s), peak RSS <= 2 GB, Dask on 2 local workers
+within 1.3x of in-process.  ``DEEPDIFE_BENCH_GENES`` scales the run down.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pysam
+
+from deepdife_core.genome.promoters import PromoterConfig, sites, window
+from deepdife_core.genome.registry import add_genome, load_genome
+from deepdife_core.genome.synthetic import make_genome
+from deepdife_core.variants import VariantConfig
+from deepdife_core.variants.run import score_variants
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "results" / "variants.json"
+PER_GENE = 20
+
+
+def _vcf(folder: Path, genome, n_per_gene: int, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    cfg = PromoterConfig()
+    s = sites(genome.annotation, None, cfg).drop_duplicates("gene_id")
+    lo, _ = window(s["site"].to_numpy(), s["strand"].to_numpy(), cfg.upstream, cfg.downstream)
+    fa = pysam.FastaFile(str(genome.folder / "genome.fa.gz"))
+    recs = set()
+    for chrom, a in zip(s["chrom"], lo, strict=True):
+        clen = genome.chrom_lengths[chrom]
+        for p in rng.integers(max(a, 0), min(a + 600, clen), n_per_gene):
+            recs.add((chrom, int(p)))
+    lines = ["##fileformat=VCFv4.2"] + [f"##contig=<ID={c},length={n}>" for c, n in genome.chrom_lengths.items()]
+    lines.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
+    order = {c: i for i, c in enumerate(genome.chrom_lengths)}
+    for chrom, p in sorted(recs, key=lambda r: (order[r[0]], r[1])):
+        ref = fa.fetch(chrom, p, p + 1).upper()
+        alt = "ACGT"[("ACGT".index(ref) + 1 + int(rng.integers(0, 3))) % 4] if ref in "ACGT" else "A"
+        lines.append(f"{chrom}\t{p + 1}\t.\t{ref}\t{alt}\t50\tPASS\t.")
+    fa.close()
+    plain = folder / "calls.vcf"
+    plain.write_text("\n".join(lines) + "\n")
+    return Path(pysam.tabix_index(str(plain), preset="vcf", force=True))
+
+
+def main() -> dict:
+    n_genes = int(os.environ.get("DEEPDIFE_BENCH_GENES", "5000"))
+    model = ROOT / "models" / "demo"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        fa, gff, _ = make_genome(tmp / "src", chrom_lengths=(n_genes * 700,) * 5, n_genes=n_genes, seed=1)
+        add_genome("bench", fa, gff, workspace=tmp / "ws")
+        g = load_genome("bench", tmp / "ws")
+        vcf = _vcf(tmp, g, PER_GENE)
+        kw = dict(promoter=PromoterConfig(), workspace=str(tmp / "ws"))
+        cfg = VariantConfig(genes_per_chunk=max(n_genes // 8, 1))  # the same chunks in-process and on Dask
+        score_variants(model, "bench", vcf, genes=list(g.annotation["gene_id"][:5]), **kw)  # warm-up
+        t0 = time.perf_counter()
+        res = score_variants(model, "bench", vcf, config=cfg, **kw)
+        t_full = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        score_variants(model, "bench", vcf, config=VariantConfig(motif_db="", attribution=False), **kw)
+        t_model = time.perf_counter() - t0
+        n = len(res.effects)
+        from distributed import Client, LocalCluster
+
+        with (
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl,
+            Client(cl) as client,
+        ):
+            score_variants(model, "bench", vcf, genes=list(g.annotation["gene_id"][:5]), dask=client, **kw)
+            t0 = time.perf_counter()
+            remote = score_variants(model, "bench", vcf, config=cfg, dask=client, **kw)
+            t_dask = time.perf_counter() - t0
+        same = remote.effects.equals(res.effects)
+    macs = 2.4e6
+    result = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "genes": n_genes,
+        "variants_scored": n,
+        "seconds_full": round(t_full, 2),
+        "variants_per_second_full": round(n / t_full, 1),
+        "seconds_model_only": round(t_model, 2),
+        "variants_per_second_model_only": round(n / t_model, 1),
+        "target_variants_per_second": 5000,
+        "dask_2_workers_seconds": round(t_dask, 2),
+        "dask_over_in_process": round(t_dask / t_full, 2),
+        "dask_target_ratio": 1.3,
+        "dask_same_table": bool(same),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "forward_passes_per_variant": 2,
+        "achieved_gmacs_per_second_model_only": round(n * 2 * macs / t_model / 1e9, 2),
+        "seconds_per_million_variants_full": round(t_full / n * 1e6, 1),
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(), indent=2))
