@@ -132,7 +132,12 @@ def check_contigs(vcf, path: str | Path, genome_chroms: list[str]) -> None:
     """
     from deepdife_core.genome.chroms import suggest
 
-    have = list(vcf.header.contigs) or list(getattr(vcf, "index", None) or [])
+    have = list(vcf.header.contigs)
+    if not have:  # no ##contig lines: the index's names
+        try:
+            have = [str(c) for c in vcf.index]
+        except (AttributeError, TypeError, ValueError):
+            return
     if not have or set(have) & set(genome_chroms):
         return
     mapping = suggest(have, genome_chroms)

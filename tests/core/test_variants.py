@@ -301,6 +301,11 @@ def test_bad_inputs(ws, tmp_path):
             config=VariantConfig(motif_db=""),
             workspace=ws["work"],
         )
+    bare = tmp_path / "bare"  # no ##contig lines: the index's names are checked
+    bare.mkdir()
+    text = "".join(x for x in vcf_text("1").splitlines(keepends=True) if not x.startswith("##contig"))
+    with pytest.raises(DeepDifEInputError, match=r"its chromosomes \(1\)"):
+        score_variants(pred, "tiny", write_vcf(bare, text), promoter=PROM, workspace=ws["work"])
     unsorted = tmp_path / "uns"
     unsorted.mkdir()
     with pytest.raises(DeepDifEInputError, match="bcftools sort"):
