@@ -52,6 +52,8 @@ DEFAULT_PVALUE = 1e-5
 MAX_HITS = 60
 MAX_OPTIONS = 3000
 SOURCE_KEY = "w.saliency.source"
+#: the last ``hl`` of the URL applied (a lagging URL does not bring a cleared highlight back)
+HL_SEEN = "saliency.hl_seen"
 GENE_KEY = "w.saliency.gene"
 RECORD_KEY = "w.saliency.record"
 #: TensorFlow / shap state is shared by every session of the server: one explanation at a time
@@ -293,10 +295,13 @@ def _apply_query_params() -> None:
     hl = st.query_params.get("hl")
     if "hl" in st.query_params:
         del st.query_params["hl"]
-    if "gene" in incoming:
+    if hl and hl == st.session_state.get(HL_SEEN):
+        hl = None  # the browser's URL still showed a highlight applied before
+    if "gene" in incoming or hl:  # a linked gene (a highlight's too) is shown from the active dataset
         st.session_state[SOURCE_KEY] = SOURCES[0]
         state.put(state.SALIENCY_HIGHLIGHT, None)
     if hl:
+        st.session_state[HL_SEEN] = hl
         try:
             state.put(state.SALIENCY_HIGHLIGHT, parse_highlight(hl))
             state.put(state.SALIENCY_HIGHLIGHT_GENE, incoming.get("gene") or state.get(state.SALIENCY_GENE))

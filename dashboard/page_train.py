@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -154,7 +155,10 @@ def _pick_job() -> dict | None:
         current = (running or all_jobs)[0]["id"]
         state.put(state.TRAIN_JOB_ID, current)
     ids = list(by_id)
-    key = f"w.train.job_pick.{current}"
+    # the key follows the labels too: the browser keeps a selectbox's old option texts while its key stays
+    # the same, which showed a finished run as "queued"
+    stamp = zlib.crc32("|".join(_job_label(j) for j in all_jobs).encode())
+    key = f"w.train.job_pick.{current}.{stamp:08x}"
     st.selectbox(
         "Training runs (newest first)",
         ids,

@@ -59,14 +59,23 @@ def setup(server):
 
 def test_links_reloads_and_pages_keep_the_choices(server, browser, setup, monkeypatch):
     from dashboard.datasets import save_dataset
-    from dashboard.motif_runs import saliency_url
     from deepdife_core.demo import make_demo_dataset
 
-    ctx, page = open_with_demo(browser, server)  # saves the demo dataset
+    ctx, _page = open_with_demo(browser, server)  # saves the demo dataset
     ctx.close()
     monkeypatch.setenv("DEEPDIFE_WORKSPACE", str(server["workspace"]))
     other = make_demo_dataset(300, length=600, seed=11)  # other genes: the linked gene is not in it
     save_dataset(other[["gene_id", "label", "family", "sequence", "coords"]], "zz-other", {})
+    try:
+        _check_links_reloads_and_pages(server, browser, setup)
+    finally:  # the server is shared by the e2e modules: leave its newest dataset and model as they were
+        shutil.rmtree(server["workspace"] / "datasets" / "zz-other", ignore_errors=True)
+        shutil.rmtree(server["models"] / NEWER, ignore_errors=True)
+        shutil.rmtree(server["models"] / MODEL, ignore_errors=True)
+
+
+def _check_links_reloads_and_pages(server, browser, setup) -> None:
+    from dashboard.motif_runs import saliency_url
 
     gene = setup["genes"].iloc[2]
     s, e, _ = gene["sites"].split(";")[0].split(":")
@@ -102,14 +111,21 @@ def test_links_reloads_and_pages_keep_the_choices(server, browser, setup, monkey
     assert tss.locator("input").is_checked()
 
     # ---- a finished training run of another session: opening Train does not switch the active model
+    # (first waiting to start, then finished while the page is open: the runs list must follow)
     folder = core_jobs.create_job(server["workspace"] / "jobs", "train", {"model_name": NEWER, "dataset_name": "demo"})
+    goto_page(page, "Train")
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('[data-testid=\"stMain\"] input')].some(i => i.value.includes(t))"
+        " || document.querySelector('[data-testid=\"stMain\"]').innerText.includes(t)",
+        arg=f"{NEWER} · waiting to start",
+    )
+    result = {"model_name": NEWER, "model_path": str(server["models"] / NEWER), "epochs_run": 3, "best_epoch": 2}
+    (folder / "result.json").write_text(json.dumps(result))
     job = json.loads((folder / "job.json").read_text())
     job.update(state="done")
     (folder / "job.json").write_text(json.dumps(job))
-    result = {"model_name": NEWER, "model_path": str(server["models"] / NEWER), "epochs_run": 3, "best_epoch": 2}
-    (folder / "result.json").write_text(json.dumps(result))
-    goto_page(page, "Train")
     page.get_by_text("Training finished after 3 epochs").first.wait_for()
+    wait_idle(page)
     assert f"{NEWER} · finished · {folder.name}" in _sidebar_choice(page, "Training runs", where="stMain")
     assert MODEL in _sidebar_choice(page, "Active model")
     assert f"model={MODEL}" in page.url
