@@ -1,7 +1,7 @@
 """Frozen configuration objects.
 
 Every hyperparameter is a typed field with a default.  The configs of a model are
-saved next to it in ``config.json`` (see :mod:`deepdife_core.artifacts`) and read
+saved next to it in ``config.json`` (see :mod:`deepdife_core.model.folder`) and read
 back with :func:`config_from_dict`, so a model folder always says how it was built.
 """
 
@@ -38,7 +38,7 @@ class ModelConfig:
     models import as that.
 
     The network sees one-hot input ``(N, input_length + pad_left + pad_right, 4)``;
-    callers give ``(N, input_length, 4)`` and :mod:`deepdife_core.model` adds the
+    callers give ``(N, input_length, 4)`` and :mod:`deepdife_core.model.cnn` adds the
     ``pad_left``/``pad_right`` all-zero rows (EvoAug models are trained on sequences
     that grew by insertions, the published model used 10 + 10).
     """

@@ -26,7 +26,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def tiny_df() -> pd.DataFrame:
     """240 synthetic genes of 300 bp in families, ABRE-planted positives (seeded)."""
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     return make_demo_dataset(240, length=300, seed=11)[["gene_id", "label", "family", "sequence"]]
 

@@ -69,7 +69,7 @@ def select_backgrounds(
     -------
     Background
     """
-    from deepdife_core.encode import one_hot
+    from deepdife_core.data.encode import one_hot
 
     if kind not in ("non-responsive", "responsive", "all", "shuffled"):
         raise DeepDifEInputError(f"background must be non-responsive, responsive, all or shuffled, got {kind!r}")
@@ -94,7 +94,7 @@ def select_backgrounds(
         else np.full(len(sub), -1, dtype=np.int64)
     )
     if kind == "shuffled":
-        from deepdife_core.explain import dinucleotide_shuffle
+        from deepdife_core.interpret.explain import dinucleotide_shuffle
 
         x = dinucleotide_shuffle(x, 1, seed=seed)[:, 0]
         ids = [f"shuffle:{g}" for g in ids]

@@ -79,7 +79,7 @@ def figure_of(kind: str, table: pd.DataFrame, ax=None, title: str | None = None)
 
 
 def _gene_row(df: pd.DataFrame, gene: str) -> pd.Series:
-    from deepdife_core.io import select_records
+    from deepdife_core.data.io import select_records
 
     if not gene:
         raise DeepDifEInputError("the tiling experiment needs a gene: give its ID")
@@ -131,7 +131,7 @@ def run_experiment(
     -------
     ExperimentResult
     """
-    from deepdife_core.encode import one_hot
+    from deepdife_core.data.encode import one_hot
     from deepdife_core.experiments import ablate, backgrounds, dose, insert, spacing, sweep, tile
 
     cfg = config or ExperimentConfig()
@@ -224,8 +224,8 @@ def save_run(folder: str | Path, result: ExperimentResult, meta: dict | None = N
     pathlib.Path
         The folder.
     """
-    from deepdife_core.artifacts import atomic_dir, atomic_write_csv, atomic_write_json
-    from deepdife_core.plot import save_figure
+    from deepdife_core.files import atomic_dir, atomic_write_csv, atomic_write_json
+    from deepdife_core.plot.figures import save_figure
 
     with atomic_dir(folder, overwrite=overwrite) as tmp:
         atomic_write_csv(result.table, tmp / TABLE_FILE)

@@ -1,8 +1,8 @@
-"""Batched scoring of edited promoters: probability and logit through a :class:`~deepdife_core.model.Predictor`.
+"""Batched scoring of edited promoters: probability and logit through a :class:`~deepdife_core.model.cnn.Predictor`.
 
 The model's probability of a sequence is what :meth:`Predictor.predict` returns (the
 ensemble mean, both strands averaged for a conjoined model); its logit is the mean of
-the pre-sigmoid outputs (:func:`deepdife_core.model.logit_model`) over the same
+the pre-sigmoid outputs (:func:`deepdife_core.model.cnn.logit_model`) over the same
 members and strands, as the attributions explain it.  For one forward-strand model
 ``probability = sigmoid(logit)`` exactly.
 """
@@ -30,7 +30,7 @@ def _logit_fn(model):
     if fn is None:
         import tensorflow as tf
 
-        from deepdife_core.model import logit_model
+        from deepdife_core.model.cnn import logit_model
 
         lm = logit_model(model)
 
@@ -48,7 +48,7 @@ def score(predictor, x: np.ndarray, *, batch_size: int = 1024) -> tuple[np.ndarr
     Parameters
     ----------
     predictor
-        A :class:`~deepdife_core.model.Predictor`.
+        A :class:`~deepdife_core.model.cnn.Predictor`.
     x
         float32 one-hot ``(N, L, 4)`` with ``L = predictor.config.input_length``.
     batch_size
@@ -59,7 +59,7 @@ def score(predictor, x: np.ndarray, *, batch_size: int = 1024) -> tuple[np.ndarr
     probability, logit
         float64 ``(N,)`` each.
     """
-    from deepdife_core.encode import reverse_complement
+    from deepdife_core.data.encode import reverse_complement
 
     xp = predictor.prepare(x)
     strands = [xp]

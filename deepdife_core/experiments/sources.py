@@ -132,16 +132,16 @@ def from_jaspar(spec: str, *, database=None, release: str | None = None, cache_d
     spec
         Matrix ID or name (case-insensitive; a name must be unique in the collection).
     database
-        A :class:`~deepdife_core.motifs.MotifDatabase`; default: JASPAR CORE plants shipped with
+        A :class:`~deepdife_core.motifs.modisco.MotifDatabase`; default: JASPAR CORE plants shipped with
         pyjaspar (offline; exported once to ``cache_dir``).
     release, cache_dir
-        Passed to :func:`deepdife_core.motifs.jaspar_plants`.
+        Passed to :func:`deepdife_core.motifs.modisco.jaspar_plants`.
 
     Returns
     -------
     MotifSource
     """
-    from deepdife_core.motifs import DEFAULT_DB_CACHE, jaspar_plants
+    from deepdife_core.motifs.modisco import DEFAULT_DB_CACHE, jaspar_plants
 
     db = database or jaspar_plants(release, cache_dir=DEFAULT_DB_CACHE if cache_dir is None else cache_dir)
     key = str(spec).strip().upper()
@@ -167,7 +167,7 @@ def from_jaspar(spec: str, *, database=None, release: str | None = None, cache_d
 def from_motif_run(spec: str, motifs_root: str | Path, *, trim_threshold: float = 0.3) -> MotifSource:
     """A discovered pattern ``RUN:pos_0`` of a motif run folder under ``motifs_root`` (its trimmed CWM consensus).
 
-    The inserted bases are the pattern's CWM consensus (:meth:`deepdife_core.motifs.Pattern.query_ppm`
+    The inserted bases are the pattern's CWM consensus (:meth:`deepdife_core.motifs.modisco.Pattern.query_ppm`
     with ``source="cwm"``: the trimmed CWM, clipped to its sign, as probabilities).
 
     Parameters
@@ -183,8 +183,8 @@ def from_motif_run(spec: str, motifs_root: str | Path, *, trim_threshold: float 
     -------
     MotifSource
     """
-    from deepdife_core.artifacts import check_name
-    from deepdife_core.motifs import read_modisco_h5
+    from deepdife_core.files import check_name
+    from deepdife_core.motifs.modisco import read_modisco_h5
 
     m = _PATTERN.match(str(spec).strip())
     if m is None:

@@ -101,7 +101,7 @@ def genomic_windows(
 
 def _variants(x: np.ndarray, starts: np.ndarray, window: int, mode: str, n_shuffles: int, seed: int):
     """``make(start, stop)`` building the tiled variants of one gene ``x (L, 4)``."""
-    from deepdife_core.explain import dinucleotide_shuffle
+    from deepdife_core.interpret.explain import dinucleotide_shuffle
 
     reps = n_shuffles if mode == "shuffle" else 1
     length = len(x)

@@ -1,6 +1,6 @@
 """Background job ``genome_add`` (the Data page's Genomes section): register a genome in its own process.
 
-A runner of :data:`deepdife_core.jobs.RUNNERS`: ``run(writer, args) -> (state, result)``.
+A runner of :data:`deepdife_core.jobs.runner.RUNNERS`: ``run(writer, args) -> (state, result)``.
 
 ``args``: ``name``, ``fasta``, ``annotation`` (paths), ``chrom_map`` (str or None),
 ``workspace``, ``fasta_name`` / ``annotation_name`` (the names shown in messages),
@@ -20,7 +20,7 @@ def run(writer, args: dict) -> tuple[str, dict]:
     Parameters
     ----------
     writer
-        The job's handle (:class:`deepdife_core.jobs._JobWriter`).
+        The job's handle (:class:`deepdife_core.jobs.runner._JobWriter`).
     args
         See the module docstring.
 

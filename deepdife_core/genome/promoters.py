@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from deepdife_core.data.io import FastaRecord, normalize_id
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.genome.fasta import reverse_complement
-from deepdife_core.io import FastaRecord, normalize_id
 
 #: which TSS stands for a gene: the gene feature's start, the first transcript in the file, the
 #: longest transcript, or every distinct transcript TSS (one record each)
@@ -66,7 +66,7 @@ def match_genes(ann: pd.DataFrame, ids: list[str]) -> tuple[list[str], list[str]
 
     An ID matches a gene or a transcript (whose gene is taken) case-insensitively, ignoring a
     version (``AT1G01010.1``), a ``::location`` and a ``#k`` record number, as
-    :func:`deepdife_core.io.normalize_id` does.
+    :func:`deepdife_core.data.io.normalize_id` does.
 
     Parameters
     ----------

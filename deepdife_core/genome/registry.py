@@ -1,7 +1,7 @@
 """The genome registry: ``$DEEPDIFE_WORKSPACE/genomes/<name>/`` (layout in :mod:`deepdife_core.genome`).
 
 :func:`add_genome` builds the folder in a hidden temp folder and renames it when
-complete (:func:`deepdife_core.artifacts.atomic_dir`): a bad input, a crash or a full
+complete (:func:`deepdife_core.files.atomic_dir`): a bad input, a crash or a full
 disk leaves nothing in the registry.
 """
 
@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from deepdife_core.artifacts import atomic_dir, atomic_write_json, check_name, now_iso, read_json
+from deepdife_core.data.io import FastaRecord, coords_from_header
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import atomic_dir, atomic_write_json, check_name, now_iso, read_json
 from deepdife_core.genome import ANNOTATION_COLUMNS, chroms
 from deepdife_core.genome.annotation import read_annotation
 from deepdife_core.genome.fasta import open_genome, write_indexed
 from deepdife_core.genome.promoters import ExtractReport, PromoterConfig, extract, match_genes
-from deepdife_core.io import FastaRecord, coords_from_header
 
 GENOME_FILE = "genome.fa.gz"
 ANNOTATION_FILE = "annotation.parquet"
@@ -303,7 +303,7 @@ def load_genome(name: str, workspace: str | Path | None = None) -> Genome:
 
 @dataclass(frozen=True)
 class GenomePromoters:
-    """A promoter source for the dataset builders (``promoters=`` of :mod:`deepdife_core.io`): cuts the windows
+    """A promoter source for the dataset builders (``promoters=`` of :mod:`deepdife_core.data.io`): cuts the windows
     of the genes a builder asks for from a registered genome."""
 
     genome: str

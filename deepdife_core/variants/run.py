@@ -21,7 +21,7 @@ _DBS: dict[str, object] = {}
 
 def _model(model):
     """(Predictor, DatasetConfig) of a model folder (loaded once per process) or of a Predictor."""
-    from deepdife_core.artifacts import load_model, model_data_config
+    from deepdife_core.model.folder import load_model, model_data_config
 
     if isinstance(model, (str, Path)):
         key = str(Path(model).resolve())
@@ -47,8 +47,8 @@ def scan_database(spec: str):
     if not spec:
         return None
     if spec not in _DBS:
-        from deepdife_core.motifs import load_motif_database
-        from deepdife_core.scan import prepare_database
+        from deepdife_core.motifs.modisco import load_motif_database
+        from deepdife_core.motifs.scan import prepare_database
 
         _DBS[spec] = prepare_database(load_motif_database(spec))
     return _DBS[spec]
@@ -227,7 +227,7 @@ def write_results(result: VariantResult, out: str | Path) -> list[Path]:
     list of Path
         The files written.
     """
-    from deepdife_core.artifacts import atomic_write_bytes, atomic_write_json, write_export_csv
+    from deepdife_core.files import atomic_write_bytes, atomic_write_json, write_export_csv
 
     out = Path(out)
     if out.suffix not in (".csv", ".parquet"):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from deepdife_core.config import ModelConfig
-from deepdife_core.encode import one_hot, reverse_complement
+from deepdife_core.data.encode import one_hot, reverse_complement
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.experiments import ExperimentConfig
 from deepdife_core.experiments import summary as S  # noqa: N812
@@ -22,7 +22,7 @@ from deepdife_core.experiments.sources import from_iupac, motif_source
 from deepdife_core.experiments.spacing import spacing_grid
 from deepdife_core.experiments.sweep import position_sweep
 from deepdife_core.experiments.tile import genomic_windows, tile_gene
-from deepdife_core.model import Predictor, build_model
+from deepdife_core.model.cnn import Predictor, build_model
 
 ABRE_PWM = ["A", "C", "G", "T", "G", "GT", "C"]  # ACGTGKC
 L = 80
@@ -293,7 +293,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def demo_csv(tmp_path_factory):
-    from deepdife_core.cli import main
+    from deepdife_core.cli.main import main
 
     out = tmp_path_factory.mktemp("demo") / "demo.csv"
     assert main(["demo", "--out", str(out), "-q"]) == 0
@@ -301,7 +301,7 @@ def demo_csv(tmp_path_factory):
 
 
 def test_cli_insert_contract(demo_csv, tmp_path):
-    from deepdife_core.cli import main
+    from deepdife_core.cli.main import main
 
     out, fig = tmp_path / "ins.csv", tmp_path / "ins.svg"
     rc = main(
@@ -337,7 +337,7 @@ def test_cli_insert_contract(demo_csv, tmp_path):
 
 
 def test_cli_sweep_spacing_dose_tile_ablate(demo_csv, tmp_path):
-    from deepdife_core.cli import main
+    from deepdife_core.cli.main import main
 
     common = ["--model", str(ROOT / "models/demo"), "--data", str(demo_csv), "-q"]
     assert (
@@ -417,7 +417,7 @@ def test_cli_sweep_spacing_dose_tile_ablate(demo_csv, tmp_path):
 
 
 def test_cli_bad_input_is_one_line(demo_csv, tmp_path, capsys):
-    from deepdife_core.cli import main
+    from deepdife_core.cli.main import main
 
     rc = main(
         [
@@ -439,7 +439,7 @@ def test_cli_bad_input_is_one_line(demo_csv, tmp_path, capsys):
 
 
 def test_job_runner_writes_the_results_folder(demo_csv, tmp_path):
-    from deepdife_core import jobs
+    from deepdife_core.jobs import runner as jobs
 
     folder = jobs.create_job(
         tmp_path / "jobs",
@@ -499,7 +499,7 @@ def test_export_figures_draw_on_a_given_axes_or_their_own(oracle, bg):
 
 
 def test_job_stopped_mid_run_saves_nothing(demo_csv, tmp_path, monkeypatch):
-    from deepdife_core import jobs
+    from deepdife_core.jobs import runner as jobs
 
     out = tmp_path / "exp" / "sweep1"
     folder = jobs.create_job(

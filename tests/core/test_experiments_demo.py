@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepdife_core.artifacts import load_model
-from deepdife_core.demo import make_demo_dataset
+from deepdife_core.data.demo import make_demo_dataset
 from deepdife_core.experiments import ExperimentConfig, run_experiment
 from deepdife_core.experiments.sources import motif_source
+from deepdife_core.model.folder import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepdife_core.cli import main
+from deepdife_core.cli.main import main
+from deepdife_core.data.io import dataset_from_de_table, dataset_from_gene_lists, read_fasta, record_ids
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.genome.promoters import PromoterConfig
 from deepdife_core.genome.registry import GenomePromoters, add_genome, genomes_dir, list_genomes, load_genome
 from deepdife_core.genome.synthetic import make_genome
-from deepdife_core.io import dataset_from_de_table, dataset_from_gene_lists, read_fasta, record_ids
 
 _COMP = {"A": "T", "C": "G", "G": "C", "T": "A", "N": "N"}
 

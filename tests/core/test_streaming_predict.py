@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deepdife_core import artifacts, cli
+from deepdife_core.cli import main as cli
 from deepdife_core.config import DatasetConfig, ModelConfig, RunConfig
-from deepdife_core.encode import one_hot
+from deepdife_core.data.encode import one_hot
+from deepdife_core.data.io import read_table, records_from_fasta
 from deepdife_core.errors import DeepDifEInputError
-from deepdife_core.io import read_table, records_from_fasta
+from deepdife_core.model import folder as artifacts
 from deepdife_core.streaming import StreamConfig, predict_fasta_to_csv
 
 CFG = ModelConfig(input_length=40, kernel_size=6, filters=4, dense_units=(4,), conjoin=True)
@@ -24,7 +25,7 @@ CFG = ModelConfig(input_length=40, kernel_size=6, filters=4, dense_units=(4,), c
 
 @pytest.fixture(scope="module")
 def predictor(tmp_path_factory):
-    from deepdife_core.model import build_model
+    from deepdife_core.model.cnn import build_model
 
     folder = tmp_path_factory.mktemp("stream") / "m"
     artifacts.save_model_folder(

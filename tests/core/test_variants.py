@@ -16,8 +16,8 @@ from deepdife_core.config import DatasetConfig, ModelConfig, RunConfig
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.genome.promoters import PromoterConfig
 from deepdife_core.genome.registry import add_genome
-from deepdife_core.model import Predictor, build_model
-from deepdife_core.motifs import Motif, write_meme
+from deepdife_core.model.cnn import Predictor, build_model
+from deepdife_core.motifs.modisco import Motif, write_meme
 from deepdife_core.variants import EFFECT_COLUMNS, VariantConfig
 from deepdife_core.variants.run import score_variants, write_results
 
@@ -163,7 +163,7 @@ def ws(tmp_path_factory):
         ppm[j, "ACGT".index(c)] = 0.97
     write_meme([Motif("MA9999.1", "ABF1", ppm / ppm.sum(1, keepdims=True))], meme)
     folder = root / "model"
-    from deepdife_core.artifacts import save_model_folder
+    from deepdife_core.model.folder import save_model_folder
 
     save_model_folder(
         folder, models=[oracle_model()], config=RunConfig(model=oracle_cfg(), data=DatasetConfig(length=L))
@@ -342,7 +342,7 @@ def test_dask_two_workers_equal_in_process(ws, tmp_path):
 
 
 def test_cli(ws, tmp_path, monkeypatch, capsys):
-    from deepdife_core.cli import main
+    from deepdife_core.cli.main import main
 
     monkeypatch.setenv("DEEPDIFE_WORKSPACE", ws["work"])
     genes = tmp_path / "ids.txt"

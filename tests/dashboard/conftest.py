@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import streamlit as st
-from apptest_helpers import APP, TIMEOUT
 from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.apptest_helpers import APP, TIMEOUT
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def app(dirs: dict[str, Path]) -> AppTest:
 @pytest.fixture(scope="session")
 def tiny_table() -> pd.DataFrame:
     """60 synthetic genes of 100 bp (seeded)."""
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     return make_demo_dataset(60, length=100, seed=5)[["gene_id", "label", "family", "sequence", "coords"]]
 
@@ -54,7 +55,7 @@ def tiny_dataset(dirs: dict[str, Path], tiny_table: pd.DataFrame) -> str:
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_table: pd.DataFrame) -> Path:
     """A 2-epoch both-strand (conjoined) model on ``tiny_table`` (small network, no EvoAug), trained once."""
     from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig
-    from deepdife_core.train import train_dataset
+    from deepdife_core.train.fit import train_dataset
 
     out = tmp_path_factory.mktemp("model-src") / "tiny-model"
     train_dataset(

@@ -1,4 +1,4 @@
-"""The background-job runner (deepdife_core.jobs): folder contract, failures, stop, lost processes."""
+"""The background-job runner (deepdife_core.jobs.runner): folder contract, failures, stop, lost processes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from deepdife_core import jobs
+from deepdife_core.jobs import runner as jobs
 
 
 def test_create_and_list_newest_first(tmp_path):
@@ -102,7 +102,7 @@ def test_stop_mid_training_keeps_best_weights(tmp_path, tiny_table, tiny_model_d
     import threading
     import time
 
-    from deepdife_core import artifacts
+    from deepdife_core import files as artifacts
 
     data = tmp_path / "d.csv"
     tiny_table.to_csv(data, index=False)
@@ -142,8 +142,8 @@ def test_train_runner_passes_the_augment_config_and_keeps_the_best_epoch(
     """The ``augment`` job arg reaches ``train_dataset``; the result keeps metrics and the kept epoch."""
     from types import SimpleNamespace
 
-    from deepdife_core import train
     from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig, config_to_dict
+    from deepdife_core.train import fit as train
 
     data = tmp_path / "d.csv"
     tiny_table.to_csv(data, index=False)
@@ -183,8 +183,8 @@ def test_train_runner_passes_the_augment_config_and_keeps_the_best_epoch(
 def test_train_runner_without_augment_arg_uses_the_defaults(tmp_path, tiny_table, monkeypatch):
     from types import SimpleNamespace
 
-    from deepdife_core import train
     from deepdife_core.config import AugmentConfig
+    from deepdife_core.train import fit as train
 
     data = tmp_path / "d.csv"
     tiny_table.to_csv(data, index=False)
