@@ -8,7 +8,7 @@ back with :func:`config_from_dict`, so a model folder always says how it was bui
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from deepdife_core.errors import DeepDifEInputError
@@ -310,8 +310,6 @@ def original_recipe(
     -------
     tuple of ModelConfig, TrainConfig, AugmentConfig
     """
-    from dataclasses import replace
-
     m = replace(model or ModelConfig(), **DEEPDIFE_MODEL)
     t = replace(train or TrainConfig(), strands="both", chance_patience=0)
     a = replace(augment or AugmentConfig(), enabled=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io as _io
 import json
 import os
 import platform
@@ -216,8 +217,6 @@ def export_csv(df: pd.DataFrame, **to_csv: Any) -> str:
 
 def export_xlsx(df: pd.DataFrame) -> bytes:
     """An ``.xlsx`` workbook of ``df`` for people, formulas neutralised like :func:`export_csv`."""
-    import io as _io
-
     buf = _io.BytesIO()
     neutralise_formulas(df).to_excel(buf, index=False)
     return buf.getvalue()

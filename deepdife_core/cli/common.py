@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from deepdife_core.data import io
+from deepdife_core.data.io import ALT_TSS_MODES, select_records
 from deepdife_core.errors import DeepDifEInputError
 
 
@@ -79,8 +81,6 @@ def add_alt_tss_option(p: argparse.ArgumentParser, default: str) -> None:
     The defaults come from :mod:`deepdife_core.data.io` (``ALT_TSS_MODEL`` for commands that
     run a model, ``ALT_TSS_DATASET`` for ``dataset build``).
     """
-    from deepdife_core.data.io import ALT_TSS_MODES
-
     p.add_argument(
         "--alt-tss",
         choices=ALT_TSS_MODES,
@@ -98,8 +98,6 @@ def model_inputs(args: argparse.Namespace, fit, rep: Reporter | None = None):
     (:func:`deepdife_core.data.io.records_from_fasta`); ``rep`` is told what was done.  A table
     needs ``gene_id`` and ``sequence``; labels are optional and may be of one class.
     """
-    from deepdife_core.data import io
-
     if bool(args.fasta) == bool(args.data):
         raise DeepDifEInputError("give either --fasta or --data")
     alt = getattr(args, "alt_tss", io.ALT_TSS_MODEL)
@@ -114,8 +112,6 @@ def model_inputs(args: argparse.Namespace, fit, rep: Reporter | None = None):
 
 def select_or_fail(df, genes: list[str] | None):
     """The records ``--genes`` asks for (:func:`deepdife_core.data.io.select_records`), in that order."""
-    from deepdife_core.data.io import select_records
-
     sel, missing = select_records(df, genes)
     if missing:
         raise DeepDifEInputError(

@@ -10,6 +10,8 @@ import argparse
 from dataclasses import fields
 from pathlib import Path
 
+from deepdife_core.cli.common import check_out_file
+from deepdife_core.data.io import load_dataset
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.experiments.config import (
     ABLATE_MODES,
@@ -19,6 +21,11 @@ from deepdife_core.experiments.config import (
     TILE_MODES,
     ExperimentConfig,
 )
+from deepdife_core.experiments.runs import figure_of, run_experiment
+from deepdife_core.experiments.sources import motif_source
+from deepdife_core.files import atomic_write_csv
+from deepdife_core.model.folder import load_model, model_data_config
+from deepdife_core.plot.figures import save_figure
 
 _D = ExperimentConfig()
 _HELP = {
@@ -138,13 +145,6 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
 
 
 def cmd_experiment(args: argparse.Namespace, rep) -> int:
-    from deepdife_core.cli.common import check_out_file
-    from deepdife_core.data.io import load_dataset
-    from deepdife_core.experiments.runs import figure_of, run_experiment
-    from deepdife_core.experiments.sources import motif_source
-    from deepdife_core.files import atomic_write_csv
-    from deepdife_core.model.folder import load_model, model_data_config
-    from deepdife_core.plot.figures import save_figure
 
     kind = args.experiment_kind
     out = check_out_file(args.out)

@@ -16,7 +16,13 @@ from deepdife_core.cli.common import (
     model_inputs,
     select_or_fail,
 )
+from deepdife_core.data import io
+from deepdife_core.data.encode import one_hot
+from deepdife_core.data.io import ALT_TSS_MODEL
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.interpret.explain import AttributionCache, ExplainConfig, explain, sample_background
+from deepdife_core.model.folder import load_model, model_data_config
+from deepdife_core.plot.figures import plot_gene, save_figure
 
 _METHODS = {"deepshap": "deepshap", "ism": "ism", "gradxinput": "gradxinput"}
 
@@ -39,7 +45,6 @@ def register(sub, common: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="explain only these genes (default: all); a gene ID selects all its records, GENE::Chr:start-end(strand) one",
     )
-    from deepdife_core.data.io import ALT_TSS_MODEL
 
     add_alt_tss_option(e, ALT_TSS_MODEL)
     e.add_argument("--method", choices=sorted(_METHODS), default="deepshap", help="attribution method")
@@ -71,9 +76,6 @@ def _check_out(path: str) -> Path:
 
 
 def _background(args: argparse.Namespace, df_all, fit) -> np.ndarray | None:
-    from deepdife_core.data import io
-    from deepdife_core.data.encode import one_hot
-    from deepdife_core.interpret.explain import sample_background
 
     if args.background == "shuffle":
         return None
@@ -115,9 +117,6 @@ def _file_names(gene_ids: list[str]) -> list[str]:
 
 
 def cmd_explain(args: argparse.Namespace, rep) -> int:
-    from deepdife_core.data.encode import one_hot
-    from deepdife_core.interpret.explain import AttributionCache, ExplainConfig, explain
-    from deepdife_core.model.folder import load_model, model_data_config
 
     out = _check_out(args.out)
     if args.n_background < 1:
@@ -147,8 +146,6 @@ def cmd_explain(args: argparse.Namespace, rep) -> int:
         rep.say(f"DeepSHAP additivity: max |sum(phi) - (f(x) - E f(ref))| = {res.max_additivity_error:.2e} (logit)")
     rep.say(f"wrote {out}")
     if plot_dir is not None:
-        from deepdife_core.plot.figures import plot_gene, save_figure
-
         plot_dir.mkdir(parents=True, exist_ok=True)
         files = _file_names(df["gene_id"].tolist())
         for i, gid in enumerate(df["gene_id"]):

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 
+from deepdife_core.cli.common import check_out_file
+from deepdife_core.data.io import read_gene_list, write_fasta
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.genome.promoters import REGIONS, TSS_CHOICES, PromoterConfig
+from deepdife_core.genome.registry import GenomePromoters, add_genome, list_genomes, load_genome, remove_genome
 
 _P0 = PromoterConfig()
 
@@ -80,14 +83,12 @@ def promoter_source(args: argparse.Namespace):
     """
     if not getattr(args, "genome", None):
         return None
-    from deepdife_core.genome.registry import GenomePromoters, load_genome
 
     load_genome(args.genome)  # a missing genome fails here, before any other file is read
     return GenomePromoters(args.genome, promoter_config(args))
 
 
 def cmd_genome_add(args: argparse.Namespace, rep) -> int:
-    from deepdife_core.genome.registry import add_genome
 
     rep.say(f"registering {args.name}: indexing {args.fasta}, parsing {args.annotation} ...")
     info = add_genome(args.name, args.fasta, args.annotation, chrom_map=args.chrom_map, overwrite=args.overwrite)
@@ -114,7 +115,6 @@ def _describe(info: dict) -> str:
 
 
 def cmd_genome_list(args: argparse.Namespace, rep) -> int:
-    from deepdife_core.genome.registry import list_genomes
 
     table = list_genomes()
     if table.empty:
@@ -125,7 +125,6 @@ def cmd_genome_list(args: argparse.Namespace, rep) -> int:
 
 
 def cmd_genome_remove(args: argparse.Namespace, rep) -> int:
-    from deepdife_core.genome.registry import remove_genome
 
     remove_genome(args.name)
     rep.say(f"removed genome {args.name}")
@@ -133,9 +132,6 @@ def cmd_genome_remove(args: argparse.Namespace, rep) -> int:
 
 
 def cmd_promoters(args: argparse.Namespace, rep) -> int:
-    from deepdife_core.cli.common import check_out_file
-    from deepdife_core.data.io import read_gene_list, write_fasta
-    from deepdife_core.genome.registry import load_genome
 
     if bool(args.genes) == bool(args.all):
         raise DeepDifEInputError("give either --genes IDS.txt (one gene ID per line) or --all")

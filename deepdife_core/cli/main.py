@@ -12,9 +12,19 @@ import errno
 import json
 import os
 import sys
-from contextlib import suppress
+from contextlib import ExitStack, suppress
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from deepdife_core.cli import experiment as cli_experiment
+from deepdife_core.cli import explain as cli_explain
+from deepdife_core.cli import genome as cli_genome
+from deepdife_core.cli import motifs as cli_motifs
+from deepdife_core.cli import tune as cli_tune
+from deepdife_core.cli import variants as cli_variants
 from deepdife_core.cli.common import (
     Reporter,
     add_alt_tss_option,
@@ -22,21 +32,46 @@ from deepdife_core.cli.common import (
     model_inputs,
     short_path,
 )
+from deepdife_core.cli.genome import add_genome_options, promoter_source
+from deepdife_core.config import (
+    FIRST_ACTIVATIONS,
+    HEADS,
+    MONITORS,
+    STRANDS,
+    AugmentConfig,
+    DatasetConfig,
+    ModelConfig,
+    PhyloConfig,
+    RunConfig,
+    TrainConfig,
+    original_recipe,
+)
+from deepdife_core.data import io
+from deepdife_core.data import io as io_defaults
+from deepdife_core.data.demo import demo_fasta_records, make_demo_dataset
+from deepdife_core.data.encode import one_hot
+from deepdife_core.data.io import DECOMPRESSED_ENV, read_orthologs, write_fasta
 from deepdife_core.errors import DeepDifEError, DeepDifEInputError
+from deepdife_core.files import atomic_write_json, check_name, claim_output, now_iso, write_export_csv
+from deepdife_core.jobs.tune import tuning_provenance
+from deepdife_core.model.cnn import import_legacy, legacy_config
+from deepdife_core.model.folder import check_network_size, load_model, model_data_config, save_model_folder
+from deepdife_core.streaming import StreamConfig, predict_fasta_to_csv
+from deepdife_core.train.baseline import fit_kmer_baseline
+from deepdife_core.train.fit import cross_validate, train_dataset
+from deepdife_core.train.metrics import auroc, evaluate_predictions, learning_verdict
+from deepdife_core.tune.study import apply_params, best_params
 
 # ----------------------------------------------------------------------------- helpers
 
 
 def _dataset_cfg(args: argparse.Namespace):
-    from deepdife_core.config import DatasetConfig
 
     return DatasetConfig(length=args.length, pad_side=args.pad_side, max_n_fraction=args.max_n)
 
 
 def _load_table(path: str, fasta: str | None, cfg=None):
     """A dataset table from ``--data`` (full table, or labels when ``--fasta`` is given)."""
-    from deepdife_core.data import io
-
     if fasta:
         df, _ = io.dataset_from_labels(path, fasta, cfg=cfg)
         return df
@@ -52,9 +87,6 @@ def _train_table(args: argparse.Namespace):
     With ``--fasta`` the table is built here with ``--length/--pad-side/--max-n``; a built
     table keeps the settings recorded in its manifest (``dataset build --manifest``), if any.
     """
-    from deepdife_core.config import DatasetConfig
-    from deepdife_core.data import io
-
     given = [
         o
         for o, v in (("--length", args.length), ("--pad-side", args.pad_side), ("--max-n", args.max_n))
@@ -102,8 +134,6 @@ def _add_length_opts(p: argparse.ArgumentParser, *, defaults: bool = True) -> No
 
 
 def cmd_dataset_build(args: argparse.Namespace, rep: Reporter) -> int:
-    from deepdife_core.data import io
-    from deepdife_core.files import atomic_write_json, now_iso, write_export_csv
 
     out = check_out_file(args.out)
     cfg = _dataset_cfg(args)
@@ -128,7 +158,6 @@ def cmd_dataset_build(args: argparse.Namespace, rep: Reporter) -> int:
         raise DeepDifEInputError(
             "this input needs the promoter sequences: add --fasta FILE or --genome NAME (deepdife genome add)"
         )
-    from deepdife_core.cli.genome import promoter_source
 
     src = promoter_source(args)
     alt = args.alt_tss
@@ -182,7 +211,6 @@ def cmd_dataset_build(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_dataset_check(args: argparse.Namespace, rep: Reporter) -> int:
-    from deepdife_core.data import io
 
     df = io.load_dataset(args.file)
     summary = io.summarize(df)
@@ -193,9 +221,6 @@ def cmd_dataset_check(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def _train_cfgs(args: argparse.Namespace):
-    from dataclasses import replace
-
-    from deepdife_core.config import AugmentConfig, ModelConfig, PhyloConfig, TrainConfig
 
     tc = TrainConfig(
         epochs=args.epochs,
@@ -242,8 +267,6 @@ def _train_cfgs(args: argparse.Namespace):
         finetune_lr=args.finetune_lr,
     )
     if args.recipe == "deepdife":
-        from deepdife_core.config import original_recipe
-
         mc, tc, aug = original_recipe(mc, tc, aug)
     phylo = PhyloConfig(
         enabled=bool(args.orthologs),
@@ -256,9 +279,6 @@ def _train_cfgs(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace, rep: Reporter) -> int:
-    from contextlib import ExitStack
-
-    from deepdife_core.files import check_name, claim_output
 
     out = Path(args.out)
     check_name(out.name)
@@ -273,8 +293,6 @@ def cmd_train(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def _train_claimed(args: argparse.Namespace, rep: Reporter, out: Path) -> int:
-    from deepdife_core.data.io import read_orthologs
-    from deepdife_core.train.fit import cross_validate, train_dataset
 
     if args.refit and not args.cv:
         raise DeepDifEInputError("--refit needs --cv K (it refits on all training genes after cross-validation)")
@@ -285,9 +303,6 @@ def _train_claimed(args: argparse.Namespace, rep: Reporter, out: Path) -> int:
     mc, tc, aug, phylo = _train_cfgs(args)
     provenance = None
     if args.from_study:
-        from deepdife_core.jobs.tune import tuning_provenance
-        from deepdife_core.tune.study import apply_params, best_params
-
         best = best_params(args.from_study, args.storage)
         mc, tc, aug, phylo = apply_params(best["params"], mc, tc, aug, phylo)
         provenance = tuning_provenance(best)
@@ -330,18 +345,12 @@ def _train_claimed(args: argparse.Namespace, rep: Reporter, out: Path) -> int:
 
 
 def _predict_inputs(args: argparse.Namespace, predictor, rep: Reporter | None = None):
-    from deepdife_core.model.folder import model_data_config
 
     # fitted like the model's training sequences (length, pad side, N limit)
     return model_inputs(args, model_data_config(predictor), rep)
 
 
 def cmd_predict(args: argparse.Namespace, rep: Reporter) -> int:
-    import pandas as pd
-
-    from deepdife_core.data.encode import one_hot
-    from deepdife_core.files import write_export_csv
-    from deepdife_core.model.folder import load_model
 
     out = check_out_file(args.out)
     predictor = load_model(args.model)
@@ -369,7 +378,6 @@ def cmd_predict(args: argparse.Namespace, rep: Reporter) -> int:
 
 def _predict_fasta_stream(args: argparse.Namespace, predictor, out: Path, rep: Reporter) -> int:
     """``predict --fasta``: read, encode, predict and write in chunks (memory bounded whatever the size)."""
-    from deepdife_core.streaming import StreamConfig, predict_fasta_to_csv
 
     def progress(done: int, total: int) -> None:
         rep.say(f"  {done:,} of {total:,} sequences predicted")
@@ -390,9 +398,6 @@ def _predict_fasta_stream(args: argparse.Namespace, predictor, out: Path, rep: R
 
 
 def cmd_evaluate(args: argparse.Namespace, rep: Reporter) -> int:
-    from deepdife_core.data.encode import one_hot
-    from deepdife_core.model.folder import load_model, model_data_config
-    from deepdife_core.train.metrics import evaluate_predictions
 
     predictor = load_model(args.model)
     df = _load_table(args.data, args.fasta, cfg=model_data_config(predictor))
@@ -408,8 +413,6 @@ def cmd_evaluate(args: argparse.Namespace, rep: Reporter) -> int:
     metrics["baseline_kmer"] = _evaluate_baseline(Path(args.model), df_all, df, p)
     base = metrics["baseline_kmer"]
     if base is not None and base.get("cnn_auroc") is not None:
-        from deepdife_core.train.metrics import learning_verdict
-
         on = base["evaluated_on"]
         metrics["learning"] = learning_verdict({"auroc": base["cnn_auroc"], "baseline_kmer": base, "evaluated_on": on})
         if metrics["learning"]["status"] != "learnt":
@@ -427,12 +430,6 @@ def _evaluate_baseline(model_dir: Path, full, evaluated, p) -> dict | None:
     CNN's auROC on exactly those).  When that is not possible the baseline recorded
     at training time is returned (``fitted_on`` says which).
     """
-    import numpy as np
-    import pandas as pd
-
-    from deepdife_core.train.baseline import fit_kmer_baseline
-    from deepdife_core.train.metrics import auroc
-
     recorded = None
     with suppress(OSError, ValueError, AttributeError):
         recorded = json.loads((model_dir / "metrics.json").read_text()).get("baseline_kmer")
@@ -465,10 +462,6 @@ def _evaluate_baseline(model_dir: Path, full, evaluated, p) -> dict | None:
 
 
 def cmd_import_legacy(args: argparse.Namespace, rep: Reporter) -> int:
-    from deepdife_core.config import DatasetConfig, RunConfig
-    from deepdife_core.files import check_name
-    from deepdife_core.model.cnn import import_legacy, legacy_config
-    from deepdife_core.model.folder import check_network_size, save_model_folder
 
     out = Path(args.out)
     check_name(out.name)
@@ -496,9 +489,6 @@ def cmd_import_legacy(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, rep: Reporter) -> int:
-    from deepdife_core.data.demo import demo_fasta_records, make_demo_dataset
-    from deepdife_core.data.io import write_fasta
-    from deepdife_core.files import write_export_csv
 
     out = check_out_file(args.out)
     df = make_demo_dataset(args.n_genes, length=args.length, seed=args.seed)
@@ -513,16 +503,6 @@ def cmd_demo(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from deepdife_core.config import (
-        FIRST_ACTIVATIONS,
-        HEADS,
-        MONITORS,
-        STRANDS,
-        AugmentConfig,
-        ModelConfig,
-        TrainConfig,
-    )
-    from deepdife_core.data import io as io_defaults
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--quiet", "-q", action="store_true", help="no progress output on stderr")
@@ -566,7 +546,6 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--direction", choices=["both", "up", "down"], default="both", help="which DE direction is responsive"
     )
-    from deepdife_core.cli.genome import add_genome_options
 
     add_genome_options(b)
     _add_length_opts(b)
@@ -739,22 +718,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     d.set_defaults(func=cmd_demo)
 
-    from deepdife_core.cli import explain as cli_explain
-
     cli_explain.register(sub, common)
-    from deepdife_core.cli import tune as cli_tune
 
     cli_tune.register(sub, common)
-    from deepdife_core.cli import motifs as cli_motifs
 
     cli_motifs.register(sub, common)
-    from deepdife_core.cli import genome as cli_genome
 
     cli_genome.register(sub, common)
-    from deepdife_core.cli import experiment as cli_experiment
 
     cli_experiment.register(sub, common)
-    from deepdife_core.cli import variants as cli_variants
 
     cli_variants.register(sub, common)
     return p
@@ -779,8 +751,6 @@ _PATH_ERRNOS = {
 
 def _set_decompression_limit(args: argparse.Namespace) -> None:
     """``--max-decompressed-mb`` as ``$DEEPDIFE_MAX_DECOMPRESSED_MB`` (seen by the readers and by workers)."""
-    from deepdife_core.data.io import DECOMPRESSED_ENV
-
     mb = getattr(args, "max_decompressed_mb", None)
     if mb is None:
         return

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
+from deepdife_core.cli.common import add_alt_tss_option, model_inputs, select_or_fail
+from deepdife_core.data.encode import one_hot
+from deepdife_core.data.io import ALT_TSS_MODEL
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import check_name, claim_output
+from deepdife_core.interpret.explain import AttributionCache, ExplainConfig, explain
+from deepdife_core.model.folder import load_model, model_data_config
+from deepdife_core.motifs.modisco import MatchConfig, MotifConfig, load_motif_database, run_motif_pipeline
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -33,9 +40,6 @@ def register(sub, common: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="only these genes (default: all); a gene ID selects all its records, GENE::Chr:start-end(strand) one",
     )
-    from deepdife_core.cli.common import add_alt_tss_option
-    from deepdife_core.data.io import ALT_TSS_MODEL
-    from deepdife_core.motifs.modisco import MatchConfig
 
     add_alt_tss_option(m, ALT_TSS_MODEL)
     m.add_argument("--split", choices=["train", "val", "test"], help="only genes of this split of --data")
@@ -96,7 +100,6 @@ def _workspace() -> Path:
 
 
 def cmd_motifs(args: argparse.Namespace, rep) -> int:
-    from deepdife_core.files import check_name, claim_output
 
     out = Path(args.out)
     check_name(out.name, "--out folder name")  # also refuses DIR/.. and '.', which cannot be replaced
@@ -121,8 +124,6 @@ def cmd_motifs(args: argparse.Namespace, rep) -> int:
 
 
 def _motifs_claimed(args: argparse.Namespace, rep, out: Path) -> int:
-    from deepdife_core.cli.common import model_inputs, select_or_fail
-    from deepdife_core.motifs.modisco import MotifConfig, load_motif_database, run_motif_pipeline
 
     cfg = MotifConfig(
         max_seqlets_per_metacluster=args.max_seqlets,
@@ -135,10 +136,6 @@ def _motifs_claimed(args: argparse.Namespace, rep, out: Path) -> int:
     # the database first: a bad MEME file fails before minutes of attributions
     database = load_motif_database(args.motif_db, release=args.jaspar_release, cache_dir=args.db_cache)
     rep.say(f"motif database: {database.name} ({len(database)} motifs)")
-
-    from deepdife_core.data.encode import one_hot
-    from deepdife_core.interpret.explain import AttributionCache, ExplainConfig, explain
-    from deepdife_core.model.folder import load_model, model_data_config
 
     predictor = load_model(args.model)
     df = model_inputs(args, model_data_config(predictor), rep)

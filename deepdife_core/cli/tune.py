@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import export_csv
+from deepdife_core.tune import study as tune
+from deepdife_core.tune.study import METRICS, PARAM_NAMES, PRUNERS, SAMPLERS, SearchSpace, TuneConfig, default_base
 
 ACTIONS = ("run", "best", "trials")
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
     """Add the ``tune`` sub-command to ``sub`` (the ``deepdife`` sub-parsers)."""
-    from deepdife_core.tune.study import METRICS, PARAM_NAMES, PRUNERS, SAMPLERS
-
     t = sub.add_parser(
         "tune",
         parents=[common],
@@ -75,7 +77,6 @@ def _value(text: str):
 
 
 def _space(args: argparse.Namespace):
-    from deepdife_core.tune.study import SearchSpace
 
     if not (args.space or args.fix or args.free):
         return None
@@ -102,7 +103,6 @@ def _space(args: argparse.Namespace):
 
 
 def _tune_cfg(args: argparse.Namespace):
-    from deepdife_core.tune.study import TuneConfig
 
     given = {
         "metric": args.metric,
@@ -118,9 +118,6 @@ def _tune_cfg(args: argparse.Namespace):
 
 
 def _base(args: argparse.Namespace):
-    from dataclasses import replace
-
-    from deepdife_core.tune.study import default_base
 
     upd = {}
     if args.epochs is not None:
@@ -136,14 +133,12 @@ def _base(args: argparse.Namespace):
 
 
 def cmd_tune(args: argparse.Namespace, rep) -> int:
-    from deepdife_core.tune import study as tune
 
     if args.action == "best":
         print(json.dumps(tune.best_params(args.study, args.storage, workspace=args.workspace), indent=2))
         return 0
     if args.action == "trials":
         table = tune.trials_table(args.study, args.storage, workspace=args.workspace)
-        from deepdife_core.files import export_csv
 
         print(export_csv(table.drop(columns=["params"])), end="")
         return 0

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import argparse
 
+from deepdife_core.cli.common import check_out_file
+from deepdife_core.data.io import read_gene_list
 from deepdife_core.genome.promoters import PromoterConfig
 from deepdife_core.variants import VariantConfig
+from deepdife_core.variants.dask import scheduler_address
+from deepdife_core.variants.run import score_variants, write_results
 
 _V0 = VariantConfig()
 _P0 = PromoterConfig()
@@ -29,11 +33,6 @@ def cmd_variants(args: argparse.Namespace, rep) -> int:
     int
         Exit code.
     """
-    from deepdife_core.cli.common import check_out_file
-    from deepdife_core.data.io import read_gene_list
-    from deepdife_core.variants.dask import scheduler_address
-    from deepdife_core.variants.run import score_variants, write_results
-
     out = check_out_file(args.out)
     cfg = VariantConfig(
         max_indel=args.max_indel,

@@ -38,9 +38,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import math
 import os
 import re
+import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -50,9 +52,10 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from deepdife_core.config import DatasetConfig
-from deepdife_core.data.encode import VALID_CHARS, n_fraction, pad_or_trim
+from deepdife_core.config import DatasetConfig, from_dict
+from deepdife_core.data.encode import VALID_CHARS, n_fraction, one_hot, pad_or_trim
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import atomic_write_text, restore_formulas
 
 REQUIRED_COLUMNS = ("gene_id", "label", "sequence")
 SPLITS = ("train", "val", "test")
@@ -287,8 +290,6 @@ def _check_xlsx_size(data: str | Path | io.BytesIO, name: str) -> None:
     A member's declared size bounds what :mod:`zipfile` will ever unpack from it; an
     unreadable zip is left to the Excel reader's own error.
     """
-    import zipfile
-
     limit = decompressed_limit()
     try:
         with zipfile.ZipFile(data) as zf:
@@ -451,8 +452,6 @@ def iter_fasta(
 
 def write_fasta(records: list[tuple[str, str]], path: str | Path, *, width: int = 80) -> None:
     """Write ``(id, sequence)`` pairs as FASTA (atomically)."""
-    from deepdife_core.files import atomic_write_text
-
     lines = []
     for rid, seq in records:
         lines.append(f">{rid}")
@@ -715,7 +714,6 @@ def read_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = Non
         raise DeepDifEInputError(f"{name}: column {dup[0]!r} appears more than once; rename or remove one of them")
     if df.empty:
         raise DeepDifEInputError(f"{name}: the table has a header but no rows")
-    from deepdife_core.files import restore_formulas
 
     # an exported table (``'=...`` for a cell starting with = + - @) reads back as it was
     return restore_formulas(df)
@@ -1379,8 +1377,6 @@ def read_dataset_config(path: str | Path) -> DatasetConfig | None:
     Data page).  Its ``config`` holds the :class:`DatasetConfig` fields; manifests
     older than that give ``length`` and ``pad_side`` at the top level.
     """
-    import json
-
     path = Path(path)
     candidates = [path.with_suffix(".json")]
     if path.name == "data.csv":
@@ -1401,7 +1397,6 @@ def read_dataset_config(path: str | Path) -> DatasetConfig | None:
             fields = {"length": meta["length"], "pad_side": meta["pad_side"]}
         if fields is None:
             continue
-        from deepdife_core.config import from_dict
 
         try:
             return from_dict(DatasetConfig, fields)
@@ -1471,8 +1466,6 @@ class Orthologs:
 
     def one_hot(self, length: int, pad_side: str = "left") -> dict[str, np.ndarray]:
         """``ortholog_id -> (length, 4)`` one-hot, fitted like the primary sequences."""
-        from deepdife_core.data.encode import one_hot, pad_or_trim
-
         ids = list(self.sequences)
         x = one_hot([pad_or_trim(self.sequences[i], length, side=pad_side) for i in ids])
         return dict(zip(ids, x, strict=True))

@@ -13,7 +13,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from deepdife_core.data.io import load_dataset
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.experiments.config import ExperimentConfig
+from deepdife_core.experiments.runs import run_experiment, save_run
+from deepdife_core.experiments.scoring import ExperimentStoppedError
+from deepdife_core.experiments.sources import motif_source
+from deepdife_core.files import check_name
+from deepdife_core.model.folder import load_model, model_data_config
 
 
 def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
@@ -24,14 +31,6 @@ def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
     tuple of str, dict
         ``("done", {"run_id", "folder", "kind", "seconds"})`` or ``("stopped", {"run_id": None, "note"})``.
     """
-    from deepdife_core.data.io import load_dataset
-    from deepdife_core.experiments.config import ExperimentConfig
-    from deepdife_core.experiments.runs import run_experiment, save_run
-    from deepdife_core.experiments.scoring import ExperimentStoppedError
-    from deepdife_core.experiments.sources import motif_source
-    from deepdife_core.files import check_name
-    from deepdife_core.model.folder import load_model, model_data_config
-
     t0 = time.perf_counter()
     for key in ("kind", "out", "model_path", "dataset_path"):
         if not args.get(key):

@@ -14,7 +14,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from deepdife_core.data.encode import reverse_complement
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.model.cnn import logit_model
 
 Progress = Callable[[dict], None] | None
 ShouldStop = Callable[[], bool] | None
@@ -29,8 +31,6 @@ def _logit_fn(model):
     fn = _FNS.get(model)
     if fn is None:
         import tensorflow as tf
-
-        from deepdife_core.model.cnn import logit_model
 
         lm = logit_model(model)
 
@@ -59,8 +59,6 @@ def score(predictor, x: np.ndarray, *, batch_size: int = 1024) -> tuple[np.ndarr
     probability, logit
         float64 ``(N,)`` each.
     """
-    from deepdife_core.data.encode import reverse_complement
-
     xp = predictor.prepare(x)
     strands = [xp]
     if predictor.config.conjoin:

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import check_name
+from deepdife_core.motifs.modisco import DEFAULT_DB_CACHE, jaspar_plants, read_modisco_h5
 
 #: IUPAC code -> the bases it allows
 IUPAC = {
@@ -141,8 +143,6 @@ def from_jaspar(spec: str, *, database=None, release: str | None = None, cache_d
     -------
     MotifSource
     """
-    from deepdife_core.motifs.modisco import DEFAULT_DB_CACHE, jaspar_plants
-
     db = database or jaspar_plants(release, cache_dir=DEFAULT_DB_CACHE if cache_dir is None else cache_dir)
     key = str(spec).strip().upper()
     hits = [m for m in db.motifs if m.id.upper() == key or m.id.upper().split(".")[0] == key]
@@ -183,9 +183,6 @@ def from_motif_run(spec: str, motifs_root: str | Path, *, trim_threshold: float 
     -------
     MotifSource
     """
-    from deepdife_core.files import check_name
-    from deepdife_core.motifs.modisco import read_modisco_h5
-
     m = _PATTERN.match(str(spec).strip())
     if m is None:
         raise DeepDifEInputError(f"motif {spec!r}: a motif run pattern is written RUN:pos_0 (or RUN:neg_1)")

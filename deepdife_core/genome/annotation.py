@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io as _io
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -242,7 +243,6 @@ def read_annotation(source, *, name: str | None = None) -> tuple[pd.DataFrame, d
         chromosome or strand than its gene, bad coordinates, a corrupt gzip.
     """
     name = name or (str(source) if isinstance(source, str) else getattr(source, "name", "annotation"))
-    from pathlib import Path
 
     if isinstance(source, (str, Path)):
         name = Path(source).name if name == str(source) else name

@@ -13,6 +13,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from deepdife_core.genome.registry import add_genome
+
 
 def run(writer, args: dict) -> tuple[str, dict]:
     """Register the genome; uploaded copies are removed whatever happens.
@@ -29,8 +31,6 @@ def run(writer, args: dict) -> tuple[str, dict]:
     tuple of str, dict
         ``"done"`` and ``{"genome": name, "info": genome.json}``.
     """
-    from deepdife_core.genome.registry import add_genome
-
     try:
         writer.event({"event": "stage", "text": f"indexing {args['fasta_name']} and parsing {args['annotation_name']}"})
         info = add_genome(

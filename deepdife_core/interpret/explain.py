@@ -51,6 +51,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import warnings
 import weakref
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -60,6 +61,9 @@ import numpy as np
 
 from deepdife_core.data.encode import pad_one_hot
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import atomic_write_bytes
+from deepdife_core.interpret import deeplift
+from deepdife_core.model.cnn import _keras, logit_model
 
 METHODS = ("deepshap", "ism", "gradxinput")
 BACKGROUNDS = ("shuffle", "fixed")
@@ -379,8 +383,6 @@ _TOOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _tools(model) -> _Tools:
     tools = _TOOLS.get(model)
     if tools is None:
-        from deepdife_core.model.cnn import _keras, logit_model
-
         keras = _keras()
         import tensorflow as tf
 
@@ -408,8 +410,6 @@ def _tools(model) -> _Tools:
 def _explainer(model, network_length: int):
     tools = _tools(model)
     if tools.explainer is None:
-        import warnings
-
         import shap
 
         with warnings.catch_warnings():
@@ -524,8 +524,6 @@ def _multipliers(model, xs: np.ndarray, bgs: np.ndarray, config: ExplainConfig) 
     DeepExplainer, whose batch holds the inputs (each repeated ``B`` times) in its first
     half and the references in its second.
     """
-    from deepdife_core.interpret import deeplift
-
     S, G, B = bgs.shape[:3]
     if config.engine != "shap":
         reason = deeplift.unsupported_reason(model)
@@ -910,7 +908,6 @@ class AttributionCache:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    from deepdife_core.files import atomic_write_bytes
 
     atomic_write_bytes(path, data)
 

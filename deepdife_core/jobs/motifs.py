@@ -45,7 +45,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from deepdife_core.data.encode import one_hot
+from deepdife_core.data.io import load_dataset, select_records
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import check_name
+from deepdife_core.interpret.explain import AttributionCache, ExplainConfig, explain
+from deepdife_core.model.folder import load_model, model_data_config
+from deepdife_core.motifs.modisco import MatchConfig, MotifConfig, load_motif_database, run_motif_pipeline
 
 GENE_SETS = {
     "all": "all genes of the dataset",
@@ -107,8 +113,6 @@ def select_genes(
     tuple of pandas.DataFrame, str
         The selected rows and a sentence describing the selection (and what was missing).
     """
-    from deepdife_core.data.io import select_records
-
     if gene_set not in GENE_SETS:
         raise DeepDifEInputError(f"gene set {gene_set!r} is not known; choose one of {', '.join(GENE_SETS)}")
     note = GENE_SETS[gene_set]
@@ -214,8 +218,6 @@ def summarize_progress(events: list[dict]) -> MotifProgress:
 
 def _attributions(predictor, X: np.ndarray, ecfg, cache, writer) -> np.ndarray | None:
     """Hypothetical contributions ``(N, L, 4)`` in chunks (progress + stop checks); None when stopped."""
-    from deepdife_core.interpret.explain import explain
-
     step = CHUNK.get(ecfg.method, 64)
     parts, hits = [], 0
     for start in range(0, len(X), step):
@@ -243,13 +245,6 @@ def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
         ``("done", {"run_id", "folder", "n_patterns", "n_genes", "database", "seconds"})`` or
         ``("stopped", {"run_id": None, "stopped": True, "note"})``.
     """
-    from deepdife_core.data.encode import one_hot
-    from deepdife_core.data.io import load_dataset
-    from deepdife_core.files import check_name
-    from deepdife_core.interpret.explain import AttributionCache, ExplainConfig
-    from deepdife_core.model.folder import load_model, model_data_config
-    from deepdife_core.motifs.modisco import MatchConfig, MotifConfig, load_motif_database, run_motif_pipeline
-
     t0 = time.perf_counter()
     for key in ("out", "model_path", "dataset_path"):
         if not args.get(key):

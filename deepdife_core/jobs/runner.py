@@ -36,8 +36,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from deepdife_core.config import AugmentConfig, ModelConfig, PhyloConfig, TrainConfig, from_dict
+from deepdife_core.data.io import load_dataset, read_dataset_config, read_orthologs
 from deepdife_core.errors import DeepDifEInputError
-from deepdife_core.files import pid_alive
+from deepdife_core.files import JOB_ENV, atomic_write_json, pid_alive
+from deepdife_core.train.fit import cross_validate, stop_file_check, train_dataset
 
 STATES = ("queued", "running", "done", "failed", "stopped")
 FINAL_STATES = ("done", "failed", "stopped")
@@ -55,7 +60,6 @@ def _now() -> str:
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    from deepdife_core.files import atomic_write_json
 
     atomic_write_json(path, obj)
 
@@ -271,8 +275,6 @@ class _JobWriter:
 
 def _jsonable(obj: Any) -> Any:
     try:
-        import numpy as np
-
         if isinstance(obj, np.generic):
             return obj.item()
         if isinstance(obj, np.ndarray):
@@ -298,10 +300,6 @@ def _run_train(writer: _JobWriter, args: dict[str, Any]) -> tuple[str, dict]:
     ``best_epoch`` (the epoch whose weights were kept, when known) and, after a
     refit, ``refit_path``.
     """
-    from deepdife_core.config import AugmentConfig, ModelConfig, PhyloConfig, TrainConfig, from_dict
-    from deepdife_core.data.io import load_dataset, read_dataset_config, read_orthologs
-    from deepdife_core.train.fit import cross_validate, stop_file_check, train_dataset
-
     dataset_path = Path(args["dataset_path"])
     out = Path(args["models_root"]) / args["model_name"]
     model_cfg = from_dict(ModelConfig, args.get("model", {}))
@@ -396,8 +394,6 @@ def run_job(folder: str | Path) -> int:
     int
         0 when done or stopped, 2 for bad input, 1 for an internal error.
     """
-    from deepdife_core.files import JOB_ENV
-
     folder = Path(folder)
     writer = _JobWriter(folder)
     writer.update(state="running", pid=os.getpid(), started=_now())

@@ -53,7 +53,12 @@ from pathlib import Path
 from typing import Any
 
 from deepdife_core.config import RunConfig, TrainConfig, config_from_dict
+from deepdife_core.data.io import load_dataset, read_orthologs
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import check_name
+from deepdife_core.jobs.runner import LOG_FILE, STOP_FILE
+from deepdife_core.train.fit import stop_file_check, train_dataset
+from deepdife_core.tune import study as tune
 
 #: seconds the workers get to end after a stop request before they are terminated
 STOP_GRACE_S = 60.0
@@ -132,8 +137,6 @@ def _end_workers(procs: list[subprocess.Popen]) -> None:
 
 def _prepare(args: dict[str, Any], workspace: Path) -> dict:
     """:func:`deepdife_core.tune.study.prepare_study` from job args (new study or resume)."""
-    from deepdife_core.tune import study as tune
-
     space = tune.SearchSpace.from_dict(args["space"]) if args.get("space") is not None else None
     tcfg = tune.TuneConfig.from_dict(args["tune"]) if args.get("tune") is not None else None
     base = config_from_dict(args["base"]) if args.get("base") is not None else None
@@ -166,9 +169,6 @@ def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
         by this job.
     """
     import optuna
-
-    from deepdife_core.jobs.runner import LOG_FILE, STOP_FILE
-    from deepdife_core.tune import study as tune
 
     if not args.get("study"):
         raise DeepDifEInputError("the tuning job needs a study name")
@@ -268,7 +268,6 @@ def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
 def _result(
     name: str, url: str, rec: dict, n_trials: int, n_workers: int, counts: dict, *, new: int, stopped: bool
 ) -> dict:
-    from deepdife_core.tune import study as tune
 
     best = None
     if counts.get("complete"):
@@ -310,8 +309,6 @@ def best_run_config(
     tuple of RunConfig, dict, dict
         The configs, :func:`deepdife_core.tune.study.best_params`, and the study record.
     """
-    from deepdife_core.tune import study as tune
-
     rec = tune.load_record(name, workspace)
     if rec is None:
         raise DeepDifEInputError(f"no study named {name!r} in {tune.studies_dir(workspace)}; run the study first")
@@ -352,12 +349,6 @@ def run_train_best(writer, args: dict[str, Any]) -> tuple[str, dict]:
         ``model_name``, ``metrics``, ``stopped``, ``epochs_run``) plus ``study``
         and ``trial``.
     """
-    from deepdife_core.data.io import load_dataset, read_orthologs
-    from deepdife_core.files import check_name
-    from deepdife_core.jobs.runner import STOP_FILE
-    from deepdife_core.train.fit import stop_file_check, train_dataset
-    from deepdife_core.tune import study as tune
-
     name = str(args.get("study") or "")
     if not name:
         raise DeepDifEInputError("the training job needs a study name")

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +36,7 @@ from deepdife_core.files import (
     package_versions,
     read_json,
 )
+from deepdife_core.model.cnn import Predictor, _keras
 
 FORMAT_VERSION = 1
 #: the longest sequence axis of an imported network (the published model has 620 rows)
@@ -168,8 +170,6 @@ def data_config_from_dict(data: dict) -> DatasetConfig:
     N limit) at the model's input length; a folder without one (older models) gets the
     DatasetConfig defaults at that length.
     """
-    from dataclasses import replace
-
     run = config_from_dict(data)
     length = run.model.input_length
     if not data.get("data"):
@@ -183,8 +183,6 @@ def load_run_config(folder: str | Path) -> RunConfig:
     Unlike :func:`read_config`, an older folder without a ``data`` section gets
     ``DatasetConfig(length=<the model's input length>)`` there (see :func:`data_config_from_dict`).
     """
-    from dataclasses import replace
-
     cfg = read_config(folder)
     raw = read_json(Path(folder) / "config.json", {}) or {}
     return replace(cfg, data=data_config_from_dict(raw))
@@ -207,8 +205,6 @@ def model_data_config(model) -> DatasetConfig:
 
 def load_model(folder: str | Path):
     """Load a model folder as a :class:`~deepdife_core.model.cnn.Predictor` (Keras safe mode)."""
-    from deepdife_core.model.cnn import Predictor, _keras
-
     keras = _keras()
 
     folder = Path(folder)

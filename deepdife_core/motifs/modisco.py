@@ -48,6 +48,7 @@ import json
 import math
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -57,6 +58,9 @@ import numpy as np
 import pandas as pd
 
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import atomic_dir, atomic_write_json, atomic_write_text, write_export_csv
+from deepdife_core.interpret.explain import _atomic_write_bytes
+from deepdife_core.motifs.report import render_report
 
 __all__ = [
     "DEFAULT_DB_CACHE",
@@ -544,8 +548,6 @@ def format_meme(motifs: Sequence[Motif], *, background: Sequence[float] = (0.25,
 
 def write_meme(motifs: Sequence[Motif], path: str | Path, **kwargs: Any) -> Path:
     """Write ``motifs`` as a MEME file, atomically."""
-    from deepdife_core.files import atomic_write_text
-
     atomic_write_text(path, format_meme(motifs, **kwargs))
     return Path(path)
 
@@ -692,7 +694,6 @@ def _release_name(release: int | str | None) -> str:
 
 
 def _fetch_jaspar(release: str, tax_group: str) -> list[Motif]:
-    import warnings
 
     from pyjaspar import jaspardb
 
@@ -746,8 +747,6 @@ def jaspar_plants(
     if not motifs:
         raise DeepDifEInputError(f"{label}: no motifs")
     if cache_dir is not None:
-        from deepdife_core.files import atomic_write_json
-
         write_meme(motifs, meme)
         atomic_write_json(meta, {m.id: {"name": m.name, "tf_class": m.tf_class, "family": m.family} for m in motifs})
     return MotifDatabase(label, tuple(motifs), str(meme) if cache_dir is not None else rel)
@@ -820,8 +819,6 @@ def match_motifs(
         ``top_k`` rows per pattern (best first), columns :data:`MATCH_COLUMNS`;
         ``strand`` is ``+`` when the target matches the pattern as given.
     """
-    import warnings
-
     from memelite import tomtom
 
     if top_k < 1:
@@ -1054,7 +1051,6 @@ class LogoCache:
         path = self.path(pattern, strand, fmt)
         if not path.is_file():
             data = draw_cwm_logo(pattern, strand, fmt=fmt, trim_threshold=trim_threshold)
-            from deepdife_core.interpret.explain import _atomic_write_bytes
 
             _atomic_write_bytes(path, data)
             self.drawn += 1
@@ -1138,9 +1134,6 @@ def run_motif_pipeline(
 
     ``meta`` (model, data, attribution method, ...) goes into ``run.json`` and the report header.
     """
-    from deepdife_core.files import atomic_dir, atomic_write_json, atomic_write_text, write_export_csv
-    from deepdife_core.motifs.report import render_report
-
     config = config or MotifConfig()
     gene_ids = [str(g) for g in gene_ids]
     _, x = _check_arrays(hypothetical, one_hot)

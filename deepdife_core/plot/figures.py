@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import atomic_write_bytes
 
 ALPHABET = ("A", "C", "G", "T")
 #: DeepDifE / DeepLIFT logo colours
@@ -50,6 +51,34 @@ def plot_attribution_logo(
 
     Letter heights are the (signed) values; positions are labelled in the gene's
     coordinates.  ``sites`` (``(start, end)`` pairs) are shaded.
+
+    Parameters
+    ----------
+    contrib : numpy.ndarray
+        ``(L, 4)`` float attributions of one gene, channels A, C, G, T.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; without one a new Figure is made.
+    start, end : int
+        The drawn window ``[start, end)``, 0-based (``end`` ``None``: to the end;
+        clipped to ``L``).
+    title : str, optional
+        Title shown at the axes' top left.
+    ylim : tuple of float, optional
+        ``(bottom, top)`` y limits (default: fitted to the drawn letters).
+    sites : sequence of tuple of int
+        ``(start, end)`` regions to shade grey.
+    ylabel : str
+        The y-axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure the logo is drawn on (``ax``'s figure when given).
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``contrib`` is not ``(L, 4)`` or the window is empty.
     """
     a = _check_track(contrib, "contrib")
     end = a.shape[0] if end is None else min(end, a.shape[0])
@@ -101,7 +130,25 @@ def _draw_glyphs(ax, a: np.ndarray, start: int, end: int) -> None:
 
 
 def windows(length: int, window: int | None) -> list[tuple[int, int]]:
-    """Split ``[0, length)`` into consecutive windows of at most ``window`` bp (``None``: one window)."""
+    """Split ``[0, length)`` into consecutive windows of at most ``window`` bp.
+
+    Parameters
+    ----------
+    length : int
+        Length of the track in bp.
+    window : int or None
+        Largest window size (``None`` or ``>= length``: one window).
+
+    Returns
+    -------
+    list of tuple of int
+        ``(start, end)`` pairs, 0-based, end exclusive, covering ``[0, length)``.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``window < 1``.
+    """
     if window is None or window >= length:
         return [(0, length)]
     if window < 1:
@@ -125,22 +172,24 @@ def plot_gene(
 
     Parameters
     ----------
-    contrib_fwd, contrib_rev
+    contrib_fwd, contrib_rev : numpy.ndarray
         ``(L, 4)`` contributions explaining the forward-strand input and the
         reverse-complement input (mapped onto forward coordinates).
-    window
+    window : int or None
         Positions per row pair (``None``: the whole drawn part on one pair of rows).
-    gene_id, probability
+    gene_id : str
         Shown in the title.
-    sites
+    probability : float, optional
+        Predicted probability, shown in the title as ``(p = 0.123)``.
+    sites : sequence of tuple of int
         ``(start, end)`` regions to shade (e.g. known motifs), 0-based promoter positions.
-    span
+    span : tuple of int, optional
         ``(start, end)``: the part of the promoter drawn, 0-based, end exclusive
         (default: all of it); rows are windows of this part.
-    diff
+    diff : numpy.ndarray, optional
         ``(L, 4)`` variant − reference contributions drawn as a third track of
         each window, on its own y scale (default: none).
-    title
+    title : str, optional
         The figure's title instead of ``gene_id`` and ``probability`` (shown as
         text: ``$`` is not read as mathtext).
 
@@ -149,6 +198,11 @@ def plot_gene(
     matplotlib.figure.Figure
         ``2 x n_windows`` rows (``3 x n_windows`` with ``diff``); the strand
         tracks share one y scale.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If a track is not ``(L, 4)``, the tracks differ in shape or the span is empty.
     """
     fwd = _check_track(contrib_fwd, "contrib_fwd")
     rev = _check_track(contrib_rev, "contrib_rev")
@@ -197,7 +251,31 @@ def plot_ism_heatmap(
     title: str | None = None,
     label: str = "Δ logit",
 ) -> Figure:
-    """Heatmap of in-silico mutagenesis effects ``(L, 4)``: rows A, C, G, T, diverging colours around 0."""
+    """Heatmap of in-silico mutagenesis effects ``(L, 4)``: rows A, C, G, T, diverging colours around 0.
+
+    Parameters
+    ----------
+    delta : numpy.ndarray
+        ``(L, 4)`` float effects of each substitution (e.g. Δ logit).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; without one a new Figure is made.
+    start, end : int
+        The drawn window ``[start, end)``, 0-based (``end`` ``None``: to the end).
+    title : str, optional
+        Title shown at the axes' top left.
+    label : str
+        The colour bar's label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure with the heatmap and a colour bar symmetric around 0.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``delta`` is not ``(L, 4)`` or the window is empty.
+    """
     d = _check_track(delta, "delta")
     end = d.shape[0] if end is None else min(end, d.shape[0])
     if not 0 <= start < end:
@@ -222,9 +300,22 @@ def plot_ism_heatmap(
 
 
 def save_figure(fig: Figure, path: str | Path, *, fmt: str | None = None) -> Path:
-    """Save ``fig`` atomically (temp file + rename); the format follows the suffix unless ``fmt`` is given."""
-    from deepdife_core.files import atomic_write_bytes
+    """Save ``fig`` atomically (temp file + rename).
 
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to save.
+    path : str or pathlib.Path
+        Destination file.
+    fmt : str, optional
+        Image format (default: the suffix of ``path``, ``svg`` without one).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     path = Path(path)
     fmt = fmt or path.suffix.lstrip(".") or "svg"
     buf = io.BytesIO()

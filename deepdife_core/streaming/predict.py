@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from deepdife_core.data.encode import one_hot
 from deepdife_core.data.io import (
     ALT_TSS_MODEL,
     BuildReport,
@@ -24,6 +25,8 @@ from deepdife_core.data.io import (
     record_ids,
 )
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import creation_mode, export_csv, storage_error
+from deepdife_core.model.folder import model_data_config
 
 COLUMNS = ("gene_id", "probability", "prediction", "probability_forward", "probability_reverse")
 
@@ -158,10 +161,6 @@ def predict_fasta_to_csv(
     BuildReport
         ``n_input``, ``n_kept``, ``repeated_genes``, ``alternatives_left_out`` (``records_note()``).
     """
-    from deepdife_core.data.encode import one_hot
-    from deepdife_core.files import creation_mode, export_csv, storage_error
-    from deepdife_core.model.folder import model_data_config
-
     cfg = config or StreamConfig()
     check_alt_tss(alt_tss)
     name = name or Path(fasta).name

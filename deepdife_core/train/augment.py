@@ -36,10 +36,11 @@ import numpy as np
 import pandas as pd
 
 from deepdife_core.config import AugmentConfig
+from deepdife_core.data.io import normalize_id
+from deepdife_core.model.cnn import quiet_tensorflow
 
 
 def _tf():
-    from deepdife_core.model.cnn import quiet_tensorflow
 
     quiet_tensorflow()
     import tensorflow as tf
@@ -227,8 +228,6 @@ def build_ortholog_pool(
     ortholog_x
         ``ortholog_id -> (L, 4)`` one-hot for every ortholog with a sequence.
     """
-    from deepdife_core.data.io import normalize_id
-
     by_gene: dict[str, list[tuple[str, str]]] = {}
     for g, o, sp in zip(orthologs["gene_id"], orthologs["ortholog_id"], orthologs["species"], strict=True):
         if o in ortholog_x:

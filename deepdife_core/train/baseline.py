@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.train.metrics import auprc, auroc
 
 _LUT = np.full(256, -1, dtype=np.int64)
 for _i, _b in enumerate("ACGT"):
@@ -141,8 +142,6 @@ def fit_kmer_baseline(
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
-
-    from deepdife_core.train.metrics import auprc, auroc
 
     cfg = cfg or BaselineConfig()
     y_train, y_val, y_test = (np.asarray(a).astype(int).ravel() for a in (y_train, y_val, y_test))

@@ -27,11 +27,15 @@ import pandas as pd
 
 from deepdife_core.config import AugmentConfig, DatasetConfig, ModelConfig, PhyloConfig, RunConfig, TrainConfig
 from deepdife_core.data.encode import one_hot, pad_one_hot
-from deepdife_core.data.io import Orthologs
+from deepdife_core.data.io import Orthologs, validate_training_set
+from deepdife_core.data.split import grouped_kfold, grouped_split, split_from_column
 from deepdife_core.errors import DeepDifEInputError
-from deepdife_core.model.cnn import Predictor, _keras, build_model
+from deepdife_core.files import check_name, fingerprint_dataset
+from deepdife_core.model.cnn import Predictor, _keras, build_model, quiet_tensorflow
+from deepdife_core.model.folder import save_model_folder
 from deepdife_core.train import metrics as mt
-from deepdife_core.train.augment import OrthologPool, make_evoaug
+from deepdife_core.train.augment import OrthologPool, build_ortholog_pool, make_evoaug
+from deepdife_core.train.baseline import fit_kmer_baseline
 
 Progress = Callable[[dict], None]
 StopCheck = Callable[[], bool]
@@ -48,7 +52,6 @@ class FitResult:
 
 
 def _tf():
-    from deepdife_core.model.cnn import quiet_tensorflow
 
     quiet_tensorflow()
     import tensorflow as tf
@@ -396,8 +399,6 @@ class TrainResult:
 
 def resolve_split(df: pd.DataFrame, tc: TrainConfig) -> tuple[dict[str, np.ndarray], str]:
     """The dataset's own ``split`` column if present, else a grouped random split."""
-    from deepdife_core.data.split import grouped_split, split_from_column
-
     if "split" in df.columns and df["split"].astype(str).str.len().gt(0).all():
         return split_from_column(df), "column"
     parts = grouped_split(
@@ -456,7 +457,6 @@ def _pool_for(
     """Ortholog pool for the training rows ``rows`` only (no validation/test orthologs)."""
     if orthologs is None or not phylo.enabled:
         return None
-    from deepdife_core.train.augment import build_ortholog_pool
 
     return build_ortholog_pool(
         df["gene_id"].to_numpy()[rows], orthologs.table, orthologs.one_hot(length, pad_side), rate=phylo.rate
@@ -471,7 +471,6 @@ def _finished_epochs(history: list[dict]) -> list[dict]:
 def _check_out(out: str | Path | None, overwrite: bool) -> None:
     if out is None:
         return
-    from deepdife_core.files import check_name
 
     check_name(Path(out).name)
     if Path(out).exists() and not overwrite:
@@ -479,7 +478,6 @@ def _check_out(out: str | Path | None, overwrite: bool) -> None:
 
 
 def _provenance(df, parts, split_source, tc, dataset_name, history, extra) -> dict:
-    from deepdife_core.files import fingerprint_dataset
 
     prov = {
         "dataset": dataset_name,
@@ -526,9 +524,6 @@ def train_dataset(
     saved in ``config.json`` so prediction fits new sequences the same way (default:
     ``DatasetConfig(length=<their length>)``).  A table of one class is refused.
     """
-    from deepdife_core.data.io import validate_training_set
-    from deepdife_core.model.folder import save_model_folder
-
     tc = train_cfg or TrainConfig()
     aug = augment_cfg or AugmentConfig()
     phylo = phylo_cfg or PhyloConfig()
@@ -605,8 +600,6 @@ def train_dataset(
 
 def _baseline(df: pd.DataFrame, train: np.ndarray, val: np.ndarray, test: np.ndarray, seed: int, on: str) -> dict:
     """The k-mer logistic regression on the CNN's own split (see :mod:`deepdife_core.train.baseline`)."""
-    from deepdife_core.train.baseline import fit_kmer_baseline
-
     seqs = df["sequence"].to_numpy()
     y = df["label"].to_numpy()
     return fit_kmer_baseline(seqs[train], y[train], seqs[val], y[val], seqs[test], y[test], seed=seed, evaluated_on=on)
@@ -620,8 +613,6 @@ def heldout_test(df: pd.DataFrame, tc: TrainConfig) -> tuple[np.ndarray, str]:
     (``"none"``).  Tuning (:mod:`deepdife_core.tune.study`) drops the same rows, so a
     study never sees the genes the final model is tested on.
     """
-    from deepdife_core.data.split import grouped_split
-
     if "split" in df.columns and (df["split"] == "test").any():
         return np.flatnonzero(df["split"].to_numpy() == "test"), "column"
     if tc.test_fraction > 0:
@@ -665,10 +656,6 @@ def cross_validate(
     mean best epoch of the folds and saved next to the run as ``<out>_refit``.
     ``dataset_cfg`` is saved as in :func:`train_dataset`.
     """
-    from deepdife_core.data.io import validate_training_set
-    from deepdife_core.data.split import grouped_kfold
-    from deepdife_core.model.folder import save_model_folder
-
     tc = train_cfg or TrainConfig()
     aug = augment_cfg or AugmentConfig()
     phylo = phylo_cfg or PhyloConfig()

@@ -31,13 +31,16 @@ Nothing here imports Streamlit; TensorFlow is imported only when a trial runs.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import errno
 import json
 import math
 import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -56,7 +59,12 @@ from deepdife_core.config import (
     config_from_dict,
     config_to_dict,
 )
+from deepdife_core.data.io import load_dataset, read_orthologs, validate_training_set
+from deepdife_core.data.split import grouped_kfold
 from deepdife_core.errors import DeepDifEError, DeepDifEInputError
+from deepdife_core.files import atomic_write_csv, atomic_write_json, check_name, fingerprint_dataset, now_iso
+from deepdife_core.model.cnn import _keras
+from deepdife_core.train.fit import cross_validate, heldout_test
 
 #: environment variable that carries the storage URL to worker processes (not their command line)
 STORAGE_ENV = "DEEPDIFE_TUNE_STORAGE"
@@ -391,7 +399,6 @@ def studies_dir(workspace: str | Path | None = None) -> Path:
 
 
 def record_path(name: str, workspace: str | Path | None = None) -> Path:
-    from deepdife_core.files import check_name
 
     check_name(name, "study name")
     return studies_dir(workspace) / f"{name}.json"
@@ -399,8 +406,6 @@ def record_path(name: str, workspace: str | Path | None = None) -> Path:
 
 def default_storage(name: str, workspace: str | Path | None = None) -> str:
     """``sqlite:///<workspace>/studies/<name>.db`` (absolute path)."""
-    from deepdife_core.files import check_name
-
     check_name(name, "study name")
     return f"sqlite:///{studies_dir(workspace) / (name + '.db')}"
 
@@ -446,8 +451,6 @@ class DiskFullError(DeepDifEInputError):
 def disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` (or anything it wraps: ``__cause__``, ``__context__``, SQLAlchemy's ``orig``) is a
     full disk or an exceeded quota."""
-    import errno
-
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -572,9 +575,6 @@ def _spec(space: SearchSpace, cfg: TuneConfig, base: RunConfig, fingerprint: str
 
 def _tuning_table(df: pd.DataFrame, tc: TrainConfig) -> pd.DataFrame:
     """The genes a study may see: all but the test part that ``cross_validate`` would hold out."""
-    from deepdife_core.data.io import validate_training_set
-    from deepdife_core.train.fit import heldout_test
-
     df = validate_training_set(df)
     keep = np.ones(len(df), bool)
     keep[heldout_test(df, tc)[0]] = False
@@ -620,9 +620,6 @@ def prepare_study(
     ``"storage_url"`` with the unmasked URL).
     """
     import optuna
-
-    from deepdife_core.data.io import load_dataset
-    from deepdife_core.files import atomic_write_csv, atomic_write_json, fingerprint_dataset, now_iso
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rpath = record_path(name, workspace)
@@ -684,7 +681,6 @@ def prepare_study(
     if orthologs and base.phylo.enabled is False:
         base = replace(base, phylo=replace(base.phylo, enabled=True))
     rest = _tuning_table(df, base.train)
-    from deepdife_core.data.split import grouped_kfold
 
     grouped_kfold(rest["family"].to_numpy(), k=tune.folds, seed=base.train.seed)  # enough families?
     if rest["label"].nunique() < 2:
@@ -735,8 +731,6 @@ def _fail_running(name: str, url: str) -> int:
 
 def load_context(name: str, *, storage: str | None = None, workspace: str | Path | None = None) -> StudyContext:
     """Everything a worker needs, from the study record and storage."""
-    from deepdife_core.data.io import load_dataset, read_orthologs
-
     rec = load_record(name, workspace)
     if rec is None:
         raise DeepDifEInputError(f"no study record {record_path(name, workspace)}; run `deepdife tune` first")
@@ -783,8 +777,6 @@ def make_objective(
 
     def objective(trial) -> float:
         import optuna
-
-        from deepdife_core.train.fit import cross_validate
 
         if on_start is not None:
             on_start()
@@ -845,12 +837,8 @@ def make_objective(
 def _clear_keras() -> None:
     import gc
 
-    try:
-        from deepdife_core.model.cnn import _keras
-
+    with suppress(Exception):
         _keras().backend.clear_session()
-    except Exception:
-        pass
     gc.collect()
 
 
@@ -929,8 +917,6 @@ def run_worker(
     place is retried.  A ``stop_file`` that appears ends the worker (a trial in
     progress is marked FAIL).
     """
-    import warnings
-
     import optuna
 
     if n_trials < 1:
@@ -1264,7 +1250,6 @@ def list_studies(workspace: str | Path | None = None) -> list[dict]:
 
 
 def _worker_main(argv: list[str] | None = None) -> int:
-    import argparse
 
     p = argparse.ArgumentParser(prog="python -m deepdife_core.tune.study")
     sub = p.add_subparsers(dest="cmd", required=True)

@@ -8,8 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from deepdife_core.data.encode import one_hot
+from deepdife_core.data.encode import one_hot, reverse_complement
+from deepdife_core.experiments.scoring import _logit_fn
+from deepdife_core.genome.fasta import open_genome
 from deepdife_core.genome.promoters import PromoterConfig, cut, sites, window
+from deepdife_core.genome.registry import GENOME_FILE
+from deepdife_core.interpret.explain import ExplainConfig, grad_x_input
+from deepdife_core.motifs.scan import scan_sequences
 from deepdife_core.variants import EFFECT_COLUMNS, VariantConfig
 from deepdife_core.variants.apply import apply_alleles, model_input, model_span
 from deepdife_core.variants.vcf import ReadReport, read_window
@@ -32,9 +37,6 @@ def member_logits(predictor, x: np.ndarray, batch_size: int = 1024) -> np.ndarra
     numpy.ndarray
         float64 ``(M, S, N)``: ``M`` models, ``S`` = 2 strands for a conjoined model, else 1.
     """
-    from deepdife_core.data.encode import reverse_complement
-    from deepdife_core.experiments.scoring import _logit_fn
-
     xp = predictor.prepare(x)
     strands = [xp]
     if predictor.config.conjoin:
@@ -87,8 +89,6 @@ def motif_changes(
     list of tuple of str, str
         ``motifs_lost``, ``motifs_gained`` per allele (``NAME (ID)``, ``; ``-joined, best first).
     """
-    from deepdife_core.motifs.scan import scan_sequences
-
     if not pairs:
         return []
     seqs = [p[0] for p in pairs] + [p[1] for p in pairs]
@@ -178,9 +178,6 @@ def score_chunk(
     """
     import pysam
 
-    from deepdife_core.genome.fasta import open_genome
-    from deepdife_core.genome.registry import GENOME_FILE
-
     length, side = int(data_config.length), data_config.pad_side
     report = ReadReport()
     s = sites(genome.annotation, genes, promoter).drop_duplicates("gene_id").reset_index(drop=True)
@@ -253,8 +250,6 @@ def score_chunk(
             delta_logit_sd=dl.std(axis=0),
         )
         if config.attribution:
-            from deepdife_core.interpret.explain import ExplainConfig, grad_x_input
-
             used = np.unique(idx)
             att = grad_x_input(
                 predictor,

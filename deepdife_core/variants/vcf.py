@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.genome.chroms import suggest
 
 _BASES = frozenset("ACGTN")
 
@@ -130,8 +131,6 @@ def check_contigs(vcf, path: str | Path, genome_chroms: list[str]) -> None:
     genome_chroms
         The genome's chromosome names.
     """
-    from deepdife_core.genome.chroms import suggest
-
     have = list(vcf.header.contigs)
     if not have:  # no ##contig lines: the index's names
         try:
