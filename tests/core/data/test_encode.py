@@ -65,3 +65,12 @@ def test_invalid_characters_names_non_ascii_letters():
     assert invalid_characters("ACGTſ") == ["ſ"]
     assert invalid_characters("ACGTé?") == ["?", "é"]
     assert invalid_characters("acgtnRY") == []
+
+
+@given(st.text(alphabet="ACGTN", min_size=1, max_size=80))
+def test_reverse_complement_matches_biopython(seq):
+    """Biopython is the independent oracle of our one-hot reverse complement (N stays N)."""
+    from Bio.Seq import Seq
+
+    want = str(Seq(seq).reverse_complement())
+    assert decode(reverse_complement(one_hot(seq)[None]))[0] == want
