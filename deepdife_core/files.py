@@ -39,7 +39,28 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def check_name(name: str, what: str = "model name") -> str:
-    """A safe folder name: letters, digits, ``.``, ``_``, ``-``; no path separators or ``..``."""
+    """Check that ``name`` is a safe folder name.
+
+    Allowed are letters, digits, ``.``, ``_`` and ``-`` (at most 100 characters); no path
+    separators and no ``..``.
+
+    Parameters
+    ----------
+    name : str
+        The name to check.
+    what : str, optional
+        What the name names, for the error message (default ``"model name"``).
+
+    Returns
+    -------
+    str
+        ``name`` unchanged.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``name`` is not allowed.
+    """
     if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
         raise DeepDifEInputError(
             f"{what} {name!r} is not allowed; use letters, digits, '.', '_' or '-' (at most 100, no '..')"
@@ -48,6 +69,13 @@ def check_name(name: str, what: str = "model name") -> str:
 
 
 def now_iso() -> str:
+    """The current UTC time as an ISO 8601 text, to the second.
+
+    Returns
+    -------
+    str
+        E.g. ``"2026-01-31T12:00:00+00:00"``.
+    """
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -65,7 +93,18 @@ _STORAGE_ERRNOS = {
 def storage_error(exc: BaseException, path: str | Path) -> DeepDifEInputError | None:
     """A user-facing error for a write that failed because the disk is full or the folder is not writable.
 
-    Returns None for any other exception (a bug, to be raised as is).
+    Parameters
+    ----------
+    exc : BaseException
+        The exception the write raised.
+    path : str or Path
+        The file or folder being written, named in the message.
+
+    Returns
+    -------
+    DeepDifEInputError or None
+        The error to raise instead of ``exc``; None for any other exception (a bug, to be
+        raised as is).
     """
     reason = _STORAGE_ERRNOS.get(exc.errno) if isinstance(exc, OSError) else None
     if reason is None:
@@ -77,7 +116,19 @@ def storage_error(exc: BaseException, path: str | Path) -> DeepDifEInputError | 
 
 
 def creation_mode(base: int = 0o666) -> int:
-    """``base`` minus the process umask: the mode ``open()`` / ``mkdir()`` would give a new file / folder."""
+    """The mode ``open()`` / ``mkdir()`` would give a new file or folder: ``base`` minus the umask.
+
+    Parameters
+    ----------
+    base : int, optional
+        The requested mode (default ``0o666``, a file; ``0o777`` for a folder).
+
+    Returns
+    -------
+    int
+        ``base & ~umask`` (the umask read from ``/proc/self/status``, else by setting it and
+        putting it back).
+    """
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("Umask:"):
@@ -93,9 +144,20 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``.
 
     The file gets the usual permissions (``0666`` minus the umask, e.g. ``0644``),
-    not the temp file's ``0600``.  A full disk or an unwritable folder raises
-    :class:`DeepDifEInputError` (see :func:`storage_error`) and leaves ``path``
-    as it was.
+    not the temp file's ``0600``.  Missing parent folders are created.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write (replaced whole, never left half-written).
+    data : bytes
+        The content.
+
+    Raises
+    ------
+    DeepDifEInputError
+        On a full disk or an unwritable folder (see :func:`storage_error`); ``path`` is left
+        as it was.
     """
     path = Path(path)
     try:
@@ -122,17 +184,45 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_write_bytes`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    text : str
+        The content, encoded as UTF-8.
+    """
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON (with a final newline) to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    obj : Any
+        A JSON-able value; numpy integers / floats / arrays and paths are converted (to int,
+        float, list, str).
+    """
     atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
 
 
 def atomic_write_csv(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a DataFrame as CSV atomically, values as they are (a file only the program reads back);
-    a CSV for people (a spreadsheet) goes through :func:`write_export_csv`."""
+    """Write a DataFrame as CSV (no index) atomically, values as they are.
+
+    This is for a file only the program reads back; a CSV for people (a spreadsheet) goes
+    through :func:`write_export_csv`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    path : str or Path
+        The file to write.
+    """
     atomic_write_text(path, df.to_csv(index=False))
 
 
@@ -146,10 +236,21 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def neutralise_cell(value: Any) -> Any:
-    """``value`` safe for a spreadsheet: a text starting with ``= + - @``, tab or CR gets a leading ``'``.
+    """Make ``value`` safe for a spreadsheet: a formula-like text gets a leading ``'``.
 
-    Numbers, texts that are plain numbers and a lone sign (a strand ``+`` / ``-``: nothing to run) are
-    unchanged; :func:`restore_cell` undoes it exactly.
+    A text longer than one character that starts with ``= + - @``, tab or CR is prefixed.
+    Numbers, texts that are plain numbers and a lone sign (a strand ``+`` / ``-``: nothing to
+    run) are unchanged; :func:`restore_cell` undoes it exactly.
+
+    Parameters
+    ----------
+    value : Any
+        A table cell.
+
+    Returns
+    -------
+    Any
+        ``"'" + value`` for a formula-like text, else ``value`` unchanged.
     """
     if isinstance(value, str) and len(value) > 1 and _FORMULA.match(value) and not _NUMBER.fullmatch(value):
         return "'" + value
@@ -157,7 +258,18 @@ def neutralise_cell(value: Any) -> Any:
 
 
 def restore_cell(value: Any) -> Any:
-    """The value :func:`neutralise_cell` was given (a read-back of an exported table)."""
+    """The value :func:`neutralise_cell` was given (a read-back of an exported table).
+
+    Parameters
+    ----------
+    value : Any
+        A cell of an exported table.
+
+    Returns
+    -------
+    Any
+        ``value`` without the leading ``'`` that :func:`neutralise_cell` added, else unchanged.
+    """
     if isinstance(value, str) and _NEUTRALISED.match(value) and not _NUMBER.fullmatch(value[1:]):
         return value[1:]
     return value
@@ -210,20 +322,51 @@ def export_csv(df: pd.DataFrame, **to_csv: Any) -> str:
 
     Every CSV download and CSV output meant for a spreadsheet uses this; parquet / JSON / npz keep
     the raw values.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table to export.
+    **to_csv
+        Passed on to ``DataFrame.to_csv`` (``index`` defaults to False).
+
+    Returns
+    -------
+    str
+        The CSV text.
     """
     to_csv.setdefault("index", False)
     return neutralise_formulas(df).to_csv(**to_csv)
 
 
 def export_xlsx(df: pd.DataFrame) -> bytes:
-    """An ``.xlsx`` workbook of ``df`` for people, formulas neutralised like :func:`export_csv`."""
+    """An ``.xlsx`` workbook of ``df`` for people, formulas neutralised like :func:`export_csv`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table to export (written without its index).
+
+    Returns
+    -------
+    bytes
+        The workbook file's content.
+    """
     buf = _io.BytesIO()
     neutralise_formulas(df).to_excel(buf, index=False)
     return buf.getvalue()
 
 
 def write_export_csv(df: pd.DataFrame, path: str | Path) -> None:
-    """Write :func:`export_csv` of ``df`` to ``path`` atomically."""
+    """Write :func:`export_csv` of ``df`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table to export.
+    path : str or Path
+        The CSV file to write.
+    """
     atomic_write_text(path, export_csv(df))
 
 
@@ -248,7 +391,18 @@ _HELD: dict[tuple[Path, int], int] = {}
 
 
 def pid_alive(pid: int | None) -> bool:
-    """True if process ``pid`` exists and is not a zombie."""
+    """True if process ``pid`` exists and is not a zombie.
+
+    Parameters
+    ----------
+    pid : int or None
+        A process id; None or 0 is never alive.
+
+    Returns
+    -------
+    bool
+        True for a live process (also one of another user), False for none or a zombie.
+    """
     if not pid:
         return False
     try:
@@ -267,7 +421,18 @@ def pid_alive(pid: int | None) -> bool:
 
 
 def claim_path(target: str | Path) -> Path:
-    """The claim file of an output folder: ``<parent>/.claim-<name>`` (hidden, so never listed)."""
+    """The claim file of an output folder: ``<parent>/.claim-<name>`` (hidden, so never listed).
+
+    Parameters
+    ----------
+    target : str or Path
+        The output folder.
+
+    Returns
+    -------
+    Path
+        The claim file's path next to ``target``.
+    """
     target = Path(target)
     return target.parent / f".claim-{target.name}"
 
@@ -382,7 +547,15 @@ def acquire_claim(target: str | Path, *, overwrite: bool = False, job: str | Pat
 
 
 def release_claim(path: str | Path) -> None:
-    """Give back a claim from :func:`acquire_claim` (the file goes when its last holder lets go)."""
+    """Give back a claim from :func:`acquire_claim` (the file goes when its last holder lets go).
+
+    Parameters
+    ----------
+    path : str or Path
+        The claim file :func:`acquire_claim` returned.  Nested claims of this thread are
+        counted; the file is removed when the count reaches zero and it belongs to this
+        process (or to a job).
+    """
     path = Path(path)
     key = (path.resolve(), threading.get_ident())
     count = _HELD.get(key, 0)
@@ -401,6 +574,18 @@ def claim_output(target: str | Path, *, overwrite: bool = False) -> Iterator[Pat
 
     Two writers of one name: the second is refused at once with a clear message, and an existing
     folder is never replaced without ``overwrite``.
+
+    Parameters
+    ----------
+    target : str or Path
+        The output folder to claim.
+    overwrite : bool, optional
+        Whether an existing ``target`` may be replaced (default False).
+
+    Yields
+    ------
+    Path
+        The claim file.
     """
     path = acquire_claim(target, overwrite=overwrite)
     try:
@@ -416,7 +601,24 @@ def atomic_dir(target: str | Path, *, overwrite: bool = False) -> Iterator[Path]
     On any exception the temp folder is removed and ``target`` is untouched; a full
     disk or an unwritable folder becomes a :class:`DeepDifEInputError` (:func:`storage_error`).
     The name is claimed for the whole block (:func:`claim_output`): a second writer of the same
-    ``target`` is refused, and ``target`` is replaced only with ``overwrite``.
+    ``target`` is refused.
+
+    Parameters
+    ----------
+    target : str or Path
+        The folder to create.
+    overwrite : bool, optional
+        Whether an existing ``target`` is replaced (default False: an existing one is refused).
+
+    Yields
+    ------
+    Path
+        The temp folder to fill.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``target`` exists and ``overwrite`` is False, or another writer holds its name.
     """
     target = Path(target)
     if target.exists() and not overwrite:
@@ -455,7 +657,18 @@ def _atomic_dir_claimed(target: Path, overwrite: bool) -> Iterator[Path]:
 
 
 def fingerprint_dataset(df: pd.DataFrame) -> str:
-    """SHA-256 of the gene IDs, labels and sequences (order-sensitive), first 16 hex digits."""
+    """SHA-256 of the gene IDs, labels and sequences (order-sensitive), first 16 hex digits.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A dataset table; of ``gene_id``, ``label`` and ``sequence`` the columns present are hashed.
+
+    Returns
+    -------
+    str
+        16 lowercase hex digits.
+    """
     h = hashlib.sha256()
     for col in ("gene_id", "label", "sequence"):
         if col in df.columns:
@@ -464,6 +677,14 @@ def fingerprint_dataset(df: pd.DataFrame) -> str:
 
 
 def package_versions() -> dict[str, str]:
+    """Versions of Python and the main installed packages, for provenance.
+
+    Returns
+    -------
+    dict of str to str
+        ``{"python": ..., "<package>": version}`` for deepdife, tensorflow-cpu, keras, numpy,
+        pandas, shap, modisco-lite and optuna (packages not installed are left out).
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
@@ -476,6 +697,20 @@ def package_versions() -> dict[str, str]:
 
 
 def read_json(path: Path, default: Any = None) -> Any:
+    """Read a JSON file, or ``default`` when it is missing or not valid JSON.
+
+    Parameters
+    ----------
+    path : Path
+        The file to read.
+    default : Any, optional
+        The value for a missing or unreadable file (default None).
+
+    Returns
+    -------
+    Any
+        The parsed JSON value, or ``default``.
+    """
     try:
         return json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
