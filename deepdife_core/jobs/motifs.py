@@ -96,22 +96,37 @@ def select_genes(
     model_folder: str | Path | None = None,
     probability: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, str]:
-    """The rows of the dataset ``df`` in a gene set, in the dataset's order.
+    """Select the rows of the dataset ``df`` in a gene set, in the dataset's order.
 
     Parameters
     ----------
-    df
+    df : pandas.DataFrame
         Dataset table (``gene_id``, ``label``, ``sequence``[, ``split``]).
-    gene_set
+    gene_set : str
         ``"all"``; ``"test"`` (the ``split`` column if it has test genes, else the model
-        folder's ``split.csv``); ``"predicted"`` (``probability >= 0.5``, ``probability``
-        ``(N,)`` aligned with ``df``); ``"list"`` (``genes``, matched like gene lists
-        elsewhere: gene versions and case are ignored; a gene ID selects all its records
-        (alternative TSSs), a record identity ``GENE::Chr:start-end(strand)`` that one).
+        folder's ``split.csv``); ``"predicted"`` (``probability >= 0.5``); ``"list"``
+        (``genes``, matched like gene lists elsewhere: gene versions and case are
+        ignored; a gene ID selects all its records (alternative TSSs), a record
+        identity ``GENE::Chr:start-end(strand)`` that one).
+    genes : list of str, optional
+        The gene IDs of ``gene_set="list"`` (blank entries ignored).
+    model_folder : str or pathlib.Path, optional
+        Model folder whose ``split.csv`` gives the test genes of ``gene_set="test"``
+        when ``df`` has no test split.
+    probability : numpy.ndarray, optional
+        ``(N,)`` float predicted probabilities aligned with ``df`` (``gene_set="predicted"``).
+
     Returns
     -------
-    tuple of pandas.DataFrame, str
-        The selected rows and a sentence describing the selection (and what was missing).
+    selected : pandas.DataFrame
+        The selected rows (index reset).
+    note : str
+        A sentence describing the selection (and what was missing).
+
+    Raises
+    ------
+    DeepDifEInputError
+        For an unknown gene set, an empty or unmatched selection, or fewer than 2 genes.
     """
     if gene_set not in GENE_SETS:
         raise DeepDifEInputError(f"gene set {gene_set!r} is not known; choose one of {', '.join(GENE_SETS)}")
@@ -168,7 +183,20 @@ class MotifProgress:
 
 
 def summarize_progress(events: list[dict]) -> MotifProgress:
-    """Fraction done and the current step's text from a job's ``progress.jsonl`` events."""
+    """Compute the fraction done and the current step's text from a job's ``progress.jsonl`` events.
+
+    Parameters
+    ----------
+    events : list of dict
+        The job's events in order (:func:`deepdife_core.jobs.runner.read_events`).
+
+    Returns
+    -------
+    MotifProgress
+        ``fraction`` in [0, 1] (steps weighted: prepare 5%, attributions 65%,
+        TF-MoDISco 20%, finish 10%), the text of the latest step, its stage and
+        the number of selected genes.
+    """
     frac, text, stage, n_genes = 0.0, "Starting: loading TensorFlow and the model…", "", 0
     prep, attr, modisco = _WEIGHTS["prepare"], _WEIGHTS["attributions"], _WEIGHTS["modisco"]
     t_modisco = None
@@ -239,11 +267,25 @@ def _stopped(note: str) -> tuple[str, dict]:
 def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
     """Run one motif discovery (see the module docstring for ``args`` and the events).
 
+    Parameters
+    ----------
+    writer : _JobWriter
+        The job's writer (events, ``stop_requested()``, ``folder``).
+    args : dict
+        The job's arguments (see the module docstring).
+
     Returns
     -------
-    tuple of str, dict
-        ``("done", {"run_id", "folder", "n_patterns", "n_genes", "database", "seconds"})`` or
-        ``("stopped", {"run_id": None, "stopped": True, "note"})``.
+    state : str
+        ``"done"`` or ``"stopped"``.
+    result : dict
+        ``{"run_id", "folder", "n_patterns", "n_genes", "database", "seconds", "stopped": False}``
+        when done, ``{"run_id": None, "folder": None, "stopped": True, "note"}`` when stopped.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For missing arguments, an existing run name or a bad gene selection.
     """
     t0 = time.perf_counter()
     for key in ("out", "model_path", "dataset_path"):

@@ -73,7 +73,18 @@ def _read_json(path: Path) -> dict | None:
 
 
 def new_job_id(kind: str) -> str:
-    """A sortable, unique job id such as ``train-20250101-120000-1a2b3c``."""
+    """Make a sortable, unique job id such as ``train-20250101-120000-1a2b3c``.
+
+    Parameters
+    ----------
+    kind : str
+        The job kind, used as the id's prefix.
+
+    Returns
+    -------
+    str
+        ``<kind>-<UTC date>-<UTC time>-<6 random hex digits>``.
+    """
     return f"{kind}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
 
 
@@ -124,6 +135,22 @@ def launch(folder: str | Path, *, python: str | None = None, env: dict[str, str]
     stdout and stderr go to the job's ``log.txt``.  The caller should keep the
     returned :class:`subprocess.Popen` and ``poll()`` it now and then so that the
     finished process is reaped.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The job folder made by :func:`create_job`.
+    python : str, optional
+        The Python interpreter to run (default: :data:`sys.executable`).
+    env : dict of str to str, optional
+        Environment of the process (default: this process's); ``PYTHONUNBUFFERED``
+        and ``PYTHONPATH`` (the repository root first) are set, ``TF_CPP_MIN_LOG_LEVEL``
+        defaults to ``3``.
+
+    Returns
+    -------
+    subprocess.Popen
+        The started job process (working directory: the repository root).
     """
     folder = Path(folder).resolve()
     penv = dict(os.environ if env is None else env)
@@ -144,7 +171,24 @@ def launch(folder: str | Path, *, python: str | None = None, env: dict[str, str]
 
 
 def start_job(root: str | Path, kind: str, args: dict[str, Any]) -> tuple[Path, subprocess.Popen]:
-    """:func:`create_job` then :func:`launch`; returns (folder, process)."""
+    """Create a job with :func:`create_job` and start it with :func:`launch`.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The jobs folder (``workspace/jobs``).
+    kind : str
+        A key of :data:`RUNNERS`.
+    args : dict
+        JSON-able arguments of the runner.
+
+    Returns
+    -------
+    folder : pathlib.Path
+        The new job folder.
+    process : subprocess.Popen
+        The started job process.
+    """
     folder = create_job(root, kind, args)
     return folder, launch(folder)
 
@@ -177,7 +221,23 @@ def _note_lost(folder: Path, message: str) -> None:
 
 
 def read_job(folder: str | Path) -> dict | None:
-    """``job.json`` of ``folder`` (None if absent) with a dead process reported as ``failed``."""
+    """Read ``job.json`` of ``folder``, with a dead process reported as ``failed``.
+
+    A ``running`` job whose process is gone, or a ``queued`` one older than
+    :data:`QUEUE_TIMEOUT_S`, is reported ``failed`` with ``error_kind = "lost"``
+    (and a note is appended once to its ``log.txt``); the file itself is not changed.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The job folder.
+
+    Returns
+    -------
+    dict or None
+        The job record plus ``"folder"`` (the folder as a string); ``None`` when
+        ``job.json`` is absent or not a JSON object.
+    """
     folder = Path(folder)
     job = _read_json(folder / JOB_FILE)
     if job is None:
@@ -202,7 +262,18 @@ def read_job(folder: str | Path) -> dict | None:
 
 
 def read_events(folder: str | Path) -> list[dict]:
-    """All complete events of ``progress.jsonl`` (a line being written is skipped)."""
+    """Read all complete events of ``progress.jsonl`` (a line being written is skipped).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The job folder.
+
+    Returns
+    -------
+    list of dict
+        The events in the order written; empty when the file is absent.
+    """
     path = Path(folder) / PROGRESS_FILE
     try:
         text = path.read_text()
@@ -220,12 +291,36 @@ def read_events(folder: str | Path) -> list[dict]:
 
 
 def read_result(folder: str | Path) -> dict | None:
-    """``result.json`` or None."""
+    """Read the job's ``result.json``.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The job folder.
+
+    Returns
+    -------
+    dict or None
+        The result, or ``None`` when absent or unreadable.
+    """
     return _read_json(Path(folder) / RESULT_FILE)
 
 
 def list_jobs(root: str | Path, kind: str | None = None) -> list[dict]:
-    """Jobs under ``root`` (optionally of one ``kind``), newest first."""
+    """List the jobs under ``root`` (optionally of one ``kind``), newest first.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The jobs folder; a missing folder has no jobs.
+    kind : str, optional
+        Keep only jobs of this kind.
+
+    Returns
+    -------
+    list of dict
+        :func:`read_job` records sorted by creation time (then id), newest first.
+    """
     root = Path(root)
     if not root.is_dir():
         return []
@@ -242,7 +337,13 @@ def list_jobs(root: str | Path, kind: str | None = None) -> list[dict]:
 
 
 def request_stop(folder: str | Path) -> None:
-    """Ask the job to stop by creating its ``stop`` file."""
+    """Ask the job to stop by creating its ``stop`` file.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The job folder.
+    """
     (Path(folder) / STOP_FILE).touch()
 
 
@@ -389,6 +490,14 @@ def _resolve_runner(kind: str | None) -> Runner:
 def run_job(folder: str | Path) -> int:
     """Run the job in ``folder`` in this process (the job side of the contract).
 
+    Marks the job ``running``, calls the runner of its kind with its args, then
+    writes ``result.json`` and the final state (or ``failed`` with the error).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The job folder with its ``job.json``.
+
     Returns
     -------
     int
@@ -429,7 +538,18 @@ def run_job(folder: str | Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m deepdife_core.jobs.runner run <job_folder>``."""
+    """Entry point of ``python -m deepdife_core.jobs.runner run <job_folder>``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``): ``["run", <job_folder>]``.
+
+    Returns
+    -------
+    int
+        The exit status: that of :func:`run_job`, 2 for a usage or input error.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) != 2 or argv[0] != "run":
         print("usage: python -m deepdife_core.jobs.runner run <job_folder>", file=sys.stderr)

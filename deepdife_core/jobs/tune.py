@@ -296,7 +296,7 @@ def best_run_config(
     epochs: int | None = None,
     patience: int | None = None,
 ) -> tuple[RunConfig, dict, dict]:
-    """The configs of a final model: the study's base configs with the best trial's parameters.
+    """Build the configs of a final model: the study's base configs with the best trial's parameters.
 
     Training length: ``epochs`` and early-stopping ``patience`` (default: the
     :class:`TrainConfig` defaults, not the study's short tuning budget); the
@@ -304,10 +304,32 @@ def best_run_config(
     The seed and split fractions stay the study's, so the test genes of the
     final model are those the search never saw.
 
+    Parameters
+    ----------
+    name : str
+        The study's name.
+    workspace : str or pathlib.Path, optional
+        The tuning workspace (default: :func:`deepdife_core.tune.study.workspace_dir`).
+    storage : str, optional
+        Storage URL of the study (default: the one in its record).
+    epochs : int, optional
+        Maximum epochs of the final training (default: ``TrainConfig().epochs``).
+    patience : int, optional
+        Early-stopping patience (default: ``TrainConfig().early_stopping_patience``).
+
     Returns
     -------
-    tuple of RunConfig, dict, dict
-        The configs, :func:`deepdife_core.tune.study.best_params`, and the study record.
+    config : RunConfig
+        The configs of the final model.
+    best : dict
+        :func:`deepdife_core.tune.study.best_params` of the study.
+    record : dict
+        The study record (``data``, ``base``, ``orthologs``, ...).
+
+    Raises
+    ------
+    DeepDifEInputError
+        If there is no study named ``name`` in the workspace.
     """
     rec = tune.load_record(name, workspace)
     if rec is None:
@@ -327,7 +349,19 @@ def best_run_config(
 
 
 def tuning_provenance(best: dict) -> dict:
-    """The ``"tuning"`` entry of a model's provenance (as ``deepdife train --from-study`` writes it)."""
+    """Build the ``"tuning"`` entry of a model's provenance (as ``deepdife train --from-study`` writes it).
+
+    Parameters
+    ----------
+    best : dict
+        :func:`deepdife_core.tune.study.best_params` (``study``, ``trial``, ``metric``,
+        ``value``, ``params``).
+
+    Returns
+    -------
+    dict
+        ``{"tuning": {"study", "trial", "metric", "value", "params"}}``.
+    """
     return {
         "tuning": {
             "study": best["study"],
@@ -342,12 +376,26 @@ def tuning_provenance(best: dict) -> dict:
 def run_train_best(writer, args: dict[str, Any]) -> tuple[str, dict]:
     """Train a model with the best parameters of a study (job kind ``tune_train``).
 
+    Parameters
+    ----------
+    writer : _JobWriter
+        The job's writer (``event``, ``stop_requested``, ``folder``).
+    args : dict
+        ``study``, ``model_name``, ``models_root``, optional ``epochs``, ``patience``,
+        ``workspace`` and ``dataset_name``.
+
     Returns
     -------
-    tuple of str, dict
-        ``"done"`` or ``"stopped"``, and the result of a train job (``model_path``,
-        ``model_name``, ``metrics``, ``stopped``, ``epochs_run``) plus ``study``
-        and ``trial``.
+    state : str
+        ``"done"`` or ``"stopped"``.
+    result : dict
+        The result of a train job (``model_path``, ``model_name``, ``metrics``,
+        ``stopped``, ``epochs_run``) plus ``study`` and ``trial``.
+
+    Raises
+    ------
+    DeepDifEInputError
+        Without a study name, for an existing model name or when the study's dataset is gone.
     """
     name = str(args.get("study") or "")
     if not name:
