@@ -25,10 +25,24 @@ class Reporter:
         self.t0 = time.perf_counter()
 
     def say(self, msg: str) -> None:
+        """Print ``msg`` as one line on stderr unless quiet.
+
+        Parameters
+        ----------
+        msg : str
+            The line to print.
+        """
         if not self.quiet:
             print(msg, file=sys.stderr, flush=True)
 
     def __call__(self, event: dict) -> None:
+        """Print a training progress event (``start``, ``batch`` on a terminal, ``epoch``) unless quiet.
+
+        Parameters
+        ----------
+        event : dict
+            A progress event of :func:`deepdife_core.train.fit.train_dataset`; other kinds are ignored.
+        """
         if self.quiet:
             return
         kind = event.get("event")
@@ -56,6 +70,23 @@ class Reporter:
 
 
 def check_out_file(path: str) -> Path:
+    """Check an ``--out`` file path before any work is done.
+
+    Parameters
+    ----------
+    path : str
+        The output file path.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a Path.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If the path is a folder, its folder does not exist, or it (or its file name) is too long.
+    """
     out = Path(path)
     try:
         is_dir, parent_ok = out.is_dir(), out.parent.is_dir()
@@ -71,15 +102,36 @@ def check_out_file(path: str) -> Path:
 
 
 def short_path(path: object, keep: int = 80) -> str:
+    """Shorten a long path for a message, keeping its start and end.
+
+    Parameters
+    ----------
+    path : object
+        The path (anything with a ``str``).
+    keep : int
+        The most characters kept; longer texts keep ``keep // 2`` at each end around ``…``.
+
+    Returns
+    -------
+    str
+        The path, shortened when longer than ``keep``.
+    """
     text = str(path)
     return text if len(text) <= keep else text[: keep // 2] + "…" + text[-keep // 2 :]
 
 
 def add_alt_tss_option(p: argparse.ArgumentParser, default: str) -> None:
-    """``--alt-tss all|first``: what to do with genes that have several records (alternative TSSs).
+    """Add ``--alt-tss all|first``: what to do with genes that have several records (alternative TSSs).
 
     The defaults come from :mod:`deepdife_core.data.io` (``ALT_TSS_MODEL`` for commands that
     run a model, ``ALT_TSS_DATASET`` for ``dataset build``).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    default : str
+        The option's default (one of ``ALT_TSS_MODES``).
     """
     p.add_argument(
         "--alt-tss",
@@ -92,11 +144,30 @@ def add_alt_tss_option(p: argparse.ArgumentParser, default: str) -> None:
 
 
 def model_inputs(args: argparse.Namespace, fit, rep: Reporter | None = None):
-    """The records of ``--fasta`` or ``--data`` for a model, fitted with ``fit`` (the model's DatasetConfig).
+    """Read the records of ``--fasta`` or ``--data`` for a model, fitted with ``fit`` (the model's DatasetConfig).
 
     Genes with several records (alternative TSSs) are kept or collapsed by ``--alt-tss``
     (:func:`deepdife_core.data.io.records_from_fasta`); ``rep`` is told what was done.  A table
     needs ``gene_id`` and ``sequence``; labels are optional and may be of one class.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options with ``fasta``, ``data`` and optionally ``alt_tss``.
+    fit : DatasetConfig
+        How sequences are fitted (``length``, ``pad_side``).
+    rep : Reporter, optional
+        Told about genes with several records.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The records (``gene_id``, ``sequence``[, ``label``]), sequences fitted to ``fit.length``.
+
+    Raises
+    ------
+    DeepDifEInputError
+        Unless exactly one of ``--fasta`` and ``--data`` is given, or for a bad input file.
     """
     if bool(args.fasta) == bool(args.data):
         raise DeepDifEInputError("give either --fasta or --data")
@@ -111,7 +182,25 @@ def model_inputs(args: argparse.Namespace, fit, rep: Reporter | None = None):
 
 
 def select_or_fail(df, genes: list[str] | None):
-    """The records ``--genes`` asks for (:func:`deepdife_core.data.io.select_records`), in that order."""
+    """Select the records ``--genes`` asks for (:func:`deepdife_core.data.io.select_records`), in that order.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Records with ``gene_id``.
+    genes : list of str or None
+        Gene IDs or record identities (``None``: all records).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The selected records.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If any requested gene is not in ``df``.
+    """
     sel, missing = select_records(df, genes)
     if missing:
         raise DeepDifEInputError(

@@ -43,7 +43,15 @@ def _opt(p, flag: str, name: str, kind: type, text: str, **kw) -> None:
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    """Add the ``experiment`` command group to ``sub`` (the ``deepdife`` sub-parsers)."""
+    """Add the ``experiment`` command group to ``sub`` (the ``deepdife`` sub-parsers).
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        ``deepdife``'s sub-parsers.
+    common : argparse.ArgumentParser
+        The parent parser of the common options (``--quiet``, ...).
+    """
     e = sub.add_parser(
         "experiment", parents=[common], help="in-silico experiments: insert, sweep, space, dose, tile and ablate motifs"
     )
@@ -131,7 +139,18 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
-    """The :class:`ExperimentConfig` of parsed options (fields not on this sub-command keep their defaults)."""
+    """Build the :class:`ExperimentConfig` of parsed options (fields not on this sub-command keep their defaults).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of an ``experiment`` sub-command.
+
+    Returns
+    -------
+    ExperimentConfig
+        The experiment settings.
+    """
     names = {f.name for f in fields(ExperimentConfig)}
     alias = {"n": "n_backgrounds"}
     values = {}
@@ -145,7 +164,24 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
 
 
 def cmd_experiment(args: argparse.Namespace, rep) -> int:
+    """Run ``deepdife experiment <kind>``: an in-silico experiment written as a table.
 
+    The motifs are read from JASPAR, a MEME file or a motif run; the table goes to
+    ``--out``, per-gene values to ``--per-gene`` and a figure (.svg/.png/.pdf) to
+    ``--figure`` when given.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     kind = args.experiment_kind
     out = check_out_file(args.out)
     fig_path = check_out_file(args.figure) if args.figure else None

@@ -28,7 +28,15 @@ _METHODS = {"deepshap": "deepshap", "ism": "ism", "gradxinput": "gradxinput"}
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    """Add the ``explain`` sub-command to ``sub`` (the ``deepdife`` sub-parsers)."""
+    """Add the ``explain`` sub-command to ``sub`` (the ``deepdife`` sub-parsers).
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        ``deepdife``'s sub-parsers.
+    common : argparse.ArgumentParser
+        The parent parser of the common options (``--quiet``, ...).
+    """
     e = sub.add_parser(
         "explain",
         parents=[common],
@@ -117,7 +125,22 @@ def _file_names(gene_ids: list[str]) -> list[str]:
 
 
 def cmd_explain(args: argparse.Namespace, rep) -> int:
+    """Run ``deepdife explain``: attributions of the selected genes, saved as an ``.npz`` attribution file.
 
+    With ``--plot`` one SVG per gene (forward and reverse logos) is written to that folder.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     out = _check_out(args.out)
     if args.n_background < 1:
         raise DeepDifEInputError(f"--n-background must be >= 1, got {args.n_background}")

@@ -89,7 +89,20 @@ def promoter_source(args: argparse.Namespace):
 
 
 def cmd_genome_add(args: argparse.Namespace, rep) -> int:
+    """Run ``deepdife genome add``: register a genome (FASTA + annotation) and describe it.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     rep.say(f"registering {args.name}: indexing {args.fasta}, parsing {args.annotation} ...")
     info = add_genome(args.name, args.fasta, args.annotation, chrom_map=args.chrom_map, overwrite=args.overwrite)
     rep.say(_describe(info))
@@ -115,7 +128,20 @@ def _describe(info: dict) -> str:
 
 
 def cmd_genome_list(args: argparse.Namespace, rep) -> int:
+    """Run ``deepdife genome list``: print the registered genomes as a tab-separated table on stdout.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     table = list_genomes()
     if table.empty:
         rep.say("no genome registered; add one with deepdife genome add --name N --fasta F --annotation A")
@@ -125,14 +151,40 @@ def cmd_genome_list(args: argparse.Namespace, rep) -> int:
 
 
 def cmd_genome_remove(args: argparse.Namespace, rep) -> int:
+    """Run ``deepdife genome remove``: remove a registered genome.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     remove_genome(args.name)
     rep.say(f"removed genome {args.name}")
     return 0
 
 
 def cmd_promoters(args: argparse.Namespace, rep) -> int:
+    """Run ``deepdife promoters``: cut promoters of ``--genes`` (or ``--all``) from a genome to a FASTA file.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     if bool(args.genes) == bool(args.all):
         raise DeepDifEInputError("give either --genes IDS.txt (one gene ID per line) or --all")
     out = check_out_file(args.out)

@@ -134,7 +134,25 @@ def _add_length_opts(p: argparse.ArgumentParser, *, defaults: bool = True) -> No
 
 
 def cmd_dataset_build(args: argparse.Namespace, rep: Reporter) -> int:
+    """Run ``deepdife dataset build``: make a dataset table from exactly one kind of input.
 
+    The inputs are ``--table``, ``--labels`` + ``--fasta``, ``--responsive`` +
+    ``--non-responsive`` + ``--fasta``, ``--de`` + ``--fasta`` or ``--labelled-fasta``
+    (``--genome`` may replace ``--fasta``); the table is written to ``--out``
+    (with ``--manifest`` also a ``.json`` manifest: config, report, summary).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     out = check_out_file(args.out)
     cfg = _dataset_cfg(args)
     modes = [
@@ -211,7 +229,20 @@ def cmd_dataset_build(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_dataset_check(args: argparse.Namespace, rep: Reporter) -> int:
+    """Run ``deepdife dataset check``: print the summary of a dataset table as JSON on stdout.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     df = io.load_dataset(args.file)
     summary = io.summarize(df)
     if summary["n_families"] == summary["n_genes"]:
@@ -279,7 +310,23 @@ def _train_cfgs(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace, rep: Reporter) -> int:
+    """Run ``deepdife train``: train a model (or cross-validate) into the model folder ``--out``.
 
+    The output names (``--out`` and, with ``--refit --cv``, ``<out>_refit``) are claimed
+    before any work, so a second run with the same ``--out`` is refused.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     out = Path(args.out)
     check_name(out.name)
     if out.exists() and not args.overwrite:
@@ -351,7 +398,24 @@ def _predict_inputs(args: argparse.Namespace, predictor, rep: Reporter | None = 
 
 
 def cmd_predict(args: argparse.Namespace, rep: Reporter) -> int:
+    """Run ``deepdife predict``: write per-gene probabilities of a model to ``--out``.
 
+    The table has ``gene_id``, ``probability``, ``prediction`` (``probability >=
+    --threshold``), the two strands' probabilities and ``label`` when the input has
+    one; ``--fasta`` without ``--data`` is streamed in chunks.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     out = check_out_file(args.out)
     predictor = load_model(args.model)
     if args.fasta and not args.data:
@@ -398,7 +462,24 @@ def _predict_fasta_stream(args: argparse.Namespace, predictor, out: Path, rep: R
 
 
 def cmd_evaluate(args: argparse.Namespace, rep: Reporter) -> int:
+    """Run ``deepdife evaluate``: print a model's metrics on a labelled table as JSON.
 
+    With ``--split`` only that split is evaluated; the k-mer baseline is evaluated on
+    the genes neither model was trained on and a learning verdict is added (a
+    warning on stderr when the model did not learn).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     predictor = load_model(args.model)
     df = _load_table(args.data, args.fasta, cfg=model_data_config(predictor))
     df_all = df
@@ -462,7 +543,20 @@ def _evaluate_baseline(model_dir: Path, full, evaluated, p) -> dict | None:
 
 
 def cmd_import_legacy(args: argparse.Namespace, rep: Reporter) -> int:
+    """Run ``deepdife import-legacy``: turn a legacy Keras JSON + weights model into a model folder.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     out = Path(args.out)
     check_name(out.name)
     if out.exists() and not args.overwrite:
@@ -489,7 +583,20 @@ def cmd_import_legacy(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, rep: Reporter) -> int:
+    """Run ``deepdife demo``: write a synthetic dataset table (and optionally its FASTA).
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     out = check_out_file(args.out)
     df = make_demo_dataset(args.n_genes, length=args.length, seed=args.seed)
     write_export_csv(df, out)
@@ -503,7 +610,13 @@ def cmd_demo(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Build the ``deepdife`` argument parser with every command group.
 
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; each sub-command sets ``func`` (``cmd_*(args, rep) -> int``).
+    """
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--quiet", "-q", action="store_true", help="no progress output on stderr")
     common.add_argument(
@@ -760,6 +873,19 @@ def _set_decompression_limit(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``deepdife`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit code: the command's (0), 2 for an input error, a bad value or a path
+        error (one line ``error: ...`` on stderr), 130 when interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     rep = Reporter(getattr(args, "quiet", False))

@@ -22,7 +22,15 @@ from deepdife_core.motifs.modisco import MatchConfig, MotifConfig, load_motif_da
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    """Add the ``motifs`` sub-command to ``sub`` (the ``deepdife`` sub-parsers)."""
+    """Add the ``motifs`` sub-command to ``sub`` (the ``deepdife`` sub-parsers).
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        ``deepdife``'s sub-parsers.
+    common : argparse.ArgumentParser
+        The parent parser of the common options (``--quiet``, ...).
+    """
     m = sub.add_parser(
         "motifs",
         parents=[common],
@@ -100,7 +108,20 @@ def _workspace() -> Path:
 
 
 def cmd_motifs(args: argparse.Namespace, rep) -> int:
+    """Run ``deepdife motifs``: TF-MoDISco + TOMTOM motif discovery into a motif run folder.
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     out = Path(args.out)
     check_name(out.name, "--out folder name")  # also refuses DIR/.. and '.', which cannot be replaced
     here = Path.cwd().resolve()

@@ -24,7 +24,15 @@ ACTIONS = ("run", "best", "trials")
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    """Add the ``tune`` sub-command to ``sub`` (the ``deepdife`` sub-parsers)."""
+    """Add the ``tune`` sub-command to ``sub`` (the ``deepdife`` sub-parsers).
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        ``deepdife``'s sub-parsers.
+    common : argparse.ArgumentParser
+        The parent parser of the common options (``--quiet``, ...).
+    """
     t = sub.add_parser(
         "tune",
         parents=[common],
@@ -133,7 +141,23 @@ def _base(args: argparse.Namespace):
 
 
 def cmd_tune(args: argparse.Namespace, rep) -> int:
+    """Run ``deepdife tune``: an Optuna hyper-parameter study (new or resumed) with local workers.
 
+    The actions ``best`` and ``trials`` print the best parameters (JSON) or the trials
+    (CSV) of an existing study instead of running one.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of the sub-command.
+    rep : Reporter
+        Progress lines on stderr.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+    """
     if args.action == "best":
         print(json.dumps(tune.best_params(args.study, args.storage, workspace=args.workspace), indent=2))
         return 0
