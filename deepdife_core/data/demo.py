@@ -65,6 +65,25 @@ def make_demo_dataset(
 ) -> pd.DataFrame:
     """Generate the synthetic demo set.
 
+    Genes come in families (a shared template, mutated per gene); responsive families carry
+    2-4 ABRE sites in the 250 bp before the last 30 bp, some non-responsive genes one ABRE
+    anywhere, and any gene up to two distractor motifs.
+
+    Parameters
+    ----------
+    n_genes : int, optional
+        Number of genes (rows), default 2000.
+    length : int, optional
+        Sequence length in bp, default 600.
+    responsive_fraction : float, optional
+        Probability that a family is responsive (label 1), default 0.45.
+    label_noise : float, optional
+        Probability that a gene's ``label`` is flipped, default 0.02.
+    mutation_rate : float, optional
+        Per-base probability that a family member differs from the template, default 0.08.
+    seed : int, optional
+        Seed of the random generator, default 7.
+
     Returns
     -------
     pandas.DataFrame
@@ -116,5 +135,16 @@ def make_demo_dataset(
 
 
 def demo_fasta_records(df: pd.DataFrame) -> list[tuple[str, str]]:
-    """``(header, sequence)`` pairs in the Arabidopsis style ``GENE::Chr:start-end(strand)``."""
+    """The ``(header, sequence)`` pairs of a demo table, headers in the Arabidopsis style.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table from :func:`make_demo_dataset` (``gene_id``, ``coords``, ``sequence``).
+
+    Returns
+    -------
+    list of tuple of (str, str)
+        ``("GENE::Chr:start-end(strand)", sequence)`` per row, in table order.
+    """
     return [(f"{g}::{c}", s) for g, c, s in zip(df["gene_id"], df["coords"], df["sequence"], strict=True)]

@@ -39,7 +39,18 @@ _COMPLEMENT = str.maketrans("ACGTNRYSWKMBDHVacgtnryswkmbdhv-", "TGCANYRSWMKVHDBt
 
 
 def invalid_characters(seq: str) -> list[str]:
-    """Return the distinct characters of ``seq`` that are not DNA/IUPAC codes."""
+    """Return the distinct characters of ``seq`` that are not DNA/IUPAC codes.
+
+    Parameters
+    ----------
+    seq : str
+        A sequence.
+
+    Returns
+    -------
+    list of str
+        The offending characters, sorted; empty for a valid sequence.
+    """
     if not seq.isascii():  # rare: name the real characters, not their replacement '?'
         return sorted({c for c in seq if not c.isascii() or not _VALID_LUT[ord(c)]})
     raw = np.frombuffer(seq.encode("ascii"), dtype=np.uint8)
@@ -52,13 +63,23 @@ def pad_or_trim(seq: str, length: int, *, side: str = "left") -> str:
 
     Parameters
     ----------
-    seq
+    seq : str
         DNA sequence, 5'->3', ending at the TSS.
-    length
-        Target length ``L``.
-    side
+    length : int
+        Target length ``L`` (> 0).
+    side : {"left", "right"}, optional
         Where padding/trimming happens: ``"left"`` (5' end, default; keeps the
         TSS at position ``L-1``) or ``"right"`` (3' end).
+
+    Returns
+    -------
+    str
+        ``seq`` trimmed or padded with ``N`` to exactly ``length`` characters.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``length`` is not positive or ``side`` is not ``"left"``/``"right"``.
     """
     if length <= 0:
         raise DeepDifEInputError(f"sequence length must be positive, got {length}")
@@ -106,7 +127,24 @@ def one_hot(seqs: Sequence[str] | str, length: int | None = None) -> np.ndarray:
 
 
 def decode(x: np.ndarray) -> list[str] | str:
-    """Turn a one-hot array ``(N, L, 4)`` or ``(L, 4)`` back into strings (all-zero rows -> ``N``)."""
+    """Turn a one-hot array back into strings (all-zero rows -> ``N``).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        One-hot ``(N, L, 4)`` or ``(L, 4)``, channels A, C, G, T; a row's largest channel
+        wins.
+
+    Returns
+    -------
+    list of str or str
+        ``N`` strings of length ``L`` for a batch, one string for a single ``(L, 4)`` array.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``x`` is not of shape ``(N, L, 4)`` or ``(L, 4)``.
+    """
     arr = np.asarray(x)
     single = arr.ndim == 2
     if single:
@@ -120,7 +158,20 @@ def decode(x: np.ndarray) -> list[str] | str:
 
 
 def reverse_complement(x: np.ndarray | str) -> np.ndarray | str:
-    """Reverse complement of a one-hot array ``(..., L, 4)`` or of a string."""
+    """Reverse complement of a one-hot array or of a string.
+
+    Parameters
+    ----------
+    x : numpy.ndarray or str
+        One-hot ``(..., L, 4)`` (channels A, C, G, T) or a DNA string (IUPAC codes
+        complemented, case kept).
+
+    Returns
+    -------
+    numpy.ndarray or str
+        The reverse complement: a view with the sequence and channel axes reversed, same
+        shape and dtype, or a string.
+    """
     if isinstance(x, str):
         return x.translate(_COMPLEMENT)[::-1]
     arr = np.asarray(x)
@@ -128,14 +179,38 @@ def reverse_complement(x: np.ndarray | str) -> np.ndarray | str:
 
 
 def pad_one_hot(x: np.ndarray, left: int, right: int) -> np.ndarray:
-    """Add ``left``/``right`` all-zero (N) rows to a one-hot batch ``(N, L, 4)``."""
+    """Add ``left``/``right`` all-zero (N) rows to a one-hot batch.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        One-hot batch ``(N, L, 4)``.
+    left, right : int
+        Rows added before and after the sequence axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, left + L + right, 4)``, same dtype; ``x`` itself when both are 0.
+    """
     if left == 0 and right == 0:
         return x
     return np.pad(x, ((0, 0), (left, right), (0, 0)))
 
 
 def gc_content(seqs: Iterable[str]) -> np.ndarray:
-    """GC fraction of the called (non-N) bases of each sequence."""
+    """GC fraction of the called (non-N) bases of each sequence.
+
+    Parameters
+    ----------
+    seqs : iterable of str
+        DNA sequences (any case).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(n,)``; 0.0 for a sequence with no called base.
+    """
     out = []
     for s in seqs:
         raw = np.frombuffer(s.upper().encode("latin-1", errors="replace"), dtype=np.uint8)
@@ -146,7 +221,18 @@ def gc_content(seqs: Iterable[str]) -> np.ndarray:
 
 
 def n_fraction(seqs: Iterable[str]) -> np.ndarray:
-    """Fraction of positions that are not A/C/G/T in each sequence."""
+    """Fraction of positions that are not A/C/G/T in each sequence.
+
+    Parameters
+    ----------
+    seqs : iterable of str
+        DNA sequences.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(n,)``; 1.0 for an empty sequence.
+    """
     return np.asarray(
         [
             float((_LUT[np.frombuffer(s.encode("latin-1", errors="replace"), dtype=np.uint8)] == 4).mean())

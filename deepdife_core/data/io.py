@@ -100,13 +100,26 @@ class BuildReport:
     alternatives_left_out: int = 0
 
     def to_dict(self) -> dict:
+        """The report as a JSON-able dict (for ``dataset.json``).
+
+        Returns
+        -------
+        dict
+            All fields; the ``dropped_n`` and ``missing_sequence`` gene lists cut to their first 1000.
+        """
         d = asdict(self)
         d["dropped_n"] = d["dropped_n"][:1000]
         d["missing_sequence"] = d["missing_sequence"][:1000]
         return d
 
     def summary(self) -> str:
-        """One human-readable paragraph."""
+        """One human-readable paragraph.
+
+        Returns
+        -------
+        str
+            Kept / padded / trimmed / dropped counts, families and repeated-gene note, then the notes.
+        """
         parts = [f"{self.n_kept} genes kept of {self.n_input}"]
         if self.padded:
             parts.append(f"{self.padded} padded with N")
@@ -125,7 +138,14 @@ class BuildReport:
         return "; ".join(parts) + "." + ("" if not self.notes else " " + " ".join(self.notes))
 
     def records_note(self) -> str:
-        """What was done with genes that have several records (alternative TSSs); empty when none has."""
+        """What was done with genes that have several records (alternative TSSs); empty when none has.
+
+        Returns
+        -------
+        str
+            A sentence for ``alt_tss`` ``"first"`` (how many were left out) or ``"all"``; ``""``
+            when ``repeated_genes`` is 0.
+        """
         if not self.repeated_genes:
             return ""
         if self.alt_tss == "first":
@@ -143,7 +163,20 @@ class BuildReport:
 
 
 def normalize_id(raw: str) -> str:
-    """Matching key of a gene ID: first word, before ``::``, without ``#k`` record number and ``.N`` version, upper case."""
+    """Matching key of a gene ID.
+
+    The first word, before ``::``, without a ``#k`` record number and a ``.N`` version, upper case.
+
+    Parameters
+    ----------
+    raw : str
+        A gene or record ID (any object is turned into text).
+
+    Returns
+    -------
+    str
+        The key, e.g. ``"AT1G01010"`` for ``"at1g01010.1::Chr1:1-600(+)"``; ``""`` for a blank ID.
+    """
     key = str(raw).strip().split()[0] if str(raw).strip() else ""
     key = key.split("::")[0]
     key = _RECORD_NO.sub("", key) or key
@@ -164,7 +197,18 @@ def _non_dna(seq: str) -> tuple[int, str]:
 
 
 def coords_from_header(header: str) -> str | None:
-    """``Chr:start-end(strand)`` from a header such as ``GENE::Chr1:10-20(-)``, or None."""
+    """The ``Chr:start-end(strand)`` of a FASTA header such as ``GENE::Chr1:10-20(-)``.
+
+    Parameters
+    ----------
+    header : str
+        A full FASTA header.
+
+    Returns
+    -------
+    str or None
+        The first coordinate text found, or None.
+    """
     m = _COORDS.search(header)
     return m.group(1) if m else None
 
@@ -251,8 +295,10 @@ def _input_path(source: str | Path, name: str) -> Path:
 
 
 def _open_text(source: str | Path | IO[bytes] | bytes, name: str, *, max_bytes: int | None = None) -> io.TextIOBase:
-    """The text of a plain or gzip-compressed input; gzip is unpacked in a stream, capped at ``max_bytes``
-    (default :func:`decompressed_limit`)."""
+    """The text of a plain or gzip-compressed input.
+
+    gzip is unpacked in a stream, capped at ``max_bytes`` (default :func:`decompressed_limit`).
+    """
     limit = decompressed_limit(max_bytes)
     if isinstance(source, (bytes, bytearray)):
         raw = bytes(source)
@@ -306,21 +352,27 @@ def _check_xlsx_size(data: str | Path | io.BytesIO, name: str) -> None:
 def read_fasta(source: str | Path | IO[bytes] | bytes, *, name: str | None = None) -> list[FastaRecord]:
     """Parse a FASTA file (plain or gzip) strictly.
 
+    Several records of one gene (alternative TSSs, ``G::Chr1:1-600(+)`` and
+    ``G::Chr1:900-1500(+)``, or the same ID twice) are allowed: the readers
+    name them with :func:`record_ids` and keep or collapse them by ``alt_tss``.
+
     Parameters
     ----------
-    source
-        Path, bytes or binary file object.
-    name
+    source : str, Path, bytes or binary file object
+        The FASTA.
+    name : str, optional
         File name used in error messages (defaults to the path's name).
+
+    Returns
+    -------
+    list of FastaRecord
+        The records in file order (sequences upper-cased, as :func:`iter_fasta` gives them).
 
     Raises
     ------
     DeepDifEInputError
         Empty file, text before the first header, an empty header or record,
         non-DNA characters (with record number and ID).
-        Several records of one gene (alternative TSSs, ``G::Chr1:1-600(+)`` and
-        ``G::Chr1:900-1500(+)``, or the same ID twice) are allowed: the readers
-        name them with :func:`record_ids` and keep or collapse them by ``alt_tss``.
     """
     return list(iter_fasta(source, name=name))
 
@@ -349,8 +401,10 @@ class _CappedGzip(io.RawIOBase):
 
 
 def _stream_lines(source: str | Path, name: str) -> Iterator[str]:
-    """The lines of a plain or gzip file on disk, read in a stream (memory does not grow with the file);
-    gzip is capped at :func:`decompressed_limit` like every compressed input."""
+    """The lines of a plain or gzip file on disk, read in a stream (memory does not grow with the file).
+
+    gzip is capped at :func:`decompressed_limit` like every compressed input.
+    """
     path = _input_path(source, name)
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below
@@ -451,7 +505,17 @@ def iter_fasta(
 
 
 def write_fasta(records: list[tuple[str, str]], path: str | Path, *, width: int = 80) -> None:
-    """Write ``(id, sequence)`` pairs as FASTA (atomically)."""
+    """Write ``(id, sequence)`` pairs as FASTA (atomically).
+
+    Parameters
+    ----------
+    records : list of tuple of (str, str)
+        Header (written after ``>``) and sequence of each record.
+    path : str or Path
+        The file to write.
+    width : int, optional
+        Sequence characters per line, default 80.
+    """
     lines = []
     for rid, seq in records:
         lines.append(f">{rid}")
@@ -463,7 +527,23 @@ def write_fasta(records: list[tuple[str, str]], path: str | Path, *, width: int 
 
 
 def check_alt_tss(alt_tss: str) -> str:
-    """``alt_tss`` if it is one of :data:`ALT_TSS_MODES`, else a :class:`DeepDifEInputError`."""
+    """Check an ``alt_tss`` mode.
+
+    Parameters
+    ----------
+    alt_tss : str
+        ``"all"`` or ``"first"`` (:data:`ALT_TSS_MODES`).
+
+    Returns
+    -------
+    str
+        ``alt_tss`` unchanged.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For any other value.
+    """
     if alt_tss not in ALT_TSS_MODES:
         raise DeepDifEInputError(
             f"alt-tss {alt_tss!r}: use 'all' (keep every record of a gene) or 'first' (the first record of each gene)"
@@ -472,7 +552,20 @@ def check_alt_tss(alt_tss: str) -> str:
 
 
 def gene_of(record_id: str) -> str:
-    """The gene ID of a record identity: ``G::Chr1:1-600(+)`` and ``G#2`` give ``G``; a plain ID is returned as is."""
+    """The gene ID of a record identity.
+
+    ``G::Chr1:1-600(+)`` and ``G#2`` give ``G``; a plain ID is returned as is.
+
+    Parameters
+    ----------
+    record_id : str
+        A record identity.
+
+    Returns
+    -------
+    str
+        The gene part (case kept, surrounding spaces stripped).
+    """
     rid = str(record_id).strip()
     if "::" in rid:
         return rid.split("::")[0] or rid
@@ -545,7 +638,17 @@ def record_groups(ids: list[str] | pd.Series) -> dict[str, list[str]]:
 
     ``["AT1G71960::Chr1:1-600(-)", "AT1G71960::Chr1:900-1500(-)", "AT2G1"]`` gives
     ``{"AT1G71960": [both], "AT2G1": ["AT2G1"]}``; a gene with several records is a
-    gene with alternative TSSs.
+    gene with alternative TSSs.  Genes are matched by :func:`normalize_id`.
+
+    Parameters
+    ----------
+    ids : list of str or pandas.Series
+        Record identities.
+
+    Returns
+    -------
+    dict of str to list of str
+        Gene ID (as first seen, via :func:`gene_of`) -> its record identities.
     """
     groups: dict[str, list[str]] = {}
     gene: dict[str, str] = {}
@@ -664,7 +767,30 @@ def _check_xlsx_formulas(data: str | Path | io.BytesIO, name: str) -> None:
 
 
 def read_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = None) -> pd.DataFrame:
-    """Read CSV / TSV / TXT / XLSX into a DataFrame of strings (delimiter sniffed)."""
+    """Read CSV / TSV / TXT / XLSX into a DataFrame of strings (delimiter sniffed).
+
+    The delimiter is a tab, comma or semicolon if the first line holds one, else
+    whitespace; only empty cells are missing (a gene called ``NA`` stays a gene);
+    formula-neutralised cells of an exported table are restored.
+
+    Parameters
+    ----------
+    source : str, Path, bytes or binary file object
+        The table file.
+    name : str, optional
+        File name for the format (``.xlsx``/``.xls`` is read as a workbook) and for error
+        messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, every cell a string or NaN.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For a missing, empty or unreadable file.
+    """
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "uploaded table")
     lower = name.lower()
     if lower.endswith((".xlsx", ".xls")):
@@ -832,8 +958,11 @@ def _attach_sequences(
     alt_tss: str = ALT_TSS_DATASET,
     report: BuildReport | None = None,
 ) -> tuple[pd.DataFrame, list[str], int]:
-    """The table's genes with their FASTA records; a gene with several records (alternative TSSs)
-    gets the first (``alt_tss="first"``) or one row per record named by :func:`record_ids` (``"all"``)."""
+    """The table's genes with their FASTA records.
+
+    A gene with several records (alternative TSSs) gets the first (``alt_tss="first"``)
+    or one row per record named by :func:`record_ids` (``"all"``).
+    """
     check_alt_tss(alt_tss)
     by_key: dict[str, list[FastaRecord]] = {}
     for r in records:
@@ -880,10 +1009,28 @@ def dataset_from_table(
 ) -> tuple[pd.DataFrame, BuildReport]:
     """Dataset from a table with ``gene_id, label, sequence`` (+ ``family``, ``split``, ``coords``).
 
-    ``require_both=False`` accepts labels of one class (a table to explain, predict
-    or pick motif genes from); training checks its own input with
-    :func:`validate_training_set`.  Rows of one gene (alternative TSSs) are
-    collapsed to the first (``alt_tss="first"``) or named by :func:`record_ids` (``"all"``).
+    Parameters
+    ----------
+    source : str, Path, bytes or binary file object
+        The table (see :func:`read_table`).
+    cfg : DatasetConfig, optional
+        Length, pad side and N limit the sequences are fitted with (default ``DatasetConfig()``).
+    name : str, optional
+        File name used in error messages.
+    require_both : bool, optional
+        True (default) demands both classes; False accepts labels of one class (a table
+        to explain, predict or pick motif genes from).  Training checks its own input with
+        :func:`validate_training_set`.
+    alt_tss : {"first", "all"}, optional
+        Rows of one gene (alternative TSSs) are collapsed to the first (``"first"``,
+        default) or named by :func:`record_ids` (``"all"``).
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, BuildReport)
+        The dataset table ``gene_id, label, family, sequence[, split, coords]`` (sequences
+        fitted to ``cfg.length``, N-rich rows dropped, missing families from the gene IDs)
+        and what was done.
     """
     return _from_table(source, cfg=cfg, name=name, require_both=require_both, labels_required=True, alt_tss=alt_tss)
 
@@ -900,6 +1047,22 @@ def sequences_from_table(
     ``gene_id`` and ``sequence`` are required; ``label`` is optional and, when present,
     any mix of 0/1 (all responsive is fine: the checks of a training set do not apply).
     ``family``, ``split`` and ``coords`` are kept.  See :func:`records_from_table`.
+
+    Parameters
+    ----------
+    source : str, Path, bytes or binary file object
+        The table (see :func:`read_table`).
+    cfg : DatasetConfig, optional
+        How sequences are fitted (default ``DatasetConfig()``).
+    name : str, optional
+        File name used in error messages.
+    alt_tss : {"all", "first"}, optional
+        Keep every record of a gene (``"all"``, default) or the first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gene_id[, label], family, sequence[, split, coords]``.
     """
     return records_from_table(source, cfg=cfg, name=name, alt_tss=alt_tss)[0]
 
@@ -911,10 +1074,27 @@ def records_from_table(
     name: str | None = None,
     alt_tss: str = ALT_TSS_MODEL,
 ) -> tuple[pd.DataFrame, BuildReport]:
-    """:func:`sequences_from_table` and its :class:`BuildReport` (``records_note`` says what happened to repeated genes).
+    """:func:`sequences_from_table` and its :class:`BuildReport`.
 
     Rows of one gene keep their own identity (:func:`record_ids`, ``alt_tss="all"``,
     the default) or only the first is kept (``"first"``).
+
+    Parameters
+    ----------
+    source : str, Path, bytes or binary file object
+        The table (see :func:`read_table`).
+    cfg : DatasetConfig, optional
+        How sequences are fitted (default ``DatasetConfig()``).
+    name : str, optional
+        File name used in error messages.
+    alt_tss : {"all", "first"}, optional
+        What to do with several records of one gene.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, BuildReport)
+        The table as :func:`sequences_from_table` gives it, and the report
+        (``records_note()`` says what happened to repeated genes).
     """
     return _from_table(source, cfg=cfg, name=name, require_both=False, labels_required=False, alt_tss=alt_tss)
 
@@ -968,8 +1148,11 @@ def _sequence_records(
     ids: list[str],
     report: BuildReport,
 ) -> tuple[list[FastaRecord], str]:
-    """The records the builders attach: ``fasta``'s, or ``promoters(ids)``'s (cut from a registered genome,
-    :class:`deepdife_core.genome.registry.GenomePromoters`), whose notes go to ``report``."""
+    """The records the builders attach: ``fasta``'s, or ``promoters(ids)``'s.
+
+    ``promoters`` cuts them from a registered genome
+    (:class:`deepdife_core.genome.registry.GenomePromoters`); its notes go to ``report``.
+    """
     if promoters is None:
         if fasta is None:
             raise DeepDifEInputError("no promoter sequences: give a promoter FASTA or a registered genome")
@@ -993,8 +1176,28 @@ def dataset_from_labels(
 
     A gene with several FASTA records (alternative TSSs) gets its first record
     (``alt_tss="first"``, counted in the report) or one row per record (``"all"``).
-    ``promoters`` (e.g. :class:`deepdife_core.genome.registry.GenomePromoters`) replaces
-    the FASTA: a callable giving the records of a list of gene IDs and report notes.
+
+    Parameters
+    ----------
+    labels : str, Path, bytes or binary file object
+        The labels table (see :func:`read_table`); labels 0/1.
+    fasta : str, Path, bytes, binary file object or None
+        The promoter FASTA; None only with ``promoters``.
+    cfg : DatasetConfig, optional
+        How sequences are fitted (default ``DatasetConfig()``).
+    labels_name, fasta_name : str, optional
+        File names used in error messages.
+    alt_tss : {"first", "all"}, optional
+        What to do with several records of one gene (default ``"first"``).
+    promoters : callable, optional
+        Replaces the FASTA (e.g. :class:`deepdife_core.genome.registry.GenomePromoters`):
+        called with the list of gene IDs, it gives their records and report notes.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, BuildReport)
+        The dataset table ``gene_id, label, family, sequence`` and what was done (genes
+        without a sequence, unused sequences, padding, N drops).
     """
     cfg = cfg or DatasetConfig()
     labels_name = labels_name or (Path(labels).name if isinstance(labels, (str, Path)) else "labels table")
@@ -1019,7 +1222,28 @@ def dataset_from_labels(
 
 
 def read_gene_list(source: str | Path | IO[bytes] | bytes, *, name: str | None = None) -> list[str]:
-    """Gene IDs, one per line (the first word; a header line 'gene'/'gene_id' and '#' comments are skipped)."""
+    """Gene IDs, one per line.
+
+    The first word of each line counts (up to a tab or comma); a first header line
+    ``gene``/``gene_id``/``geneid``/``id`` and ``#`` comments are skipped.
+
+    Parameters
+    ----------
+    source : str, Path, bytes or binary file object
+        The list.
+    name : str, optional
+        File name used in error messages.
+
+    Returns
+    -------
+    list of str
+        The IDs in file order.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If no ID is found.
+    """
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "gene list")
     text = _open_text(source, name).read()
     ids = []
@@ -1047,8 +1271,29 @@ def dataset_from_gene_lists(
 ) -> tuple[pd.DataFrame, BuildReport]:
     """Dataset from two gene lists (label 1 / label 0) plus a promoter FASTA (or ``promoters``).
 
-    A gene in both lists is an error (the message names it); ``alt_tss`` and
-    ``promoters`` as in :func:`dataset_from_labels`.
+    A gene in both lists is an error (the message names it).
+
+    Parameters
+    ----------
+    responsive : str, Path, bytes or binary file object
+        Gene list of label 1 (see :func:`read_gene_list`).
+    non_responsive : str, Path, bytes or binary file object
+        Gene list of label 0.
+    fasta : str, Path, bytes, binary file object or None
+        The promoter FASTA; None only with ``promoters``.
+    cfg : DatasetConfig, optional
+        How sequences are fitted (default ``DatasetConfig()``).
+    names : tuple of (str, str, str), optional
+        File names of the two lists and the FASTA for error messages.
+    alt_tss : {"first", "all"}, optional
+        As in :func:`dataset_from_labels`.
+    promoters : callable, optional
+        As in :func:`dataset_from_labels`.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, BuildReport)
+        The dataset table ``gene_id, label, family, sequence`` and what was done.
     """
     cfg = cfg or DatasetConfig()
     pos_name, neg_name, fa_name = names or (
@@ -1107,7 +1352,29 @@ def read_de_table(
     padj_col: str,
     name: str | None = None,
 ) -> pd.DataFrame:
-    """DE table -> ``gene_id, log2fc, padj`` (numbers checked; NA p-values count as 1)."""
+    """DE table -> ``gene_id, log2fc, padj`` (numbers checked; NA p-values count as 1).
+
+    Parameters
+    ----------
+    source : str, Path, bytes or binary file object
+        The differential-expression table (see :func:`read_table`).
+    gene_col, lfc_col, padj_col : str
+        Names of the gene, log2 fold-change and adjusted p-value columns (case-insensitive).
+    name : str, optional
+        File name used in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gene_id`` (str), ``log2fc`` and ``padj`` (float64; NA/NaN text gives NaN, a
+        missing ``padj`` becomes 1).
+
+    Raises
+    ------
+    DeepDifEInputError
+        For a missing column, a bad gene ID, a value that is not a number or a ``padj``
+        outside [0, 1].
+    """
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "DE table")
     raw = read_table(source, name=name)
     g = _find_column(raw, gene_col, name)
@@ -1133,7 +1400,22 @@ def read_de_table(
 
 
 def classify_de(de: pd.DataFrame, thresholds: DEThresholds) -> pd.Series:
-    """Label each row of a ``read_de_table`` frame: 1, 0, or -1 (grey zone, excluded). Vectorised."""
+    """Label each row of a :func:`read_de_table` frame: 1, 0, or -1 (grey zone, excluded).
+
+    Vectorised.
+
+    Parameters
+    ----------
+    de : pandas.DataFrame
+        ``log2fc`` and ``padj`` columns.
+    thresholds : DEThresholds
+        The class definitions (direction, padj / log2FC limits).
+
+    Returns
+    -------
+    pandas.Series
+        int ``(n,)`` on ``de``'s index: 1 responsive, 0 non-responsive, -1 neither.
+    """
     lfc = de["log2fc"].to_numpy()
     padj = de["padj"].to_numpy()
     signed = {"both": np.abs(lfc), "up": lfc, "down": -lfc}[thresholds.direction]
@@ -1157,8 +1439,40 @@ def dataset_from_de_table(
     alt_tss: str = ALT_TSS_DATASET,
     promoters=None,
 ) -> tuple[pd.DataFrame, BuildReport]:
-    """Dataset from a DE table (gene, log2FC, padj) with thresholds, plus a promoter FASTA
-    (``alt_tss`` and ``promoters``, instead of the FASTA, as in :func:`dataset_from_labels`)."""
+    """Dataset from a DE table (gene, log2FC, padj) with thresholds, plus a promoter FASTA.
+
+    Rows in the grey zone (neither class by ``thresholds``) are excluded and counted.
+
+    Parameters
+    ----------
+    de_source : str, Path, bytes or binary file object
+        The DE table (see :func:`read_de_table`).
+    fasta : str, Path, bytes, binary file object or None
+        The promoter FASTA; None only with ``promoters``.
+    gene_col, lfc_col, padj_col : str, optional
+        Column names (defaults ``gene_id``, ``log2FoldChange``, ``padj``).
+    thresholds : DEThresholds, optional
+        The class definitions (default ``DEThresholds()``).
+    cfg : DatasetConfig, optional
+        How sequences are fitted (default ``DatasetConfig()``).
+    de_name, fasta_name : str, optional
+        File names used in error messages.
+    alt_tss : {"first", "all"}, optional
+        As in :func:`dataset_from_labels`.
+    promoters : callable, optional
+        Replaces the FASTA, as in :func:`dataset_from_labels`.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, BuildReport)
+        The dataset table ``gene_id, label, family, sequence`` and what was done
+        (``excluded_grey_zone`` among it).
+
+    Raises
+    ------
+    DeepDifEInputError
+        When every gene is in the grey zone, or as the readers do.
+    """
     thresholds = thresholds or DEThresholds()
     de_name = de_name or (Path(de_source).name if isinstance(de_source, (str, Path)) else "DE table")
     fasta_name = fasta_name or (Path(fasta).name if isinstance(fasta, (str, Path)) else "uploaded FASTA")
@@ -1190,6 +1504,27 @@ def dataset_from_labelled_fasta(
 
     Several records of one gene (alternative TSSs) must share a label; ``alt_tss`` keeps
     the first (``"first"``, counted in the report) or all, named by :func:`record_ids`.
+
+    Parameters
+    ----------
+    fasta : str, Path, bytes or binary file object
+        The labelled FASTA.
+    cfg : DatasetConfig, optional
+        How sequences are fitted (default ``DatasetConfig()``).
+    name : str, optional
+        File name used in error messages.
+    alt_tss : {"first", "all"}, optional
+        What to do with several records of one gene.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, BuildReport)
+        The dataset table ``gene_id, label, family, sequence[, coords]`` and what was done.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For a header that does not end in ``_0``/``_1``, or an invalid ID.
     """
     name = name or (Path(fasta).name if isinstance(fasta, (str, Path)) else "uploaded FASTA")
     records = read_fasta(fasta, name=name)
@@ -1225,6 +1560,24 @@ def sequences_from_fasta(
     """Unlabelled sequences for prediction: ``gene_id, sequence[, coords]`` fitted to ``length``.
 
     ``gene_id`` is the record identity (:func:`record_ids`); see :func:`records_from_fasta`.
+
+    Parameters
+    ----------
+    fasta : str, Path, bytes or binary file object
+        The FASTA (plain or gzip).
+    length : int
+        The model's input length.
+    pad_side : {"left", "right"}, optional
+        Where sequences are padded or trimmed (default ``"left"``, keeps the TSS end).
+    name : str, optional
+        File name used in error messages.
+    alt_tss : {"all", "first"}, optional
+        Keep every record of a gene (default) or the first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gene_id, sequence[, coords]`` in file order.
     """
     return records_from_fasta(fasta, length=length, pad_side=pad_side, name=name, alt_tss=alt_tss)[0]
 
@@ -1282,6 +1635,23 @@ def validate_training_set(df: pd.DataFrame, *, name: str = "dataset") -> pd.Data
 
     Used by training, cross-validation and tuning; tables to explain, predict or
     pick motif genes from only need :func:`validate_dataset` / :func:`sequences_from_table`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A dataset table.
+    name : str, optional
+        Its name in error messages (default ``"dataset"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself.
+
+    Raises
+    ------
+    DeepDifEInputError
+        As :func:`validate_dataset`, or for a label that is not 0/1 or a single class.
     """
     df = validate_dataset(df, name=name)
     bad = ~df["label"].isin([0, 1])
@@ -1294,7 +1664,25 @@ def validate_training_set(df: pd.DataFrame, *, name: str = "dataset") -> pd.Data
 
 
 def validate_dataset(df: pd.DataFrame, *, name: str = "dataset") -> pd.DataFrame:
-    """Check a dataset table in memory (columns, IDs, one sequence length); labels may be of one class."""
+    """Check a dataset table in memory (columns, IDs, one sequence length); labels may be of one class.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A dataset table (``gene_id, label, family, sequence``).
+    name : str, optional
+        Its name in error messages (default ``"dataset"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For a missing column, an empty table or sequences of several lengths.
+    """
     for col in ("gene_id", "label", "family", "sequence"):
         if col not in df.columns:
             raise DeepDifEInputError(f"{name}: missing column '{col}'")
@@ -1307,7 +1695,20 @@ def validate_dataset(df: pd.DataFrame, *, name: str = "dataset") -> pd.DataFrame
 
 
 def summarize(df: pd.DataFrame) -> dict:
-    """Counts per class, lengths, N fraction and families of a dataset table."""
+    """Counts per class, lengths, N fraction and families of a dataset table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A dataset table (``sequence`` required; ``label``, ``family``, ``split`` used if present).
+
+    Returns
+    -------
+    dict
+        ``n_genes``, ``n_responsive``, ``n_non_responsive`` (None without labels),
+        ``length_min``, ``length_max``, ``n_fraction_mean``, ``n_fraction_max``,
+        ``n_families``, ``largest_family`` and, with a split column, ``splits`` (part -> count).
+    """
     nf = n_fraction(df["sequence"].tolist())
     lengths = df["sequence"].str.len()
     fam_sizes = df.groupby("family").size() if "family" in df.columns else pd.Series(dtype=int)
@@ -1352,7 +1753,21 @@ def load_dataset(path: str | Path, *, cfg: DatasetConfig | None = None) -> pd.Da
     """Read a saved dataset table (CSV/TSV/XLSX/parquet) and validate it.
 
     Labels may be of one class (a table of responsive genes to explain); training
-    refuses such a table itself (:func:`validate_training_set`).
+    refuses such a table itself (:func:`validate_training_set`).  Every saved row is
+    kept (``alt_tss="all"``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The table file.
+    cfg : DatasetConfig, optional
+        How to fit the sequences; by default the table's longest sequence sets the
+        length and no row is dropped for N.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The dataset table ``gene_id, label, family, sequence[, split, coords]``.
     """
     path = Path(path)
     if path.suffix == ".parquet":
@@ -1376,6 +1791,21 @@ def read_dataset_config(path: str | Path) -> DatasetConfig | None:
     workspace dataset ``<name>/data.csv``, ``<name>/dataset.json`` (the dashboard's
     Data page).  Its ``config`` holds the :class:`DatasetConfig` fields; manifests
     older than that give ``length`` and ``pad_side`` at the top level.
+
+    Parameters
+    ----------
+    path : str or Path
+        The dataset table.
+
+    Returns
+    -------
+    DatasetConfig or None
+        The fitting settings, or None without a sidecar that names them.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For an unreadable sidecar or invalid settings in it.
     """
     path = Path(path)
     candidates = [path.with_suffix(".json")]
@@ -1409,7 +1839,27 @@ def read_dataset_config(path: str | Path) -> DatasetConfig | None:
 
 
 def read_ortholog_table(source: str | Path | IO[bytes] | bytes, *, name: str | None = None) -> pd.DataFrame:
-    """Ortholog pairs ``gene_id, ortholog_id[, species]`` (with that header, or two headerless columns)."""
+    """Ortholog pairs ``gene_id, ortholog_id[, species]`` (with that header, or two headerless columns).
+
+    Lines are split at tabs or commas (else whitespace); ``#`` lines and blank lines are skipped.
+
+    Parameters
+    ----------
+    source : str, Path, bytes or binary file object
+        The table.
+    name : str, optional
+        File name used in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gene_id, ortholog_id, species`` (str; ``species`` ``""`` when not given).
+
+    Raises
+    ------
+    DeepDifEInputError
+        For a table without pairs or a line without both IDs.
+    """
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "ortholog table")
     text = _open_text(source, name).read()
     rows = [
@@ -1447,8 +1897,22 @@ def orthologs_via_reference(primary_pairs: pd.DataFrame, other_pairs: pd.DataFra
 
     ``primary_pairs`` maps a reference gene (e.g. Arabidopsis) to the primary
     species' gene (e.g. *A. lyrata*), ``other_pairs`` to another species' gene
-    (e.g. *C. rubella*).  Returns ``gene_id`` (primary gene), ``ortholog_id``
-    (other species' gene), ``species`` and ``reference`` (the join key).
+    (e.g. *C. rubella*).
+
+    Parameters
+    ----------
+    primary_pairs : pandas.DataFrame
+        ``gene_id`` (reference gene), ``ortholog_id`` (primary species' gene).
+    other_pairs : pandas.DataFrame
+        ``gene_id`` (reference gene), ``ortholog_id`` (other species' gene).
+    species : str
+        Name of the other species, put in every row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gene_id`` (primary gene), ``ortholog_id`` (other species' gene), ``species`` and
+        ``reference`` (the join key); an inner join.
     """
     a = primary_pairs.rename(columns={"gene_id": "reference", "ortholog_id": "gene_id"})[["reference", "gene_id"]]
     b = other_pairs.rename(columns={"gene_id": "reference"})[["reference", "ortholog_id"]]
@@ -1465,7 +1929,20 @@ class Orthologs:
     sequences: dict[str, str]
 
     def one_hot(self, length: int, pad_side: str = "left") -> dict[str, np.ndarray]:
-        """``ortholog_id -> (length, 4)`` one-hot, fitted like the primary sequences."""
+        """One-hot ortholog sequences, fitted like the primary sequences.
+
+        Parameters
+        ----------
+        length : int
+            Input length ``L`` the sequences are padded or trimmed to.
+        pad_side : {"left", "right"}, optional
+            Where they are padded or trimmed (default ``"left"``).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``ortholog_id -> (L, 4)`` float32 one-hot.
+        """
         ids = list(self.sequences)
         x = one_hot([pad_or_trim(self.sequences[i], length, side=pad_side) for i in ids])
         return dict(zip(ids, x, strict=True))
@@ -1481,6 +1958,26 @@ def read_orthologs(
 
     The species of a pair is the table's ``species`` column, or else the stem of the
     FASTA file that holds the ortholog.  Pairs whose ortholog has no sequence are dropped.
+    FASTA IDs are matched by :func:`normalize_id` (a ``_0``/``_1`` label suffix removed).
+
+    Parameters
+    ----------
+    table : str, Path or pandas.DataFrame
+        The ortholog table (see :func:`read_ortholog_table`) or its frame.
+    fastas : list of str or Path
+        FASTA files with the orthologs' promoters.
+    table_name : str, optional
+        Table name used in error messages.
+
+    Returns
+    -------
+    Orthologs
+        The kept pairs (``ortholog_id`` normalised) and the sequences of the orthologs used.
+
+    Raises
+    ------
+    DeepDifEInputError
+        Without FASTA files, or when no ortholog has a sequence.
     """
     from deepdife_core.data.io import Orthologs
 

@@ -34,10 +34,28 @@ def grouped_split(
     its fraction of the genes; the rest trains.  With ``labels``, groups are dealt
     per majority class so the class balance is kept in every part.
 
+    Parameters
+    ----------
+    groups : sequence or numpy.ndarray
+        ``(N,)`` group (family) of each gene; genes of one group stay together.
+    val_fraction : float, optional
+        Share of the genes for validation, default 0.1.
+    test_fraction : float, optional
+        Share of the genes for the test part, default 0.1.
+    seed : int, optional
+        Seed of the shuffle, default 0.
+    labels : sequence or numpy.ndarray, optional
+        ``(N,)`` 0/1 labels to stratify by (a group counts as its majority class).
+
     Returns
     -------
     dict
         ``{"train": idx, "val": idx, "test": idx}``, sorted int64 index arrays.
+
+    Raises
+    ------
+    DeepDifEInputError
+        With fewer than 3 genes, or when a part with a positive fraction gets no whole group.
     """
     groups = np.asarray(groups).astype(str)
     n = len(groups)
@@ -86,6 +104,25 @@ def grouped_kfold(groups: Sequence | np.ndarray, *, k: int = 5, seed: int = 0) -
 
     Groups are shuffled (seeded), then dealt largest first to the fold with the
     fewest genes so far, which balances fold sizes.
+
+    Parameters
+    ----------
+    groups : sequence or numpy.ndarray
+        ``(N,)`` group (family) of each gene.
+    k : int, optional
+        Number of folds (>= 2), default 5.
+    seed : int, optional
+        Seed of the shuffle, default 0.
+
+    Returns
+    -------
+    list of tuple of (numpy.ndarray, numpy.ndarray)
+        ``k`` pairs of int64 index arrays ``(train_idx, val_idx)``, each sorted.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``k < 2`` or there are fewer than ``k`` groups.
     """
     groups = np.asarray(groups).astype(str)
     if k < 2:
@@ -106,7 +143,23 @@ def grouped_kfold(groups: Sequence | np.ndarray, *, k: int = 5, seed: int = 0) -
 
 
 def split_from_column(df: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Use a dataset's own ``split`` column (train/val/test), checking families do not straddle parts."""
+    """Use a dataset's own ``split`` column (train/val/test), checking families do not straddle parts.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Dataset table with ``split`` and ``family`` columns.
+
+    Returns
+    -------
+    dict
+        ``{"train": idx, "val": idx, "test": idx}``, int64 row-index arrays (test may be empty).
+
+    Raises
+    ------
+    DeepDifEInputError
+        If there is no train or no val row, or a family is in two parts.
+    """
     sp = df["split"].astype(str).to_numpy()
     out = {p: np.flatnonzero(sp == p).astype(np.int64) for p in ("train", "val", "test")}
     if len(out["train"]) == 0 or len(out["val"]) == 0:
@@ -116,7 +169,20 @@ def split_from_column(df: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def check_no_leak(groups: np.ndarray, parts: dict[str, np.ndarray]) -> None:
-    """Raise if any group appears in more than one part."""
+    """Raise if any group appears in more than one part.
+
+    Parameters
+    ----------
+    groups : numpy.ndarray
+        ``(N,)`` group of each row.
+    parts : dict of str to numpy.ndarray
+        Part name -> row indices into ``groups``.
+
+    Raises
+    ------
+    DeepDifEInputError
+        Naming the first family found in two parts.
+    """
     seen: dict[str, str] = {}
     for part, idx in parts.items():
         for g in np.unique(np.asarray(groups)[idx]):

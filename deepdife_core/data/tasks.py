@@ -96,15 +96,45 @@ def fit_markov(sequences: Sequence[str], *, order: int = 2, pseudocount: float =
 
 
 def at_rich_chain(at: float = 0.65, order: int = 2) -> np.ndarray:
-    """A context-free chain with AT fraction ``at`` in the layout of :func:`fit_markov` (for tests)."""
+    """A context-free chain with AT fraction ``at`` in the layout of :func:`fit_markov` (for tests).
+
+    Parameters
+    ----------
+    at : float, optional
+        Probability of A or T at every position, default 0.65.
+    order : int, optional
+        Context length; the table has ``4**order`` identical rows, default 2.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(4**order, 4)``, each row ``[at/2, (1-at)/2, (1-at)/2, at/2]``.
+    """
     p = np.array([at / 2, (1 - at) / 2, (1 - at) / 2, at / 2])
     return np.tile(p, (4**order, 1))
 
 
 def sample_markov(chain: np.ndarray, n: int, length: int, rng: np.random.Generator) -> np.ndarray:
-    """Sample ``n`` sequences of ``length`` bp from ``chain``; returns uint8 codes ``(n, length)`` (A=0..T=3).
+    """Sample ``n`` sequences of ``length`` bp from ``chain``.
 
-    Vectorised over sequences: one cumulative-probability lookup per position.
+    Vectorised over sequences: one cumulative-probability lookup per position; the
+    first context is drawn uniformly.
+
+    Parameters
+    ----------
+    chain : numpy.ndarray
+        ``(4**order, 4)`` transition table as from :func:`fit_markov`.
+    n : int
+        Number of sequences.
+    length : int
+        Length of each sequence in bp.
+    rng : numpy.random.Generator
+        The random generator.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 codes ``(n, length)`` (A=0, C=1, G=2, T=3).
     """
     order = round(np.log(chain.shape[0]) / np.log(4))
     cum = np.cumsum(chain, axis=1)
@@ -125,7 +155,7 @@ def _codes(s: str) -> np.ndarray:
 
 
 def _find(seqs: np.ndarray, motifs: Sequence[str]) -> np.ndarray:
-    """bool ``(n, L)``: a motif (or its reverse complement) starts at each position."""
+    """Where a motif (or its reverse complement) starts: bool ``(n, L)``."""
     n, L = seqs.shape
     hit = np.zeros((n, L), dtype=bool)
     for m in {x for mm in motifs for x in (mm, _rc(mm))}:
