@@ -19,8 +19,11 @@ REGIONS = ("promoter", "terminator", "both")
 
 @dataclass(frozen=True)
 class PromoterConfig:
-    """How promoters are cut: ``upstream`` + ``downstream`` bp around the TSS (the defaults give 600 bp,
-    :class:`deepdife_core.config.DatasetConfig`'s length, ending 100 bp into the transcript)."""
+    """How promoters are cut: ``upstream`` + ``downstream`` bp around the TSS.
+
+    The defaults give 600 bp (:class:`deepdife_core.config.DatasetConfig`'s length),
+    ending 100 bp into the transcript.
+    """
 
     upstream: int = 500
     downstream: int = 100
@@ -52,6 +55,14 @@ class ExtractReport:
     padded: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        """Describe the extraction in one sentence for the CLI and the build report.
+
+        Returns
+        -------
+        str
+            Records written for how many of the requested genes, plus the genes not in
+            the annotation (first 5) and the windows padded with N, if any.
+        """
         parts = [f"{self.n_records} records for {self.n_requested - len(self.missing)} of {self.n_requested} genes"]
         if self.missing:
             shown = ", ".join(self.missing[:5]) + (", ..." if len(self.missing) > 5 else "")
