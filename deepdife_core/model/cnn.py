@@ -190,7 +190,18 @@ def build_model(cfg: ModelConfig | None = None, *, seed: int = 0):
 
 
 def logit_model(model):
-    """A model sharing ``model``'s weights whose output is the pre-sigmoid logit."""
+    """A model sharing ``model``'s weights whose output is the pre-sigmoid logit.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network whose last layer is the sigmoid dense output (kernel and bias).
+
+    Returns
+    -------
+    keras.Model
+        Same inputs, output ``(batch, 1)`` logits, named ``<model.name>_logit``.
+    """
     keras = _keras()
     last = model.layers[-1]
     penultimate = last.input
@@ -228,7 +239,23 @@ class Predictor:
     path: Path | None = None
 
     def prepare(self, x: np.ndarray) -> np.ndarray:
-        """Validate ``(N, input_length, 4)`` and add the inference padding."""
+        """Validate a one-hot batch and add the inference padding.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            One-hot ``(N, input_length, 4)``, or one sequence ``(input_length, 4)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 ``(N, network_length, 4)``: ``pad_left`` / ``pad_right`` N rows added.
+
+        Raises
+        ------
+        DeepDifEInputError
+            If ``x`` is not one-hot shaped or its length is not the model's ``input_length``.
+        """
         x = np.asarray(x, dtype=np.float32)
         if x.ndim == 2:
             x = x[None]
@@ -242,7 +269,20 @@ class Predictor:
         return pad_one_hot(x, self.config.pad_left, self.config.pad_right)
 
     def predict_strands(self, x: np.ndarray, *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-        """Forward and reverse-complement probabilities, each ``(N,)`` (ensemble mean)."""
+        """Forward and reverse-complement probabilities (ensemble mean).
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            One-hot ``(N, input_length, 4)``.
+        batch_size : int, optional
+            Sequences per forward pass, default 256.
+
+        Returns
+        -------
+        tuple of (numpy.ndarray, numpy.ndarray)
+            ``(fwd, rev)``, each float32 ``(N,)``.
+        """
         xp = self.prepare(x)
         xr = np.ascontiguousarray(reverse_complement(xp))
         fwd = np.mean([_batched_call(m, xp, batch_size) for m in self.models], axis=0)
@@ -250,11 +290,37 @@ class Predictor:
         return fwd, rev
 
     def combine(self, fwd: np.ndarray, rev: np.ndarray) -> np.ndarray:
-        """The model's probability from its strand outputs: their mean, or the forward one if not conjoined."""
+        """The model's probability from its strand outputs: their mean, or the forward one if not conjoined.
+
+        Parameters
+        ----------
+        fwd, rev : numpy.ndarray
+            Forward and reverse-complement probabilities, ``(N,)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(N,)`` probabilities.
+        """
         return (np.asarray(fwd) + np.asarray(rev)) / 2.0 if self.config.conjoin else np.asarray(fwd)
 
     def predict(self, x: np.ndarray, *, conjoin: bool = True, batch_size: int = 256) -> np.ndarray:
-        """Probabilities ``(N,)``: mean of both strands if ``conjoin`` (and the model is conjoined) else forward."""
+        """Probabilities: mean of both strands if ``conjoin`` (and the model is conjoined), else forward.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            One-hot ``(N, input_length, 4)`` (or one ``(input_length, 4)`` sequence).
+        conjoin : bool, optional
+            Average with the reverse complement when the model is conjoined (default True).
+        batch_size : int, optional
+            Sequences per forward pass, default 256.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 ``(N,)`` probabilities, averaged over the ensemble members.
+        """
         if not (conjoin and self.config.conjoin):
             xp = self.prepare(x)
             return np.mean([_batched_call(m, xp, batch_size) for m in self.models], axis=0)
@@ -262,7 +328,20 @@ class Predictor:
         return self.combine(fwd, rev)
 
     def predict_members(self, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
-        """Probabilities of every ensemble member (conjoined as the model predicts), ``(n_members, N)``."""
+        """Probabilities of every ensemble member (conjoined as the model predicts).
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            One-hot ``(N, input_length, 4)``.
+        batch_size : int, optional
+            Sequences per forward pass, default 256.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 ``(n_members, N)``.
+        """
         xp = self.prepare(x)
         if not self.config.conjoin:
             return np.stack([_batched_call(m, xp, batch_size) for m in self.models])
@@ -280,6 +359,21 @@ def legacy_config(json_path: str | Path) -> ModelConfig:
 
     The JSON is parsed as data only (no deserialisation of code).  The published
     model takes 620 rows: 600 bp plus 10 EvoAug padding rows on each side.
+
+    Parameters
+    ----------
+    json_path : str or Path
+        DeepDifE's ``model_*.json``.
+
+    Returns
+    -------
+    ModelConfig
+        The architecture, with its input length and padding.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If the file is not a Keras model JSON or its layer list is malformed or unsupported.
     """
     path = Path(json_path)
     try:
@@ -371,10 +465,22 @@ def import_legacy(json_path: str | Path, weights_path: str | Path):
     Conv2D kernels ``(k, 4, 1, f)`` / ``(k, 1, c, f)`` become Conv1D kernels
     ``(k, 4, f)`` / ``(k, c, f)``; dense layers are copied unchanged.
 
+    Parameters
+    ----------
+    json_path : str or Path
+        DeepDifE's ``model_*.json`` (architecture, see :func:`legacy_config`).
+    weights_path : str or Path
+        The matching HDF5 weights file.
+
     Returns
     -------
     Predictor
         With the published padding (10 N rows each side for a 620-row model).
+
+    Raises
+    ------
+    DeepDifEInputError
+        If the weights do not match the layers the JSON describes.
     """
     cfg = legacy_config(json_path)
     model = build_model(cfg)

@@ -46,8 +46,20 @@ MAX_NETWORK_WEIGHTS = 50_000_000
 
 
 def network_weights(cfg) -> int:
-    """How many weights :func:`deepdife_core.model.cnn.build_model` gives ``cfg`` (without batch
-    normalisation), computed without building anything."""
+    """How many weights :func:`deepdife_core.model.cnn.build_model` gives ``cfg``, computed without building anything.
+
+    Batch normalisation is not counted.
+
+    Parameters
+    ----------
+    cfg : ModelConfig
+        The architecture.
+
+    Returns
+    -------
+    int
+        Number of kernel and bias weights.
+    """
     filters = cfg.conv_filters()
     rows = cfg.network_length
     n = cfg.kernel_size * 4 * filters[0] + filters[0]
@@ -67,6 +79,13 @@ def network_weights(cfg) -> int:
 
 def check_network_size(cfg, name: str) -> None:
     """Refuse a network description too large to build (an imported JSON can ask for any size).
+
+    Parameters
+    ----------
+    cfg : ModelConfig
+        The architecture.
+    name : str
+        The file it came from, named in the message.
 
     Raises
     ------
@@ -99,12 +118,32 @@ def save_model_folder(
 ) -> Path:
     """Write a complete model folder atomically.
 
+    ``config.json`` gets the format version and ``n_members``; ``provenance.json`` the time,
+    package versions and name before ``provenance``'s entries.
+
     Parameters
     ----------
-    models
-        One Keras model, or several (fold ensemble, saved under ``folds/<k>/``).
-    extra_files
+    target : str or Path
+        The folder to create (its name must pass :func:`~deepdife_core.files.check_name`).
+    models : list of keras.Model
+        One Keras model (``model.keras``), or several (fold ensemble, saved under ``folds/<k>/``).
+    config : RunConfig
+        The run configuration, saved as ``config.json``.
+    history : list of dict, optional
+        One dict per epoch, saved as ``history.jsonl``.
+    metrics : dict, optional
+        Saved as ``metrics.json``.
+    provenance : dict, optional
+        Extra provenance entries (dataset fingerprint, epochs run, ...).
+    extra_files : dict of str to str, optional
         Further text files to put in the folder (name -> content), e.g. ``oof.csv``.
+    overwrite : bool, optional
+        Replace an existing folder (default False: refused).
+
+    Returns
+    -------
+    Path
+        ``target``.
     """
     target = Path(target)
     check_name(target.name)
@@ -148,6 +187,23 @@ def _member_files(folder: Path) -> list[Path]:
 
 
 def read_config(folder: str | Path) -> RunConfig:
+    """Read a model folder's ``config.json`` as a :class:`RunConfig`, as saved.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The model folder.
+
+    Returns
+    -------
+    RunConfig
+        The configuration (missing sections take their defaults).
+
+    Raises
+    ------
+    ArtifactError
+        Without a ``config.json``, or if it is not valid JSON or holds invalid settings.
+    """
     folder = Path(folder)
     try:
         data = json.loads((folder / "config.json").read_text())
@@ -169,6 +225,16 @@ def data_config_from_dict(data: dict) -> DatasetConfig:
     The saved ``data`` section (:class:`~deepdife_core.config.DatasetConfig`: pad side,
     N limit) at the model's input length; a folder without one (older models) gets the
     DatasetConfig defaults at that length.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed ``config.json``.
+
+    Returns
+    -------
+    DatasetConfig
+        With ``length`` equal to the model's ``input_length``.
     """
     run = config_from_dict(data)
     length = run.model.input_length
@@ -182,6 +248,16 @@ def load_run_config(folder: str | Path) -> RunConfig:
 
     Unlike :func:`read_config`, an older folder without a ``data`` section gets
     ``DatasetConfig(length=<the model's input length>)`` there (see :func:`data_config_from_dict`).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The model folder.
+
+    Returns
+    -------
+    RunConfig
+        The configuration with ``data`` at the model's input length.
     """
     cfg = read_config(folder)
     raw = read_json(Path(folder) / "config.json", {}) or {}
@@ -193,6 +269,16 @@ def model_data_config(model) -> DatasetConfig:
 
     ``model`` is a model folder or a :class:`~deepdife_core.model.cnn.Predictor`; one not
     loaded from a folder gets the defaults at its input length.
+
+    Parameters
+    ----------
+    model : str, Path or Predictor
+        A model folder or a loaded model.
+
+    Returns
+    -------
+    DatasetConfig
+        Length, pad side and N limit for the model's input.
     """
     if isinstance(model, (str, Path)):
         return load_run_config(model).data
@@ -204,7 +290,24 @@ def model_data_config(model) -> DatasetConfig:
 
 
 def load_model(folder: str | Path):
-    """Load a model folder as a :class:`~deepdife_core.model.cnn.Predictor` (Keras safe mode)."""
+    """Load a model folder as a :class:`~deepdife_core.model.cnn.Predictor` (Keras safe mode).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The model folder (``model.keras`` or ``folds/<k>/model.keras``).
+
+    Returns
+    -------
+    Predictor
+        The member(s), the folder's ``ModelConfig`` and ``path=folder``.
+
+    Raises
+    ------
+    ArtifactError
+        If the folder, its config or a member is missing or unloadable, or a member's
+        input / output shape does not match ``config.json``.
+    """
     keras = _keras()
 
     folder = Path(folder)
@@ -230,6 +333,19 @@ def load_model(folder: str | Path):
 
 
 def read_history(folder: str | Path) -> list[dict]:
+    """The epochs of a model folder's ``history.jsonl``.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The model folder.
+
+    Returns
+    -------
+    list of dict
+        One dict per epoch line; empty without the file.  Unreadable lines (one being
+        appended) are skipped.
+    """
     path = Path(folder) / "history.jsonl"
     if not path.exists():
         return []
@@ -245,7 +361,22 @@ def read_history(folder: str | Path) -> list[dict]:
 
 
 def list_models(root: str | Path = "models") -> pd.DataFrame:
-    """Registry: one row per complete model folder under ``root``, newest first."""
+    """Registry: one row per complete model folder under ``root``, newest first.
+
+    Hidden folders and folders without ``config.json`` are skipped.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        The models folder, default ``"models"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name, created, dataset, test_auroc, test_auprc, members, input_length,
+        n_conv, kernel_size, learning_rate, epochs_run, source, path``, sorted by
+        ``created`` descending (empty with these columns when there is none).
+    """
     root = Path(root)
     rows = []
     if root.is_dir():
@@ -296,7 +427,18 @@ def list_models(root: str | Path = "models") -> pd.DataFrame:
 
 
 def delete_model(folder: str | Path) -> None:
-    """Remove a model folder (renamed away first, so it vanishes from the registry at once)."""
+    """Remove a model folder (renamed away first, so it vanishes from the registry at once).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The model folder.
+
+    Raises
+    ------
+    ArtifactError
+        If ``folder`` has no ``config.json``.
+    """
     folder = Path(folder)
     if not (folder / "config.json").exists():
         raise ArtifactError(f"{folder} is not a model folder")
@@ -306,6 +448,25 @@ def delete_model(folder: str | Path) -> None:
 
 
 def rename_model(folder: str | Path, new_name: str) -> Path:
+    """Rename a model folder within its parent; ``provenance.json``'s ``name`` follows.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The model folder.
+    new_name : str
+        The new folder name (checked by :func:`~deepdife_core.files.check_name`).
+
+    Returns
+    -------
+    Path
+        The renamed folder.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For a name that is not allowed or already taken.
+    """
     folder = Path(folder)
     check_name(new_name)
     target = folder.parent / new_name
