@@ -51,6 +51,13 @@ def _tf():
 def make_evoaug(cfg: AugmentConfig, length: int) -> Callable:
     """Build the in-graph EvoAug function for sequences of ``length`` bp.
 
+    Parameters
+    ----------
+    cfg : AugmentConfig
+        Which operations are on (``cfg.active``), their sizes and ``cfg.padding``.
+    length : int
+        Input length ``L`` of the unpadded one-hot batches.
+
     Returns
     -------
     callable
@@ -76,7 +83,7 @@ def make_evoaug(cfg: AugmentConfig, length: int) -> Callable:
         return tf.one_hot(idx, 4, dtype=tf.float32)
 
     def gather(x, idx, seed, k):
-        """x (B, Lx, 4); idx (B, Lo) with -1 = N row, -2 - r = random DNA row r."""
+        """Gather rows: ``x`` (B, Lx, 4); ``idx`` (B, Lo) with -1 = N row, -2 - r = random DNA row r."""
         b = tf.shape(x)[0]
         lx = tf.shape(x)[1]
         src = tf.concat([x, tf.zeros((b, 1, 4)), random_dna(seed, k, b, rand_rows)], axis=1)
@@ -162,7 +169,22 @@ def make_evoaug(cfg: AugmentConfig, length: int) -> Callable:
 
 
 def evoaug_numpy(x: np.ndarray, cfg: AugmentConfig, seed: tuple[int, int] = (0, 0)) -> np.ndarray:
-    """Apply EvoAug eagerly to a numpy batch (for tests and previews)."""
+    """Apply EvoAug eagerly to a numpy batch (for tests and previews).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        One-hot ``(B, L, 4)``.
+    cfg : AugmentConfig
+        The augmentation settings.
+    seed : tuple of (int, int), optional
+        Stateless random seed, default ``(0, 0)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(B, L + pad_left + pad_right, 4)``, padded by ``cfg.padding``.
+    """
     fn = make_evoaug(cfg, x.shape[1])
     return np.asarray(fn(np.asarray(x, np.float32), np.asarray(seed, np.int64)))
 
@@ -194,10 +216,34 @@ class OrthologPool:
 
     @property
     def counts(self) -> np.ndarray:
+        """Number of orthologs of each training row.
+
+        Returns
+        -------
+        numpy.ndarray
+            int64 ``(n_train,)``, ``offsets[i + 1] - offsets[i]``.
+        """
         return np.diff(self.offsets)
 
     def sample(self, rows: np.ndarray, x_batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Swap each row of ``x_batch`` (training rows ``rows``) for a random ortholog with prob ``rate``."""
+        """Swap each row of ``x_batch`` for a random ortholog of its gene with probability ``rate``.
+
+        Rows without orthologs are kept; the swaps are counted per species in ``used``.
+
+        Parameters
+        ----------
+        rows : numpy.ndarray
+            int ``(B,)`` training-row index of each batch row.
+        x_batch : numpy.ndarray
+            One-hot ``(B, L, 4)``.
+        rng : numpy.random.Generator
+            The random generator.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(B, L, 4)``: a copy with swapped rows, or ``x_batch`` itself when none is swapped.
+        """
         counts = self.counts[rows]
         swap = (rng.random(len(rows)) < self.rate) & (counts > 0)
         if not swap.any():
@@ -219,14 +265,24 @@ def build_ortholog_pool(
 ) -> OrthologPool:
     """Align orthologs to training genes.
 
+    Genes are matched by :func:`~deepdife_core.data.io.normalize_id`; pairs whose ortholog
+    has no sequence in ``ortholog_x`` are left out.
+
     Parameters
     ----------
-    train_gene_ids
+    train_gene_ids : numpy.ndarray
         ``(n_train,)`` gene IDs of the training rows, in training order.
-    orthologs
+    orthologs : pandas.DataFrame
         Table ``gene_id, ortholog_id, species`` (one row per pair).
-    ortholog_x
+    ortholog_x : dict of str to numpy.ndarray
         ``ortholog_id -> (L, 4)`` one-hot for every ortholog with a sequence.
+    rate : float, optional
+        Swap probability of the pool, default 0.7.
+
+    Returns
+    -------
+    OrthologPool
+        ``x`` float32 ``(M, L, 4)``, ``offsets`` int64 ``(n_train + 1,)``, ``species`` ``(M,)``.
     """
     by_gene: dict[str, list[tuple[str, str]]] = {}
     for g, o, sp in zip(orthologs["gene_id"], orthologs["ortholog_id"], orthologs["species"], strict=True):

@@ -72,7 +72,18 @@ def _canonical_index(k: int) -> tuple[np.ndarray, list[str]]:
 
 
 def kmer_names(ks: Sequence[int]) -> list[str]:
-    """Feature names of :func:`kmer_counts` (canonical k-mers, shorter words first)."""
+    """Feature names of :func:`kmer_counts` (canonical k-mers, shorter words first).
+
+    Parameters
+    ----------
+    ks : sequence of int
+        The k-mer lengths, as given to :func:`kmer_counts`.
+
+    Returns
+    -------
+    list of str
+        One name per feature column, in column order.
+    """
     return [n for k in ks for n in _canonical_index(k)[1]]
 
 

@@ -60,7 +60,22 @@ def _tf():
 
 
 def random_reverse_complement(x, seed, rate: float = 0.5):
-    """In-graph: replace each sequence of a one-hot batch by its reverse complement with probability ``rate``."""
+    """In-graph: replace each sequence of a one-hot batch by its reverse complement with probability ``rate``.
+
+    Parameters
+    ----------
+    x : tf.Tensor
+        One-hot ``(B, L, 4)``.
+    seed : tf.Tensor
+        Stateless random seed, int ``(2,)``.
+    rate : float, optional
+        Flip probability per sequence, default 0.5.
+
+    Returns
+    -------
+    tf.Tensor
+        ``(B, L, 4)``, same dtype.
+    """
     tf = _tf()
     flip = tf.random.stateless_uniform((tf.shape(x)[0], 1, 1), seed=seed) < rate
     return tf.where(flip, tf.reverse(x, axis=[1, 2]), x)
@@ -69,10 +84,30 @@ def random_reverse_complement(x, seed, rate: float = 0.5):
 def make_train_step(
     model, optimizer, *, augment: Callable | None = None, pad: tuple[int, int] = (0, 0), rc_rate: float = 0.0
 ):
-    """Compiled one-batch update on unpadded one-hot ``(B, L, 4)``; returns (loss, data loss, predictions).
+    """Compiled one-batch update on unpadded one-hot ``(B, L, 4)``.
 
     In the graph: ``augment(x, seed)`` (which pads itself) or the model's N padding,
-    then a random reverse complement with probability ``rc_rate``.
+    then a random reverse complement with probability ``rc_rate``; binary cross-entropy
+    plus the model's regularisation losses.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The network being trained.
+    optimizer : keras.optimizers.Optimizer
+        Applies the gradients.
+    augment : callable, optional
+        ``augment(x, seed)`` from :func:`~deepdife_core.train.augment.make_evoaug`.
+    pad : tuple of (int, int), optional
+        (left, right) N rows added when there is no ``augment``, default ``(0, 0)``.
+    rc_rate : float, optional
+        Reverse-complement probability per sequence, default 0 (off).
+
+    Returns
+    -------
+    callable
+        ``step(x, y, seed)`` (a ``tf.function``) returning ``(loss, data_loss, p)``:
+        total loss, cross-entropy and the ``(B, 1)`` predictions.
     """
     tf = _tf()
     keras = _keras()
@@ -398,7 +433,20 @@ class TrainResult:
 
 
 def resolve_split(df: pd.DataFrame, tc: TrainConfig) -> tuple[dict[str, np.ndarray], str]:
-    """The dataset's own ``split`` column if present, else a grouped random split."""
+    """The dataset's own ``split`` column if present, else a grouped random split.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A training dataset table (``family``, ``label``, optional ``split``).
+    tc : TrainConfig
+        ``val_fraction``, ``test_fraction`` and ``seed`` of the random split.
+
+    Returns
+    -------
+    tuple of (dict, str)
+        ``{"train", "val", "test"}`` -> int64 row indices, and ``"column"`` or ``"grouped-random"``.
+    """
     if "split" in df.columns and df["split"].astype(str).str.len().gt(0).all():
         return split_from_column(df), "column"
     parts = grouped_split(
@@ -520,9 +568,48 @@ def train_dataset(
 
     When ``should_stop`` ends training before the first epoch finished, nothing is
     evaluated or saved: the result has ``stopped=True``, ``path=None``, empty metrics.
-    ``dataset_cfg`` says how the sequences were fitted (its length must be theirs); it is
-    saved in ``config.json`` so prediction fits new sequences the same way (default:
-    ``DatasetConfig(length=<their length>)``).  A table of one class is refused.
+    A table of one class is refused.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A training dataset table (``gene_id, label, family, sequence[, split]``), all
+        sequences of one length ``L``.
+    model_cfg : ModelConfig, optional
+        The architecture (default ``ModelConfig()``; input length and padding set from the data
+        and the augmentation).
+    train_cfg : TrainConfig, optional
+        Optimiser, epochs, early stopping, split fractions, seed (default ``TrainConfig()``).
+    augment_cfg : AugmentConfig, optional
+        EvoAug settings (default off).
+    phylo_cfg : PhyloConfig, optional
+        PhyloAug settings (default off); needs ``orthologs`` when on.
+    orthologs : Orthologs, optional
+        Ortholog pairs and sequences for PhyloAug.
+    out : str or Path, optional
+        Model folder to write (:func:`~deepdife_core.model.folder.save_model_folder`); None
+        saves nothing.
+    dataset_name : str, optional
+        Name of the dataset, for messages and provenance.
+    progress : callable, optional
+        Called with an event dict (``"event": "batch"`` / ``"epoch"``, ...) as training goes.
+    should_stop : callable, optional
+        Polled during training; True ends it (e.g. :func:`stop_file_check`).
+    overwrite : bool, optional
+        Replace an existing ``out`` (default False).
+    provenance : dict, optional
+        Extra entries for ``provenance.json``.
+    dataset_cfg : DatasetConfig, optional
+        How the sequences were fitted (its length must be theirs); saved in ``config.json``
+        so prediction fits new sequences the same way (default
+        ``DatasetConfig(length=<their length>)``).
+
+    Returns
+    -------
+    TrainResult
+        Predictor, history, metrics (test or validation part: auROC, auPRC, ...,
+        ``evaluated_on``, ``baseline_kmer``, ``learning``), the split, the run config and,
+        when saved, ``path``.
     """
     tc = train_cfg or TrainConfig()
     aug = augment_cfg or AugmentConfig()
@@ -612,6 +699,18 @@ def heldout_test(df: pd.DataFrame, tc: TrainConfig) -> tuple[np.ndarray, str]:
     split of ``tc.test_fraction`` by family (``"grouped-random"``); else none
     (``"none"``).  Tuning (:mod:`deepdife_core.tune.study`) drops the same rows, so a
     study never sees the genes the final model is tested on.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A training dataset table.
+    tc : TrainConfig
+        ``test_fraction`` and ``seed``.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, str)
+        int64 row indices ``(n_test,)`` and their source.
     """
     if "split" in df.columns and (df["split"] == "test").any():
         return np.flatnonzero(df["split"].to_numpy() == "test"), "column"
@@ -652,9 +751,34 @@ def cross_validate(
     family.  Fold ``f`` trains on the other folds with early stopping on fold ``f``.
     Reports per-fold loss/auROC/auPRC/accuracy with mean and sd, out-of-fold
     predictions, and the test metrics of the ensemble (mean of fold probabilities).
-    With ``refit`` a final single model is trained on all non-test genes for the
-    mean best epoch of the folds and saved next to the run as ``<out>_refit``.
-    ``dataset_cfg`` is saved as in :func:`train_dataset`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A training dataset table, as for :func:`train_dataset`.
+    k : int, optional
+        Number of folds, default 5.
+    model_cfg, train_cfg, augment_cfg, phylo_cfg : optional
+        As in :func:`train_dataset`.
+    orthologs : Orthologs, optional
+        As in :func:`train_dataset`.
+    refit : bool, optional
+        Also train a final single model on all non-test genes for the mean best epoch of
+        the folds, saved next to the run as ``<out>_refit`` (default False).
+    out : str or Path, optional
+        Model folder of the fold ensemble (``folds/<k>/``); None saves nothing.
+    dataset_name, progress, should_stop, overwrite, provenance : optional
+        As in :func:`train_dataset`.
+    dataset_cfg : DatasetConfig, optional
+        Saved as in :func:`train_dataset`.
+
+    Returns
+    -------
+    TrainResult
+        The fold ensemble, metrics (with ``cv``: ``k``, per-fold metrics and their
+        summary; ``refit`` with ``refit``), ``oof`` (out-of-fold predictions), ``path`` and
+        ``refit_path`` when saved; ``stopped=True`` with empty metrics if stopped before
+        any fold finished an epoch.
     """
     tc = train_cfg or TrainConfig()
     aug = augment_cfg or AugmentConfig()
@@ -827,7 +951,18 @@ def cross_validate(
 
 
 def stop_file_check(path: str | Path) -> StopCheck:
-    """A ``should_stop`` that returns True once ``path`` exists (the job folder's ``stop`` file)."""
+    """A ``should_stop`` that returns True once ``path`` exists (the job folder's ``stop`` file).
+
+    Parameters
+    ----------
+    path : str or Path
+        The stop file.
+
+    Returns
+    -------
+    callable
+        ``() -> bool``.
+    """
     p = Path(path)
     return lambda: p.exists()
 

@@ -14,12 +14,42 @@ def _curve_points(x: np.ndarray, y: np.ndarray, n: int = 200) -> list[list[float
 
 
 def binary_cross_entropy(y: np.ndarray, p: np.ndarray, eps: float = 1e-7) -> float:
+    """Mean binary cross-entropy of probabilities ``p`` against labels ``y``.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        ``(N,)`` labels in {0, 1}.
+    p : numpy.ndarray
+        ``(N,)`` probabilities, clipped to ``[eps, 1 - eps]``.
+    eps : float, optional
+        Clipping bound, default 1e-7.
+
+    Returns
+    -------
+    float
+        The mean loss (natural log).
+    """
     p = np.clip(np.asarray(p, dtype=np.float64), eps, 1 - eps)
     y = np.asarray(y, dtype=np.float64)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
 def auroc(y: np.ndarray, p: np.ndarray) -> float | None:
+    """Area under the ROC curve.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        ``(N,)`` labels in {0, 1}.
+    p : numpy.ndarray
+        ``(N,)`` scores.
+
+    Returns
+    -------
+    float or None
+        The auROC, or None when ``y`` has fewer than two classes.
+    """
     from sklearn.metrics import roc_auc_score
 
     y = np.asarray(y)
@@ -29,6 +59,20 @@ def auroc(y: np.ndarray, p: np.ndarray) -> float | None:
 
 
 def auprc(y: np.ndarray, p: np.ndarray) -> float | None:
+    """Area under the precision-recall curve (average precision).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        ``(N,)`` labels in {0, 1}.
+    p : numpy.ndarray
+        ``(N,)`` scores.
+
+    Returns
+    -------
+    float or None
+        The auPRC, or None when ``y`` has fewer than two classes.
+    """
     from sklearn.metrics import average_precision_score
 
     y = np.asarray(y)
@@ -42,10 +86,22 @@ def evaluate_predictions(y: np.ndarray, p: np.ndarray, *, threshold: float = 0.5
 
     Parameters
     ----------
-    y
+    y : numpy.ndarray
         True labels ``(N,)`` in {0, 1}.
-    p
+    p : numpy.ndarray
         Predicted probabilities ``(N,)``.
+    threshold : float, optional
+        Probability from which a prediction counts as 1, default 0.5.
+    curves : bool, optional
+        Add ``roc_curve`` and ``pr_curve`` (at most 200 ``[x, y]`` points each) when both
+        classes are present (default True).
+
+    Returns
+    -------
+    dict
+        ``n``, ``n_positive``, ``auroc``, ``auprc`` (None with one class), ``accuracy``,
+        ``precision``, ``recall``, ``loss`` (None when empty), ``threshold``,
+        ``confusion_matrix`` (``tn, fp, fn, tp``) and the curves.
     """
     from sklearn.metrics import precision_recall_curve, roc_curve
 
