@@ -26,10 +26,25 @@ from deepdife_core.model.folder import load_model, model_data_config
 def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
     """Run one experiment and write its folder.
 
+    Parameters
+    ----------
+    writer : _JobWriter
+        The job's writer (``event``, ``stop_requested``, ``folder``).
+    args : dict
+        The job's arguments (see the module docstring).
+
     Returns
     -------
-    tuple of str, dict
-        ``("done", {"run_id", "folder", "kind", "seconds"})`` or ``("stopped", {"run_id": None, "note"})``.
+    state : str
+        ``"done"`` or ``"stopped"``.
+    result : dict
+        ``{"run_id", "folder", "kind", "seconds", "stopped": False}`` when done,
+        ``{"run_id": None, "stopped": True, "note"}`` when stopped.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For missing arguments or an existing experiment name.
     """
     t0 = time.perf_counter()
     for key in ("kind", "out", "model_path", "dataset_path"):

@@ -48,7 +48,18 @@ class ExperimentResult:
     info: dict = field(default_factory=dict)
 
     def figure(self, ax=None):
-        """The export figure of this result (matplotlib)."""
+        """Draw the export figure of this result (matplotlib), as :func:`figure_of` does.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; without one a new Figure is made.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure of ``table`` for this result's ``kind``.
+        """
         return figure_of(self.kind, self.table, ax=ax, title=self.info.get("title"))
 
 

@@ -89,6 +89,26 @@ def score_lazily(
     Memory stays at one chunk; after every chunk ``progress`` gets
     ``{"event": "scored", "stage", "done", "total"}`` and ``should_stop`` is asked.
 
+    Parameters
+    ----------
+    predictor : Predictor
+        The model; every member and both strands are scored and averaged.
+    n_variants : int
+        Number of sequences ``N`` to score.
+    make : callable
+        ``make(start, stop)`` returns the one-hot sequences ``start .. stop - 1``,
+        float32 ``(stop - start, L, 4)``.
+    batch_size : int
+        Sequences per model call.
+    chunk : int
+        Sequences built (and held in memory) at a time.
+    progress : callable, optional
+        Gets ``{"event": "scored", "stage", "done", "total"}`` after every chunk.
+    should_stop : callable, optional
+        Asked after every chunk; True ends the scoring.
+    stage : str
+        The ``stage`` of the progress events.
+
     Returns
     -------
     probability, logit

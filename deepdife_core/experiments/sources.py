@@ -57,17 +57,35 @@ class MotifSource:
 
     @property
     def width(self) -> int:
-        """Motif width ``W`` in bp."""
+        """Motif width ``W`` in bp.
+
+        Returns
+        -------
+        int
+            The number of rows of ``ppm``.
+        """
         return int(self.ppm.shape[0])
 
     @property
     def consensus(self) -> str:
-        """The most likely base at each position (ties: A < C < G < T)."""
+        """The most likely base at each position (ties: A < C < G < T).
+
+        Returns
+        -------
+        str
+            ``W`` letters of A, C, G, T.
+        """
         return "".join("ACGT"[j] for j in self.ppm.argmax(axis=1))
 
     @property
     def allowed(self) -> np.ndarray:
-        """``(W, 4)`` bool: bases with a non-zero probability (an IUPAC consensus's exact matches)."""
+        """Bases with a non-zero probability (an IUPAC consensus's exact matches).
+
+        Returns
+        -------
+        numpy.ndarray
+            bool ``(W, 4)``.
+        """
         return self.ppm > 0
 
     def instances(self, n: int, *, mode: str = "consensus", seed: int = 0) -> np.ndarray:
@@ -206,12 +224,34 @@ def motif_source(
     cache_dir: str | Path | None = None,
     motifs_root: str | Path = Path("workspace") / "motifs",
 ) -> MotifSource:
-    """Read a motif spec: ``RUN:pos_0`` (a motif run pattern), a JASPAR ID (``MA....``), an upper-case IUPAC
-    consensus (``ACGTGKC``), ``jaspar:NAME`` or any other text as a JASPAR TF name (``ABI5``).
+    """Read a motif spec into a :class:`MotifSource`.
+
+    A spec is ``RUN:pos_0`` (a motif run pattern), a JASPAR ID (``MA....``), an upper-case
+    IUPAC consensus (``ACGTGKC``), ``jaspar:NAME`` or any other text as a JASPAR TF name
+    (``ABI5``; text of IUPAC letters that no JASPAR name matches is read as a consensus).
+
+    Parameters
+    ----------
+    spec : str
+        The motif as the user typed it.
+    database : optional
+        An already loaded JASPAR database (default: loaded for ``release``).
+    release : str, optional
+        The JASPAR release (default: the pinned one).
+    cache_dir : str or pathlib.Path, optional
+        Folder of the downloaded JASPAR MEME files.
+    motifs_root : str or pathlib.Path
+        Folder of the motif runs (``workspace/motifs``).
 
     Returns
     -------
     MotifSource
+        The motif's name, ``(W, 4)`` PPM, kind and spec.
+
+    Raises
+    ------
+    DeepDifEInputError
+        When the spec is none of these or names no motif.
     """
     text = str(spec).strip()
     if text.lower().startswith("jaspar:"):

@@ -63,6 +63,17 @@ def genomic_windows(
     The returned windows are in the same convention as ``coords``; windows over padding are
     clipped, and lie wholly in padding (or without coordinates) give missing values.
 
+    Parameters
+    ----------
+    coords : str or None
+        The record's ``Chr:start-end(strand)`` (``None``: no coordinates).
+    starts, ends : numpy.ndarray
+        int ``(n,)`` window starts and ends in promoter coordinates.
+    length : int
+        The fitted promoter length ``L``.
+    pad_side : str
+        The side padding was added on when fitting (``"left"``: the 5' end).
+
     Returns
     -------
     pandas.DataFrame

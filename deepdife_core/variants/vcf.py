@@ -42,7 +42,14 @@ class ReadReport:
         self.ref_mismatch.extend(other.ref_mismatch)
 
     def as_dict(self) -> dict:
-        """The counts as a JSON-ready dict (mismatches: the first 100 and their number)."""
+        """Return the counts as a JSON-ready dict (mismatches: the first 100 and their number).
+
+        Returns
+        -------
+        dict
+            ``records_read``, ``skipped_filtered``, ``skipped_symbolic``, ``skipped_long_indel``,
+            ``skipped_partly_outside_window``, ``ref_mismatches`` and ``ref_mismatch_examples``.
+        """
         return {
             "records_read": self.n_records,
             "skipped_filtered": self.filtered,
