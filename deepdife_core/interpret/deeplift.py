@@ -208,7 +208,18 @@ def _plan(model) -> list[_Step]:
 
 
 def unsupported_reason(model) -> str | None:
-    """Why the engine cannot explain ``model`` (naming the layer), or ``None`` if it can."""
+    """Why the engine cannot explain ``model`` (naming the layer), or ``None`` if it can.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The network to check.
+
+    Returns
+    -------
+    str or None
+        The error message of the first unsupported layer, or None.
+    """
     try:
         _plan(model)
     except DeepDifEInputError as exc:
@@ -217,7 +228,18 @@ def unsupported_reason(model) -> str | None:
 
 
 def supports(model) -> bool:
-    """Whether :func:`deeplift_multipliers` can explain ``model`` (a chain of supported layers)."""
+    """Whether :func:`deeplift_multipliers` can explain ``model`` (a chain of supported layers).
+
+    Parameters
+    ----------
+    model : keras.Model
+        The network to check.
+
+    Returns
+    -------
+    bool
+        True when every layer is supported.
+    """
     return unsupported_reason(model) is None
 
 
@@ -594,5 +616,22 @@ def deeplift(
 
 
 def deeplift_multipliers(model, x: np.ndarray, references: np.ndarray, *, batch_size: int = 800) -> np.ndarray:
-    """DeepLIFT-rescale multipliers ``(G, B, Lp, 4)`` of the logit; see :func:`deeplift`."""
+    """DeepLIFT-rescale multipliers of the logit; see :func:`deeplift`.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A Keras model made of supported layers (see :func:`supports`).
+    x : numpy.ndarray
+        ``(G, Lp, 4)`` inputs at the network length (padding included).
+    references : numpy.ndarray
+        ``(G, B, Lp, 4)``: ``B`` references per input.
+    batch_size : int, optional
+        Reference rows per model call, default 800.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(G, B, Lp, 4)`` multipliers (the first output of :func:`deeplift`).
+    """
     return deeplift(model, x, references, batch_size=batch_size)[0]

@@ -179,13 +179,41 @@ class Attributions:
 
     @property
     def max_additivity_error(self) -> float | None:
-        """Worst additivity error over all genes (DeepSHAP), else ``None``."""
+        """Worst additivity error over all genes (DeepSHAP), else ``None``.
+
+        Returns
+        -------
+        float or None
+            ``max(additivity_error)`` in logit units; None without (or with empty) errors.
+        """
         if self.additivity_error is None or not len(self.additivity_error):
             return None
         return float(np.max(self.additivity_error))
 
     def to_npz(self, path: str | Path, gene_id: np.ndarray | list[str]) -> Path:
-        """Write the contract npz (``gene_id, hypothetical, contrib, probability`` + per-strand tracks), atomically."""
+        """Write the attributions as an npz, atomically.
+
+        The file holds ``gene_id`` ``(N,)`` str, ``method`` and ``spec`` (0-d str), and every
+        array field that is set: ``hypothetical``, ``contrib`` and the per-strand tracks
+        ``(N, L, 4)``, ``logit`` and ``probability`` ``(N,)``, and the method's extras.
+
+        Parameters
+        ----------
+        path : str or Path
+            The ``.npz`` file to write.
+        gene_id : numpy.ndarray or list of str
+            ``(N,)`` gene (record) IDs, one per explained sequence.
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Raises
+        ------
+        DeepDifEInputError
+            If the number of IDs is not the number of attributions.
+        """
         gene_id = np.asarray(gene_id, dtype=str)
         if len(gene_id) != len(self):
             raise DeepDifEInputError(f"{len(gene_id)} gene IDs for {len(self)} attributions")
@@ -213,19 +241,52 @@ _N_TOKENS = 5  # A, C, G, T, N (all-zero row)
 
 
 def tokens_from_one_hot(x: np.ndarray) -> np.ndarray:
-    """Integer tokens ``(..., L)`` (0-3 = A, C, G, T; 4 = N) of a one-hot array ``(..., L, 4)``."""
+    """Integer tokens (0-3 = A, C, G, T; 4 = N) of a one-hot array.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        One-hot ``(..., L, 4)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 ``(..., L)``; an all-zero row gives 4.
+    """
     x = np.asarray(x)
     return np.where(x.max(axis=-1) > 0, x.argmax(axis=-1), 4).astype(np.int8)
 
 
 def one_hot_from_tokens(tokens: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`tokens_from_one_hot`: ``(..., L)`` -> float32 ``(..., L, 4)``."""
+    """Inverse of :func:`tokens_from_one_hot`.
+
+    Parameters
+    ----------
+    tokens : numpy.ndarray
+        Integer tokens ``(..., L)`` in 0-4.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 one-hot ``(..., L, 4)``; token 4 (N) gives an all-zero row.
+    """
     eye = np.vstack([np.eye(4, dtype=np.float32), np.zeros((1, 4), dtype=np.float32)])
     return eye[np.asarray(tokens, dtype=np.intp)]
 
 
 def sequence_seed(tokens: np.ndarray) -> int:
-    """A 64-bit integer derived from a token sequence (so a gene's shuffles do not depend on its batch)."""
+    """A 64-bit integer derived from a token sequence (so a gene's shuffles do not depend on its batch).
+
+    Parameters
+    ----------
+    tokens : numpy.ndarray
+        Integer tokens ``(L,)`` (as int8).
+
+    Returns
+    -------
+    int
+        The first 8 bytes of the tokens' SHA-1, little-endian.
+    """
     return int.from_bytes(hashlib.sha1(np.ascontiguousarray(tokens, dtype=np.int8).tobytes()).digest()[:8], "little")
 
 
@@ -345,7 +406,18 @@ def dinucleotide_shuffle(x: np.ndarray, n_shuffles: int, *, seed: int = 0) -> np
 
 
 def dinucleotide_counts(x: np.ndarray) -> np.ndarray:
-    """Counts of the 25 dinucleotides (A, C, G, T, N squared) of each sequence: ``(..., L, 4)`` -> ``(..., 5, 5)``."""
+    """Counts of the 25 dinucleotides (A, C, G, T, N squared) of each sequence.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        One-hot ``(..., L, 4)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        int ``(..., 5, 5)``: entry ``[a, b]`` counts token ``a`` followed by token ``b``.
+    """
     t = tokens_from_one_hot(x).astype(np.intp)
     pair = t[..., :-1] * _N_TOKENS + t[..., 1:]
     flat = pair.reshape(-1, pair.shape[-1])
@@ -354,7 +426,27 @@ def dinucleotide_counts(x: np.ndarray) -> np.ndarray:
 
 
 def sample_background(pool: np.ndarray, n: int, *, seed: int = 0) -> np.ndarray:
-    """DeepDifE's background: ``n`` sequences drawn without replacement from ``pool (M, L, 4)``."""
+    """DeepDifE's background: ``n`` sequences drawn without replacement from ``pool``.
+
+    Parameters
+    ----------
+    pool : numpy.ndarray
+        One-hot ``(M, L, 4)``, non-empty.
+    n : int
+        Number of sequences (at most ``M`` are drawn).
+    seed : int, optional
+        Seed of the draw, default 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(min(n, M), L, 4)``, in pool order.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``pool`` is not a non-empty ``(M, L, 4)`` array.
+    """
     pool = np.asarray(pool, dtype=np.float32)
     if pool.ndim != 3 or pool.shape[-1] != 4 or not len(pool):
         raise DeepDifEInputError(f"the background pool must be a non-empty one-hot array (M, L, 4), got {pool.shape}")
@@ -421,7 +513,18 @@ def _explainer(model, network_length: int):
 
 
 def model_fingerprint(predictor) -> str:
-    """SHA-256 (16 hex digits) of every member's weights and the architecture config."""
+    """SHA-256 (16 hex digits) of every member's weights and the architecture config.
+
+    Parameters
+    ----------
+    predictor : Predictor
+        One model or an ensemble; each member's weight hash is remembered on the model.
+
+    Returns
+    -------
+    str
+        16 lowercase hex digits.
+    """
     h = hashlib.sha256()
     h.update(json.dumps(asdict(predictor.config), sort_keys=True, default=list).encode())
     for model in predictor.models:
@@ -486,7 +589,22 @@ def _strip(predictor, a: np.ndarray) -> np.ndarray:
 
 
 def background_spec(config: ExplainConfig, background: np.ndarray | None = None) -> str:
-    """Cache spec of a method + background, e.g. ``deepshap-shuffle100-seed0`` or ``ism-both``."""
+    """Cache spec of a method + background, e.g. ``deepshap-shuffle100-seed0`` or ``ism-both``.
+
+    Parameters
+    ----------
+    config : ExplainConfig
+        Method, strands, number of shuffles and seed.
+    background : numpy.ndarray, optional
+        A fixed DeepSHAP reference set ``(B, L, 4)``; its hash goes into the spec.
+
+    Returns
+    -------
+    str
+        ``<method>-both`` / ``<method>-fwdonly`` for ISM and gradients;
+        ``deepshap-shuffle<n>-seed<s>`` or ``deepshap-fixed<B>-<hash12>`` (plus ``-fwdonly``)
+        for DeepSHAP.
+    """
     strands = "" if config.strands == "both" else "-fwdonly"
     if config.method != "deepshap":
         return f"{config.method}{strands or '-both'}"
@@ -656,7 +774,18 @@ def _compute_ism(predictor, X: np.ndarray, config: ExplainConfig) -> dict:
 def ism_contrib(delta: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Importance of the reference base: minus the mean effect of replacing it, on the reference channel.
 
-    ``delta`` ``(N, L, 4)`` (0 at the reference), ``x`` one-hot ``(N, L, 4)``; N rows get 0.
+    Parameters
+    ----------
+    delta : numpy.ndarray
+        ``(N, L, 4)`` effect of each substitution (0 at the reference).
+    x : numpy.ndarray
+        One-hot ``(N, L, 4)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(N, L, 4)``: ``-sum(delta) / 3`` on the reference channel, 0 elsewhere
+        and on N rows.
     """
     called = x.sum(axis=-1, keepdims=True) > 0
     mean_alt = delta.sum(axis=-1, keepdims=True) / 3.0
@@ -817,6 +946,17 @@ def ism(
 ) -> Attributions:
     """In-silico mutagenesis: every single-base substitution, one batched call per sequence.
 
+    Parameters
+    ----------
+    predictor : Predictor
+        One model or an ensemble.
+    X : numpy.ndarray
+        One-hot ``(N, input_length, 4)`` (no padding).
+    config : ExplainConfig, optional
+        Settings; ``method`` is set to ``"ism"``.
+    cache : AttributionCache, optional
+        Genes already explained are read, not recomputed.
+
     Returns
     -------
     Attributions
@@ -833,7 +973,21 @@ def grad_x_input(
 ) -> Attributions:
     """Gradient × input of the logit (fast preview), both strands combined.
 
-    ``hypothetical`` is the gradient, ``contrib`` the gradient × one-hot.
+    Parameters
+    ----------
+    predictor : Predictor
+        One model or an ensemble.
+    X : numpy.ndarray
+        One-hot ``(N, input_length, 4)`` (no padding).
+    config : ExplainConfig, optional
+        Settings; ``method`` is set to ``"gradxinput"``.
+    cache : AttributionCache, optional
+        Genes already explained are read, not recomputed.
+
+    Returns
+    -------
+    Attributions
+        ``hypothetical`` is the gradient ``(N, L, 4)``, ``contrib`` the gradient × one-hot.
     """
     return explain(predictor, X, replace(config or ExplainConfig(), method="gradxinput"), cache=cache)
 
@@ -871,6 +1025,23 @@ class AttributionCache:
         self.misses = 0
 
     def path(self, model_hash: str, spec: str, x: np.ndarray) -> Path:
+        """The cache file of one sequence.
+
+        Parameters
+        ----------
+        model_hash : str
+            :func:`model_fingerprint` of the model.
+        spec : str
+            :func:`background_spec` of the method and background.
+        x : numpy.ndarray
+            One-hot ``(L, 4)`` of the sequence.
+
+        Returns
+        -------
+        Path
+            ``<root>/<model_hash>/<spec>/<key[:2]>/<key>.npz``, ``key`` the first 32 hex digits
+            of the SHA-256 of the sequence's tokens.
+        """
         key = hashlib.sha256(tokens_from_one_hot(x).tobytes()).hexdigest()[:32]
         return self.root / model_hash / spec / key[:2] / f"{key}.npz"
 
@@ -882,7 +1053,24 @@ class AttributionCache:
             return None
 
     def explain(self, predictor, X: np.ndarray, config: ExplainConfig, background: np.ndarray | None) -> Attributions:
-        """Read cached genes, compute the others (in one batch), store them, return all in input order."""
+        """Read cached genes, compute the others (in one batch), store them, return all in input order.
+
+        Parameters
+        ----------
+        predictor : Predictor
+            One model or an ensemble.
+        X : numpy.ndarray
+            One-hot ``(N, input_length, 4)``.
+        config : ExplainConfig
+            Method and hyperparameters.
+        background : numpy.ndarray or None
+            A fixed DeepSHAP reference set ``(B, input_length, 4)``, or None.
+
+        Returns
+        -------
+        Attributions
+            For all ``N`` genes; ``hits`` / ``misses`` count the genes read / computed.
+        """
         model_hash = model_fingerprint(predictor)
         spec = background_spec(config, background)
         paths = [self.path(model_hash, spec, x) for x in X]
@@ -916,7 +1104,20 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def top_window(contrib: np.ndarray, width: int = 10) -> np.ndarray:
-    """Start of the ``width``-bp window with the largest summed contribution, per gene: ``(N, L, 4)`` -> ``(N,)``."""
+    """Start of the ``width``-bp window with the largest summed contribution, per gene.
+
+    Parameters
+    ----------
+    contrib : numpy.ndarray
+        Contributions ``(N, L, 4)``.
+    width : int, optional
+        Window width in bp, default 10.
+
+    Returns
+    -------
+    numpy.ndarray
+        int ``(N,)`` start positions.
+    """
     per_pos = np.asarray(contrib).sum(axis=-1)
     csum = np.concatenate([np.zeros((len(per_pos), 1)), np.cumsum(per_pos, axis=1)], axis=1)
     window = csum[:, width:] - csum[:, :-width]
@@ -924,7 +1125,20 @@ def top_window(contrib: np.ndarray, width: int = 10) -> np.ndarray:
 
 
 def mass_inside(contrib: np.ndarray, start: int, end: int) -> float:
-    """Fraction of the absolute attribution mass of one gene ``(L, 4)`` inside ``[start, end)``."""
+    """Fraction of the absolute attribution mass of one gene inside ``[start, end)``.
+
+    Parameters
+    ----------
+    contrib : numpy.ndarray
+        Contributions ``(L, 4)`` of one gene.
+    start, end : int
+        The half-open position range.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.0 when the gene has no attribution mass.
+    """
     a = np.abs(np.asarray(contrib)).sum(axis=-1)
     total = a.sum()
     return float(a[start:end].sum() / total) if total > 0 else 0.0
