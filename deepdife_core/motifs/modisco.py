@@ -195,6 +195,13 @@ class MotifConfig:
             raise DeepDifEInputError(f"target_seqlet_fdr must be in (0, 1), got {self.target_seqlet_fdr}")
 
     def to_dict(self) -> dict:
+        """Return the fields as a JSON-able dict (recorded in ``run.json`` and ``modisco.h5``).
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
         return asdict(self)
 
 
@@ -227,21 +234,64 @@ class Pattern:
 
     @property
     def n_seqlets(self) -> int:
+        """The number of seqlets in the pattern.
+
+        Returns
+        -------
+        int
+            ``len(seqlets)``.
+        """
         return len(self.seqlets)
 
     @property
     def short_name(self) -> str:
-        """``pos_0`` for ``pos_patterns.pattern_0``."""
+        """The short name: ``pos_0`` for ``pos_patterns.pattern_0``.
+
+        Returns
+        -------
+        str
+            ``<sign>_<index>``.
+        """
         return f"{self.sign}_{self.name.rsplit('_', 1)[-1]}"
 
     def trim_span(self, threshold: float = MatchConfig.trim_threshold) -> tuple[int, int]:
-        """``[start, end)`` of the positions with ``sum |CWM| >= threshold * max`` (first to last)."""
+        """Find ``[start, end)`` of the positions with ``sum |CWM| >= threshold * max`` (first to last).
+
+        Parameters
+        ----------
+        threshold : float
+            Fraction of the largest per-position contribution a kept position reaches.
+
+        Returns
+        -------
+        tuple of int
+            ``(start, end)`` into the pattern's ``W`` positions, end exclusive.
+        """
         return trim_span(self.cwm, threshold)
 
     def query_ppm(
         self, threshold: float = MatchConfig.trim_threshold, source: str = MatchConfig.ppm_source
     ) -> np.ndarray:
-        """The trimmed ``(w, 4)`` PPM used for TOMTOM and ``patterns.meme`` (see the module docstring)."""
+        """Build the trimmed ``(w, 4)`` PPM used for TOMTOM and ``patterns.meme`` (see the module docstring).
+
+        Parameters
+        ----------
+        threshold : float
+            CWM trimming threshold (:meth:`trim_span`).
+        source : str
+            ``"seqlets"``: the seqlets' base frequencies; ``"cwm"``: the CWM of the pattern's
+            sign clipped at 0 and normalised per position.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 ``(w, 4)`` rows summing to 1 (a row without signal is uniform, 0.25).
+
+        Raises
+        ------
+        DeepDifEInputError
+            For an unknown ``source``.
+        """
         s, e = self.trim_span(threshold)
         if source == "seqlets":
             ppm = np.asarray(self.ppm[s:e], dtype=np.float64)
@@ -255,18 +305,49 @@ class Pattern:
         return ppm
 
     def consensus(self, threshold: float = MatchConfig.trim_threshold) -> str:
-        """Most frequent base per trimmed position (lower case when its frequency < 0.5)."""
+        """Give the most frequent base per trimmed position (lower case when its frequency < 0.5).
+
+        Parameters
+        ----------
+        threshold : float
+            CWM trimming threshold (:meth:`trim_span`).
+
+        Returns
+        -------
+        str
+            ``w`` letters of ``ACGTacgt``.
+        """
         ppm = self.query_ppm(threshold)
         return "".join("ACGT"[j] if row[j] >= 0.5 else "acgt"[j] for row, j in zip(ppm, ppm.argmax(1), strict=True))
 
     def fingerprint(self) -> str:
+        """Hash the pattern's CWM and name (names logo files, so a changed pattern is drawn again).
+
+        Returns
+        -------
+        str
+            The first 12 hex digits of a SHA-1 of the float32 CWM and the name.
+        """
         h = hashlib.sha1(np.ascontiguousarray(self.cwm, dtype=np.float32).tobytes())
         h.update(self.name.encode())
         return h.hexdigest()[:12]
 
 
 def trim_span(cwm: np.ndarray, threshold: float = MatchConfig.trim_threshold) -> tuple[int, int]:
-    """Span ``[start, end)`` from the first to the last position with ``sum_b |cwm| >= threshold * max``."""
+    """Find the span ``[start, end)`` from the first to the last position with ``sum_b |cwm| >= threshold * max``.
+
+    Parameters
+    ----------
+    cwm : numpy.ndarray
+        ``(W, 4)`` contribution weight matrix.
+    threshold : float
+        Fraction of the largest per-position ``sum |cwm|`` a kept position reaches.
+
+    Returns
+    -------
+    tuple of int
+        ``(start, end)``, end exclusive; ``(0, W)`` when the CWM is all zero or empty.
+    """
     score = np.abs(np.asarray(cwm, dtype=np.float64)).sum(axis=1)
     if not len(score) or score.max() <= 0:
         return 0, len(score)
@@ -291,13 +372,48 @@ class MotifResult:
     raw: tuple[Any, Any] | None = None
 
     def pattern(self, name: str) -> Pattern:
+        """Find a pattern by its full or short name.
+
+        Parameters
+        ----------
+        name : str
+            ``"pos_patterns.pattern_0"`` or ``"pos_0"``.
+
+        Returns
+        -------
+        Pattern
+            The first pattern with that name.
+
+        Raises
+        ------
+        DeepDifEInputError
+            If no pattern has that name.
+        """
         for p in self.patterns:
             if name in (p.name, p.short_name):
                 return p
         raise DeepDifEInputError(f"no pattern {name!r}; have {', '.join(p.name for p in self.patterns) or 'none'}")
 
     def save_hdf5(self, path: str | Path) -> Path:
-        """Write modisco-lite's HDF5 layout (``pos_patterns/pattern_0/{sequence, contrib_scores, ...}``)."""
+        """Write modisco-lite's HDF5 layout (``pos_patterns/pattern_0/{sequence, contrib_scores, ...}``).
+
+        The config, number of sequences and length are added as ``deepdife_*`` attributes.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The ``.h5`` file to write.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        DeepDifEInputError
+            If the result was read from a file (it has no modisco-lite objects).
+        """
         import h5py
         import modiscolite
 
@@ -440,7 +556,24 @@ def discover_motifs(
 
 
 def read_modisco_h5(path: str | Path) -> MotifResult:
-    """Read a modisco-lite HDF5 file (ours or ``modisco motifs``'s) into a :class:`MotifResult`."""
+    """Read a modisco-lite HDF5 file (ours or ``modisco motifs``'s) into a :class:`MotifResult`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The ``.h5`` file.
+
+    Returns
+    -------
+    MotifResult
+        Its patterns (ppm, cwm, hypothetical float32 ``(W, 4)``, seqlets), the saved
+        config (default without one), number of sequences and length; ``raw`` is None.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If the file is missing, not HDF5 or lacks a pattern's datasets.
+    """
     import h5py
 
     path = Path(path)
@@ -504,6 +637,13 @@ class Motif:
 
     @property
     def label(self) -> str:
+        """The motif's display label: ``"<id> <name>"`` (the id alone without a distinct name).
+
+        Returns
+        -------
+        str
+            The label.
+        """
         return f"{self.id} {self.name}".strip() if self.name and self.name != self.id else self.id
 
 
@@ -519,6 +659,23 @@ class MotifDatabase:
         return len(self.motifs)
 
     def by_id(self, motif_id: str) -> Motif:
+        """Find a motif by its identifier.
+
+        Parameters
+        ----------
+        motif_id : str
+            The motif ID (e.g. ``MA0123.1``).
+
+        Returns
+        -------
+        Motif
+            The first motif with that ID.
+
+        Raises
+        ------
+        KeyError
+            If no motif has that ID.
+        """
         for m in self.motifs:
             if m.id == motif_id:
                 return m
@@ -530,7 +687,25 @@ def _fmt(v: float) -> str:
 
 
 def format_meme(motifs: Sequence[Motif], *, background: Sequence[float] = (0.25, 0.25, 0.25, 0.25)) -> str:
-    """MEME minimal motif format (version 4) text of ``motifs``."""
+    """Format ``motifs`` as MEME minimal motif format (version 4) text.
+
+    Parameters
+    ----------
+    motifs : sequence of Motif
+        The motifs; IDs must be non-empty and without spaces.
+    background : sequence of float
+        Background frequencies of A, C, G, T.
+
+    Returns
+    -------
+    str
+        The MEME text (``nsites`` 20 where a motif has none).
+
+    Raises
+    ------
+    DeepDifEInputError
+        For an empty motif ID or one with spaces.
+    """
     bg = " ".join(f"{b} {_fmt(v)}" for b, v in zip("ACGT", background, strict=True))
     out = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", "", "Background letter frequencies", bg, ""]
     for m in motifs:
@@ -547,7 +722,22 @@ def format_meme(motifs: Sequence[Motif], *, background: Sequence[float] = (0.25,
 
 
 def write_meme(motifs: Sequence[Motif], path: str | Path, **kwargs: Any) -> Path:
-    """Write ``motifs`` as a MEME file, atomically."""
+    """Write ``motifs`` as a MEME file, atomically.
+
+    Parameters
+    ----------
+    motifs : sequence of Motif
+        The motifs.
+    path : str or pathlib.Path
+        The file to write.
+    **kwargs
+        Passed to :func:`format_meme` (``background``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     atomic_write_text(path, format_meme(motifs, **kwargs))
     return Path(path)
 
@@ -576,6 +766,26 @@ def read_meme(source: str | Path | bytes, *, name: str | None = None, tolerance:
     Rows are renormalised to sum 1; a row summing to more than ``tolerance`` away
     from 1, a non-DNA alphabet, a truncated matrix or a motif without matrix
     raise :class:`DeepDifEInputError` naming the file and line.
+
+    Parameters
+    ----------
+    source : str, pathlib.Path or bytes
+        A file path or the file's bytes (an upload).
+    name : str, optional
+        Name of the database and of the file in messages (default: the file name,
+        ``"uploaded MEME file"`` for bytes).
+    tolerance : float
+        How far from 1 a matrix row may sum.
+
+    Returns
+    -------
+    MotifDatabase
+        The motifs in file order, PPMs float64 ``(W, 4)``.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For a missing, empty, non-text or malformed file or one without motifs.
     """
     text, label = _meme_text(source, name)
     lines = text.splitlines()
@@ -674,7 +884,13 @@ def read_meme(source: str | Path | bytes, *, name: str | None = None, tolerance:
 
 
 def jaspar_releases() -> list[str]:
-    """JASPAR releases shipped with pyjaspar, newest first (e.g. ``['JASPAR2026', 'JASPAR2024', ...]``)."""
+    """List the JASPAR releases shipped with pyjaspar, newest first.
+
+    Returns
+    -------
+    list of str
+        E.g. ``['JASPAR2026', 'JASPAR2024', ...]``.
+    """
     import pyjaspar
 
     return sorted(pyjaspar.jaspar_releases, reverse=True)
@@ -721,11 +937,30 @@ def _fetch_jaspar(release: str, tax_group: str) -> list[Motif]:
 def jaspar_plants(
     release: int | str | None = None, *, cache_dir: str | Path | None = DEFAULT_DB_CACHE, tax_group: str = "plants"
 ) -> MotifDatabase:
-    """JASPAR CORE motifs of a taxonomic group (latest version of each matrix), offline from pyjaspar.
+    """Load the JASPAR CORE motifs of a taxonomic group (latest version of each matrix), offline from pyjaspar.
 
     The first call per release writes ``<cache_dir>/jaspar<year>_core_<group>.meme`` and a
     ``.json`` sidecar (names, TF class, family); later calls read those (~0.1 s instead of ~4 s).
     ``cache_dir=None`` skips the cache.
+
+    Parameters
+    ----------
+    release : int or str, optional
+        The release (``2024``, ``"JASPAR2024"``; default: the newest shipped).
+    cache_dir : str or pathlib.Path, optional
+        Cache folder (``workspace/motif_db``); ``None``: no cache.
+    tax_group : str
+        The JASPAR taxonomic group.
+
+    Returns
+    -------
+    MotifDatabase
+        Named ``"<release> CORE <group>"``, motifs sorted by ID with name, TF class and family.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For a release that is not shipped or a group without motifs.
     """
     rel = _release_name(release)
     stem = f"{rel.lower()}_core_{tax_group}"
@@ -758,7 +993,27 @@ def load_motif_database(
     release: int | str | None = None,
     cache_dir: str | Path | None = DEFAULT_DB_CACHE,
 ) -> MotifDatabase:
-    """``"jaspar-plants"`` (JASPAR CORE plants, ``release``) or the path of a MEME file."""
+    """Load ``"jaspar-plants"`` (JASPAR CORE plants, ``release``) or the MEME file at ``spec``.
+
+    Parameters
+    ----------
+    spec : str or pathlib.Path
+        ``"jaspar-plants"`` or the path of a MEME file.
+    release : int or str, optional
+        The JASPAR release (only with ``"jaspar-plants"``).
+    cache_dir : str or pathlib.Path, optional
+        JASPAR cache folder (see :func:`jaspar_plants`).
+
+    Returns
+    -------
+    MotifDatabase
+        The motifs.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For a release with a MEME file, or a path that is not a file.
+    """
     if str(spec) == "jaspar-plants":
         return jaspar_plants(release, cache_dir=cache_dir)
     if release is not None:
@@ -808,16 +1063,34 @@ def match_motifs(
     trim_threshold: float = MatchConfig.trim_threshold,
     ppm_source: str = MatchConfig.ppm_source,
 ) -> pd.DataFrame:
-    """TOMTOM (memelite, in-process) of each pattern's trimmed PPM against ``database``.
+    """Run TOMTOM (memelite, in-process) of each pattern's trimmed PPM against ``database``.
 
     p-values are TOMTOM's complete-score p-values; ``evalue = p * n_targets``;
     ``qvalue`` is Benjamini-Hochberg over all targets of a query (as MEME's tomtom).
+
+    Parameters
+    ----------
+    patterns : sequence of Pattern
+        The query patterns.
+    database : MotifDatabase
+        The target motifs.
+    top_k : int
+        Matches kept per pattern.
+    trim_threshold : float
+        CWM trimming threshold of the queries (:meth:`Pattern.query_ppm`).
+    ppm_source : str
+        ``"seqlets"`` or ``"cwm"`` (:meth:`Pattern.query_ppm`).
 
     Returns
     -------
     pandas.DataFrame
         ``top_k`` rows per pattern (best first), columns :data:`MATCH_COLUMNS`;
         ``strand`` is ``+`` when the target matches the pattern as given.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``top_k < 1`` or the database is empty.
     """
     from memelite import tomtom
 
@@ -884,10 +1157,33 @@ def seqlet_table(
     labels: Sequence[int] | None = None,
     trim_threshold: float = MatchConfig.trim_threshold,
 ) -> pd.DataFrame:
-    """One row per seqlet: ``pattern, sign, gene_id, example_idx, start, end, strand, pos_from_tss, ...``.
+    """Tabulate one row per seqlet: ``pattern, sign, gene_id, example_idx, start, end, strand, pos_from_tss, ...``.
 
     ``pos_from_tss = start - length`` (the promoter ends at the TSS); ``core_*`` is the
     trimmed span on forward coordinates; ``label`` is ``-1`` without labels.
+
+    Parameters
+    ----------
+    patterns : sequence of Pattern
+        The patterns (seqlets refer to sequences by ``example_idx``).
+    gene_ids : sequence of str
+        ``(N,)`` gene IDs of the sequences, in input order.
+    length : int
+        The promoter length ``L``.
+    labels : sequence of int, optional
+        ``(N,)`` 0/1 labels of the sequences.
+    trim_threshold : float
+        CWM trimming threshold of the ``core_*`` span.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SEQLET_COLUMNS`, patterns in the given order.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If the labels or gene IDs do not cover the sequences the seqlets refer to.
     """
     gene_ids = np.asarray(gene_ids, dtype=object)
     lab = np.full(len(gene_ids), -1, dtype=np.int64) if labels is None else np.asarray(labels, dtype=np.int64)
@@ -928,10 +1224,22 @@ def seqlet_table(
 
 
 def pattern_enrichment(seqlets: pd.DataFrame, labels: Sequence[int], patterns: Sequence[str]) -> pd.DataFrame:
-    """Per pattern: genes with >= 1 seqlet among responsive (label 1) vs non-responsive genes; Fisher exact test.
+    """Compare, per pattern, genes with >= 1 seqlet among responsive (label 1) vs non-responsive genes; Fisher exact test.
 
-    Returns ``pattern, n_genes_responsive, n_genes_nonresponsive, frac_responsive,
-    frac_nonresponsive, odds_ratio, fisher_p`` (two-sided).
+    Parameters
+    ----------
+    seqlets : pandas.DataFrame
+        :func:`seqlet_table` output (``pattern``, ``example_idx``).
+    labels : sequence of int
+        ``(N,)`` 0/1 labels indexed by ``example_idx``.
+    patterns : sequence of str
+        The pattern names to test, in output order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pattern, n_genes_responsive, n_genes_nonresponsive, frac_responsive,
+        frac_nonresponsive, odds_ratio, fisher_p`` (two-sided; NaN when a class is empty).
     """
     from scipy.stats import fisher_exact
 
@@ -969,7 +1277,27 @@ def pattern_table(
     *,
     trim_threshold: float = MatchConfig.trim_threshold,
 ) -> pd.DataFrame:
-    """``patterns.csv``: ``pattern, sign, n_seqlets, best_match_id, best_match_name, best_match_qvalue``, more."""
+    """Build ``patterns.csv``: ``pattern, sign, n_seqlets, best_match_id, best_match_name, best_match_qvalue``, more.
+
+    Parameters
+    ----------
+    result : MotifResult
+        The discovered patterns.
+    matches : pandas.DataFrame, optional
+        :func:`match_motifs` output; its rank-1 match fills the ``best_match_*`` columns.
+    enrichment : pandas.DataFrame, optional
+        :func:`pattern_enrichment` output, merged on ``pattern``.
+    trim_threshold : float
+        CWM trimming threshold of ``consensus``, ``trim_start``/``trim_end`` and
+        ``total_contribution``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pattern (also ``best_match_pvalue``, ``best_match_family``,
+        ``best_match_class``, ``consensus``, ``width``, ``trim_start``, ``trim_end``,
+        ``total_contribution`` and the enrichment columns).
+    """
     rows = []
     for p in result.patterns:
         s, e = p.trim_span(trim_threshold)
@@ -1011,7 +1339,20 @@ def pattern_table(
 def patterns_to_motifs(
     patterns: Sequence[Pattern], *, trim_threshold: float = MatchConfig.trim_threshold
 ) -> list[Motif]:
-    """The trimmed PPMs as :class:`Motif` objects (for ``patterns.meme``)."""
+    """Turn the trimmed PPMs into :class:`Motif` objects (for ``patterns.meme``).
+
+    Parameters
+    ----------
+    patterns : sequence of Pattern
+        The patterns.
+    trim_threshold : float
+        CWM trimming threshold (:meth:`Pattern.query_ppm`).
+
+    Returns
+    -------
+    list of Motif
+        ID the pattern's name, name its consensus, ``nsites`` its number of seqlets.
+    """
     return [
         Motif(id=p.name, name=p.consensus(trim_threshold), ppm=p.query_ppm(trim_threshold), nsites=p.n_seqlets)
         for p in patterns
@@ -1033,6 +1374,27 @@ class LogoCache:
         self.drawn = 0
 
     def path(self, pattern: Pattern, strand: str = "fwd", fmt: str = "png") -> Path:
+        """Build the logo file's path: pattern name, strand and CWM fingerprint.
+
+        Parameters
+        ----------
+        pattern : Pattern
+            The pattern.
+        strand : str
+            ``"fwd"`` or ``"rev"`` (reverse complement).
+        fmt : str
+            ``"png"`` or ``"svg"``.
+
+        Returns
+        -------
+        pathlib.Path
+            ``<root>/<name>.cwm.<strand>.<fingerprint>.<fmt>`` (not necessarily on disk).
+
+        Raises
+        ------
+        DeepDifEInputError
+            For an unknown strand or format.
+        """
         if strand not in ("fwd", "rev"):
             raise DeepDifEInputError(f"strand must be 'fwd' or 'rev', got {strand!r}")
         if fmt not in ("png", "svg"):
@@ -1047,7 +1409,24 @@ class LogoCache:
         *,
         trim_threshold: float = MatchConfig.trim_threshold,
     ) -> Path:
-        """The logo file, drawn now if it is not on disk yet."""
+        """Return the logo file, drawn now (and counted in ``drawn``) if it is not on disk yet.
+
+        Parameters
+        ----------
+        pattern : Pattern
+            The pattern.
+        strand : str
+            ``"fwd"`` or ``"rev"``.
+        fmt : str
+            ``"png"`` or ``"svg"``.
+        trim_threshold : float
+            CWM trimming threshold of the drawn span (:func:`draw_cwm_logo`).
+
+        Returns
+        -------
+        pathlib.Path
+            The logo file.
+        """
         path = self.path(pattern, strand, fmt)
         if not path.is_file():
             data = draw_cwm_logo(pattern, strand, fmt=fmt, trim_threshold=trim_threshold)
@@ -1057,6 +1436,22 @@ class LogoCache:
         return path
 
     def get_bytes(self, pattern: Pattern, strand: str = "fwd", fmt: str = "png") -> bytes:
+        """Return the logo file's bytes (drawn first if needed, see :meth:`get`).
+
+        Parameters
+        ----------
+        pattern : Pattern
+            The pattern.
+        strand : str
+            ``"fwd"`` or ``"rev"``.
+        fmt : str
+            ``"png"`` or ``"svg"``.
+
+        Returns
+        -------
+        bytes
+            The encoded image.
+        """
         return self.get(pattern, strand, fmt).read_bytes()
 
 
@@ -1068,7 +1463,26 @@ def draw_cwm_logo(
     trim_threshold: float = MatchConfig.trim_threshold,
     pad: int = 4,
 ) -> bytes:
-    """The trimmed (+ ``pad`` bp) forward or reverse-complement CWM as a logomaker logo, encoded as PNG/SVG."""
+    """Draw the trimmed (+ ``pad`` bp) forward or reverse-complement CWM as a logomaker logo, encoded as PNG/SVG.
+
+    Parameters
+    ----------
+    pattern : Pattern
+        The pattern whose ``(W, 4)`` CWM is drawn.
+    strand : str
+        ``"fwd"`` or ``"rev"`` (reverse complement).
+    fmt : str
+        Image format, ``"png"`` or ``"svg"``.
+    trim_threshold : float
+        CWM trimming threshold (:func:`trim_span`).
+    pad : int
+        bp drawn on each side of the trimmed span (within the CWM).
+
+    Returns
+    -------
+    bytes
+        The encoded image.
+    """
     import logomaker
     from matplotlib.figure import Figure
 
@@ -1132,7 +1546,47 @@ def run_motif_pipeline(
 ) -> MotifRun:
     """Discover, match, tabulate and report; write the run folder ``out`` atomically.
 
-    ``meta`` (model, data, attribution method, ...) goes into ``run.json`` and the report header.
+    The folder holds ``modisco.h5``, ``patterns.csv``, ``matches.csv``, ``seqlets.csv``,
+    ``patterns.meme``, ``logos/`` (forward and reverse CWM logos), ``report.html`` and
+    ``run.json``; it appears only when complete (:func:`deepdife_core.files.atomic_dir`).
+
+    Parameters
+    ----------
+    hypothetical : numpy.ndarray
+        float ``(N, L, 4)`` hypothetical contributions.
+    one_hot : numpy.ndarray
+        float ``(N, L, 4)`` one-hot sequences.
+    gene_ids : sequence of str
+        ``(N,)`` gene IDs, in the arrays' order.
+    out : str or pathlib.Path
+        The run folder to create.
+    labels : sequence of int, optional
+        ``(N,)`` 0/1 labels; with them patterns get a Fisher enrichment test.
+    config : MotifConfig, optional
+        TF-MoDISco settings (default: ``MotifConfig()``).
+    database : MotifDatabase, optional
+        Motifs to match with TOMTOM (``None``: no matches).
+    top_k : int
+        TOMTOM matches kept per pattern.
+    trim_threshold : float
+        CWM trimming threshold used throughout.
+    overwrite : bool
+        Replace an existing ``out``.
+    meta : dict, optional
+        Model, data, attribution method, ...: goes into ``run.json`` and the report header.
+    progress : callable, optional
+        Gets the events ``modisco_start``, ``modisco_done``, ``tomtom_start``,
+        ``logos_start`` and ``done`` (each with ``time``).
+
+    Returns
+    -------
+    MotifRun
+        The folder, the :class:`MotifResult` and the patterns, matches and seqlets tables.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For bad arrays or gene IDs / labels that do not match the sequences.
     """
     config = config or MotifConfig()
     gene_ids = [str(g) for g in gene_ids]

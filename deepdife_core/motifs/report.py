@@ -27,7 +27,18 @@ dt{font-weight:600;float:left;clear:left;width:14em} dd{margin-left:15em}
 
 
 def esc(value: Any) -> str:
-    """HTML-escaped text of ``value`` (quotes too); ``None``/NaN become an empty string."""
+    """Escape ``value`` as HTML text (quotes too); ``None``/NaN become an empty string.
+
+    Parameters
+    ----------
+    value : object
+        Anything with a ``str``.
+
+    Returns
+    -------
+    str
+        The escaped text.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return html.escape(str(value), quote=True)
@@ -56,18 +67,25 @@ def render_report(
     info: dict | None = None,
     n_example_genes: int = 10,
 ) -> str:
-    """HTML text of the report.
+    """Render the HTML text of a motif run's report.
 
     Parameters
     ----------
-    patterns
+    patterns : sequence of Pattern
         :class:`~deepdife_core.motifs.modisco.Pattern` objects.
-    table, matches, seqlets
+    table, matches, seqlets : pandas.DataFrame
         ``patterns.csv``, the TOMTOM matches and ``seqlets.csv`` tables.
-    logos
+    logos : LogoCache
         A :class:`~deepdife_core.motifs.modisco.LogoCache` (logos are drawn once and reused).
-    info
+    info : dict, optional
         Run metadata shown in the header (model, data, method, database, ...).
+    n_example_genes : int
+        Seqlets listed per pattern (the first ones of ``seqlets``).
+
+    Returns
+    -------
+    str
+        A self-contained HTML page (logos embedded as base64 PNG).
     """
     info = info or {}
     out = [

@@ -110,6 +110,13 @@ class ScanDatabase:
 
     @property
     def max_width(self) -> int:
+        """The widest motif's width in bp (0 for an empty database).
+
+        Returns
+        -------
+        int
+            ``max(widths)``.
+        """
         return int(self.widths.max()) if len(self.widths) else 0
 
 
@@ -126,7 +133,20 @@ def _check_motif(m: Motif, i: int) -> np.ndarray:
 
 
 def log_odds(ppm: np.ndarray, pseudocount: float = 1e-4) -> np.ndarray:
-    """FIMO's log-odds matrix ``(W, 4)``: ``log2(ppm + pseudocount) - log2(0.25)`` (bits)."""
+    """Compute FIMO's log-odds matrix ``(W, 4)``: ``log2(ppm + pseudocount) - log2(0.25)`` (bits).
+
+    Parameters
+    ----------
+    ppm : numpy.ndarray
+        ``(W, 4)`` base probabilities (A, C, G, T).
+    pseudocount : float
+        Added to every probability before the logarithm.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(W, 4)`` scores in bits against uniform bases.
+    """
     return np.log2(np.asarray(ppm, dtype=np.float64) + pseudocount) + 2.0
 
 
@@ -233,10 +253,24 @@ def prepare_database(
 
 
 def pvalue_of_score(db: ScanDatabase, matrix: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """P-values of ``score`` (bits) for scanned matrices ``matrix`` (indices into ``db.widths``), any shape.
+    """Look up the p-values of ``score`` (bits) for scanned matrices ``matrix`` (indices into ``db.widths``), any shape.
 
     The score is truncated to its bin as in FIMO (memelite); scores above the
     table get its smallest p-value, below it 1.
+
+    Parameters
+    ----------
+    db : ScanDatabase
+        A :func:`prepare_database` result (its exact null tables).
+    matrix : numpy.ndarray
+        int matrix indices, any shape (broadcast with ``score``).
+    score : numpy.ndarray
+        float scores in bits, the same shape as ``matrix``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 p-values, the shape of ``matrix``/``score``.
     """
     matrix = np.asarray(matrix, dtype=np.int64)
     b = np.trunc(np.asarray(score, dtype=np.float64) / db.bin_size).astype(np.int64)
@@ -388,7 +422,27 @@ _DTYPES = {
 
 
 def scan_sequence(sequence: str | np.ndarray, db: ScanDatabase, *, max_pvalue: float = 1e-4) -> pd.DataFrame:
-    """Hits in one sequence (a string or one-hot ``(L, 4)``); :func:`scan_sequences` without ``seq_idx``."""
+    """Find the hits in one sequence (a string or one-hot ``(L, 4)``); :func:`scan_sequences` without ``seq_idx``.
+
+    Parameters
+    ----------
+    sequence : str or numpy.ndarray
+        One DNA string or a one-hot float ``(L, 4)`` array.
+    db : ScanDatabase
+        A :func:`prepare_database` result.
+    max_pvalue : float
+        Largest p-value reported, in ``(0, 1]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`HIT_COLUMNS` without ``seq_idx``, as :func:`scan_sequences` sorts them.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If a one-hot array is not 2-D.
+    """
     if isinstance(sequence, np.ndarray) and sequence.ndim != 2:
         raise DeepDifEInputError(f"expected one sequence (L, 4), got shape {sequence.shape}")
     return scan_sequences(sequence, db, max_pvalue=max_pvalue).drop(columns="seq_idx")
