@@ -7,6 +7,7 @@ this module imports none of them, so the command line has no import cycle.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 import time
@@ -15,6 +16,34 @@ from pathlib import Path
 from deepdife_core.data import io
 from deepdife_core.data.io import ALT_TSS_MODES, select_records
 from deepdife_core.errors import DeepDifEInputError
+
+
+def default_of(func, name: str):
+    """The default of parameter ``name`` of ``func``: an option's default read from the function it feeds.
+
+    Parameters
+    ----------
+    func : callable
+        The library function the option is passed to, e.g. ``make_demo_dataset``.
+    name : str
+        The name of its parameter, e.g. ``"n_genes"``.
+
+    Returns
+    -------
+    object
+        The default in ``func``'s signature (``2000`` for ``make_demo_dataset``'s ``n_genes``).
+
+    Raises
+    ------
+    KeyError
+        If ``func`` has no parameter ``name``.
+    ValueError
+        If the parameter has no default.
+    """
+    value = inspect.signature(func).parameters[name].default
+    if value is inspect.Parameter.empty:
+        raise ValueError(f"{func.__qualname__}() has no default for {name!r}")
+    return value
 
 
 class Reporter:

@@ -25,6 +25,7 @@ from deepdife_core.experiments.runs import figure_of, run_experiment
 from deepdife_core.experiments.sources import motif_source
 from deepdife_core.files import atomic_write_csv
 from deepdife_core.model.folder import load_model, model_data_config
+from deepdife_core.motifs.modisco import DEFAULT_DB_CACHE
 from deepdife_core.plot.figures import save_figure
 
 _D = ExperimentConfig()
@@ -67,7 +68,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
         _opt(p, "--seed", "seed", int, "seed of backgrounds, sampled motifs and shuffles")
         _opt(p, "--batch-size", "batch_size", int, "sequences per model call")
         p.add_argument("--jaspar-release", help="JASPAR release for JASPAR IDs / names (default: newest shipped)")
-        p.add_argument("--db-cache", default="workspace/motif_db", help="JASPAR MEME cache (default %(default)s)")
+        p.add_argument("--db-cache", default=str(DEFAULT_DB_CACHE), help="JASPAR MEME cache (default %(default)s)")
         p.add_argument(
             "--motifs-root", default="workspace/motifs", help="motif runs for RUN:pos_0 (default %(default)s)"
         )

@@ -13,6 +13,7 @@ import numpy as np
 
 from deepdife_core.cli.common import (
     add_alt_tss_option,
+    default_of,
     model_inputs,
     select_or_fail,
 )
@@ -55,18 +56,38 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     )
 
     add_alt_tss_option(e, ALT_TSS_MODEL)
-    e.add_argument("--method", choices=sorted(_METHODS), default="deepshap", help="attribution method")
+    e.add_argument(
+        "--method",
+        choices=sorted(_METHODS),
+        default=ExplainConfig.method,
+        help="attribution method (default %(default)s)",
+    )
     e.add_argument("--out", required=True, help="output .npz")
     e.add_argument("--plot", metavar="DIR", help="also write one SVG logo figure per gene into DIR")
-    e.add_argument("--window", type=int, default=200, help="bp per logo row in --plot figures (default 200)")
+    e.add_argument(
+        "--window",
+        type=int,
+        default=default_of(plot_gene, "window"),
+        help="bp per logo row in --plot figures (default %(default)s)",
+    )
     e.add_argument(
         "--background",
-        default="shuffle",
+        default=ExplainConfig.background,
         help="DeepSHAP references: 'shuffle' (dinucleotide shuffles of each gene, default), 'train' (random "
         "training genes of --data) or a FASTA of background sequences",
     )
-    e.add_argument("--n-background", type=int, default=100, help="DeepSHAP references per gene (default 100)")
-    e.add_argument("--seed", type=int, default=0, help="seed of shuffles / background sample (default 0)")
+    e.add_argument(
+        "--n-background",
+        type=int,
+        default=ExplainConfig.n_background,
+        help="DeepSHAP references per gene (default %(default)s)",
+    )
+    e.add_argument(
+        "--seed",
+        type=int,
+        default=ExplainConfig.seed,
+        help="seed of shuffles / background sample (default %(default)s)",
+    )
     e.add_argument("--forward-only", action="store_true", help="explain the forward strand only")
     e.add_argument("--cache", metavar="DIR", help="attribution cache folder (e.g. workspace/attributions)")
     e.set_defaults(func=cmd_explain)

@@ -29,6 +29,7 @@ from deepdife_core.cli.common import (
     Reporter,
     add_alt_tss_option,
     check_out_file,
+    default_of,
     model_inputs,
     short_path,
 )
@@ -112,21 +113,25 @@ def _train_table(args: argparse.Namespace):
 def _add_length_opts(p: argparse.ArgumentParser, *, defaults: bool = True) -> None:
     """``--length/--pad-side/--max-n``; with ``defaults=False`` they default to None (``train --fasta``)."""
     when = "" if defaults else "with --fasta: "
+    d = DatasetConfig()  # the defaults are its fields
     p.add_argument(
-        "--length", type=int, default=600 if defaults else None, help=f"{when}fixed sequence length L (default 600)"
+        "--length",
+        type=int,
+        default=d.length if defaults else None,
+        help=f"{when}fixed sequence length L (default {d.length})",
     )
     p.add_argument(
         "--pad-side",
         choices=["left", "right"],
-        default="left" if defaults else None,
+        default=d.pad_side if defaults else None,
         help=f"{when}where short sequences get N padding and long ones are trimmed; 'left' (5') keeps the TSS end "
-        "(default)",
+        f"(default {d.pad_side})",
     )
     p.add_argument(
         "--max-n",
         type=float,
-        default=0.5 if defaults else None,
-        help=f"{when}drop sequences with a larger N fraction (default 0.5)",
+        default=d.max_n_fraction if defaults else None,
+        help=f"{when}drop sequences with a larger N fraction (default {d.max_n_fraction})",
     )
 
 
@@ -649,15 +654,32 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--de", help="differential-expression table (needs --fasta)")
     b.add_argument("--labelled-fasta", help="FASTA with >GENEID_LABEL headers (label 0/1)")
     b.add_argument("--fasta", help="promoter FASTA (plain or .gz); IDs like AT1G01010::Chr1:1-600(+) match AT1G01010")
-    b.add_argument("--gene-col", default="gene_id", help="DE table: gene ID column (default gene_id)")
-    b.add_argument("--lfc-col", default="log2FoldChange", help="DE table: log2 fold-change column")
-    b.add_argument("--padj-col", default="padj", help="DE table: adjusted p-value column")
-    b.add_argument("--lfc-min", type=float, default=1.0, help="responsive if |log2FC| >= this (default 1)")
-    b.add_argument("--padj-max", type=float, default=0.05, help="... and padj <= this (default 0.05)")
-    b.add_argument("--lfc-neg-max", type=float, default=0.5, help="non-responsive if |log2FC| <= this (default 0.5)")
-    b.add_argument("--padj-neg-min", type=float, default=0.5, help="... and padj >= this (default 0.5)")
+    de0 = io.DEThresholds()  # the DE defaults: its fields and dataset_from_de_table's column names
+
+    def de_col(flag: str, name: str, text: str) -> None:
+        b.add_argument(flag, default=default_of(io.dataset_from_de_table, name), help=f"{text} (default %(default)s)")
+
+    de_col("--gene-col", "gene_col", "DE table: gene ID column")
+    de_col("--lfc-col", "lfc_col", "DE table: log2 fold-change column")
+    de_col("--padj-col", "padj_col", "DE table: adjusted p-value column")
     b.add_argument(
-        "--direction", choices=["both", "up", "down"], default="both", help="which DE direction is responsive"
+        "--lfc-min", type=float, default=de0.lfc_min, help="responsive if |log2FC| >= this (default %(default)s)"
+    )
+    b.add_argument("--padj-max", type=float, default=de0.padj_max, help="... and padj <= this (default %(default)s)")
+    b.add_argument(
+        "--lfc-neg-max",
+        type=float,
+        default=de0.lfc_neg_max,
+        help="non-responsive if |log2FC| <= this (default %(default)s)",
+    )
+    b.add_argument(
+        "--padj-neg-min", type=float, default=de0.padj_neg_min, help="... and padj >= this (default %(default)s)"
+    )
+    b.add_argument(
+        "--direction",
+        choices=["both", "up", "down"],
+        default=de0.direction,
+        help="which DE direction is responsive (default %(default)s)",
     )
 
     add_genome_options(b)
@@ -785,7 +807,12 @@ def build_parser() -> argparse.ArgumentParser:
     g = t.add_argument_group("PhyloAug (swap training genes for their orthologs)")
     g.add_argument("--orthologs", help="table gene_id<TAB>ortholog_id[<TAB>species]; turns PhyloAug on")
     g.add_argument("--ortholog-fasta", nargs="+", help="FASTA file(s) with the orthologs' promoters")
-    g.add_argument("--phylo-rate", type=float, default=0.7, help="swap probability per gene and batch (default 0.7)")
+    g.add_argument(
+        "--phylo-rate",
+        type=float,
+        default=PhyloConfig().rate,
+        help="swap probability per gene and batch (default %(default)s)",
+    )
     g.add_argument("--phylo-finetune", action="store_true", help="fine-tune on the original genes afterwards")
     g = t.add_argument_group("cross-validation")
     g.add_argument("--cv", type=int, default=0, help="K-fold grouped cross-validation; the folds form an ensemble")
@@ -803,7 +830,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--model", required=True, help="model folder")
     pr.add_argument("--fasta", help="promoter FASTA")
     pr.add_argument("--data", help="dataset table")
-    pr.add_argument("--threshold", type=float, default=0.5, help="class threshold (default 0.5)")
+    pr.add_argument(
+        "--threshold", type=float, default=StreamConfig().threshold, help="class threshold (default %(default)s)"
+    )
     add_alt_tss_option(pr, io_defaults.ALT_TSS_MODEL)
     pr.add_argument("--out", required=True, help="output CSV: gene_id, probability, prediction, ...")
     pr.set_defaults(func=cmd_predict)
@@ -826,9 +855,14 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", parents=[common], help="write the bundled synthetic demo dataset")
     d.add_argument("--out", required=True, help="output CSV (a labelled dataset table)")
     d.add_argument("--fasta", help="also write the promoters as FASTA")
-    d.add_argument("--n-genes", type=int, default=2000, help="number of genes (default 2000)")
-    d.add_argument("--length", type=int, default=600, help="sequence length (default 600)")
-    d.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    for flag, name, text in (
+        ("--n-genes", "n_genes", "number of genes"),
+        ("--length", "length", "sequence length"),
+        ("--seed", "seed", "generator seed"),
+    ):
+        d.add_argument(
+            flag, type=int, default=default_of(make_demo_dataset, name), help=f"{text} (default %(default)s)"
+        )
     d.set_defaults(func=cmd_demo)
 
     cli_explain.register(sub, common)

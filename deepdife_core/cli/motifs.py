@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepdife_core.cli.common import add_alt_tss_option, model_inputs, select_or_fail
+from deepdife_core.cli.common import add_alt_tss_option, default_of, model_inputs, select_or_fail
 from deepdife_core.data.encode import one_hot
 from deepdife_core.data.io import ALT_TSS_MODEL
 from deepdife_core.errors import DeepDifEInputError
@@ -54,9 +54,18 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     m.add_argument("--out", required=True, help="motif run folder to create, e.g. workspace/motifs/run1")
     m.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     g = m.add_argument_group("attributions")
-    g.add_argument("--method", choices=["deepshap", "gradxinput", "ism"], default="deepshap", help="default: deepshap")
-    g.add_argument("--n-background", type=int, default=100, help="DeepSHAP shuffles per gene (default 100)")
-    g.add_argument("--seed", type=int, default=0, help="seed of the DeepSHAP shuffles (default 0)")
+    g.add_argument(
+        "--method", choices=["deepshap", "gradxinput", "ism"], default=ExplainConfig.method, help="default: %(default)s"
+    )
+    g.add_argument(
+        "--n-background",
+        type=int,
+        default=ExplainConfig.n_background,
+        help="DeepSHAP shuffles per gene (default %(default)s)",
+    )
+    g.add_argument(
+        "--seed", type=int, default=ExplainConfig.seed, help="seed of the DeepSHAP shuffles (default %(default)s)"
+    )
     g.add_argument(
         "--cache",
         help="attribution cache folder (default $DEEPDIFE_WORKSPACE/attributions, else ./workspace/attributions)",
@@ -64,7 +73,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     g.add_argument("--no-cache", action="store_true", help="do not read or write the attribution cache")
     g = m.add_argument_group("motif database")
     g.add_argument(
-        "--motif-db", default="jaspar-plants", help="'jaspar-plants' (JASPAR CORE plants, default) or a MEME file"
+        "--motif-db",
+        default=default_of(load_motif_database, "spec"),
+        help="'jaspar-plants' (JASPAR CORE plants) or a MEME file (default %(default)s)",
     )
     g.add_argument("--jaspar-release", help="JASPAR release, e.g. 2024 (default: the newest shipped)")
     g.add_argument(
@@ -78,12 +89,25 @@ def register(sub, common: argparse.ArgumentParser) -> None:
         help="CWM trimming fraction (default %(default)s)",
     )
     g = m.add_argument_group("TF-MoDISco lite")
-    g.add_argument("--max-seqlets", type=int, default=2000, help="seqlets per metacluster (default 2000)")
-    g.add_argument("--sliding-window", type=int, default=20, help="seqlet window (default 20)")
-    g.add_argument("--flank", type=int, default=5, help="seqlet flank (default 5)")
-    g.add_argument("--window", type=int, help="central window in bp (default: whole sequence)")
-    g.add_argument("--n-leiden", type=int, default=2, help="Leiden runs (default 2)")
-    g.add_argument("--modisco-seed", type=int, default=0, help="gene-order shuffle seed (default 0: input order)")
+    mc0 = MotifConfig()  # the TF-MoDISco defaults are its fields
+    g.add_argument(
+        "--max-seqlets",
+        type=int,
+        default=mc0.max_seqlets_per_metacluster,
+        help="seqlets per metacluster (default %(default)s)",
+    )
+    g.add_argument(
+        "--sliding-window", type=int, default=mc0.sliding_window_size, help="seqlet window (default %(default)s)"
+    )
+    g.add_argument("--flank", type=int, default=mc0.flank_size, help="seqlet flank (default %(default)s)")
+    g.add_argument("--window", type=int, default=mc0.window, help="central window in bp (default: whole sequence)")
+    g.add_argument("--n-leiden", type=int, default=mc0.n_leiden_runs, help="Leiden runs (default %(default)s)")
+    g.add_argument(
+        "--modisco-seed",
+        type=int,
+        default=mc0.seed,
+        help="gene-order shuffle seed (default %(default)s: input order)",
+    )
     m.set_defaults(func=cmd_motifs)
 
 

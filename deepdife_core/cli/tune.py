@@ -15,6 +15,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from deepdife_core.cli.common import default_of
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.files import export_csv
 from deepdife_core.tune import study as tune
@@ -50,22 +51,42 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     g = t.add_argument_group("run")
     g.add_argument("--data", help="dataset table (optional when resuming a study recorded in the workspace)")
     g.add_argument("--trials", type=int, help="total trials of the study (complete + pruned) to reach")
-    g.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
-    g.add_argument("--metric", choices=METRICS, help="objective: mean fold validation auroc (default) or loss")
-    g.add_argument("--folds", type=int, help="grouped CV folds per trial (default 3)")
-    g.add_argument("--sampler", choices=SAMPLERS, help="tpe (default) or random")
-    g.add_argument("--pruner", choices=PRUNERS, help="median (default), hyperband or none")
-    g.add_argument("--startup-trials", type=int, help="random, never-pruned first trials (default 3)")
-    g.add_argument("--warmup-steps", type=int, help="no pruning before this epoch of the first fold (default 1)")
-    g.add_argument("--seed", type=int, help="sampler and split seed (default 0)")
-    g.add_argument("--epochs", type=int, help="maximum epochs per fold (default 20)")
-    g.add_argument("--patience", type=int, help="early-stopping patience within a fold (default 5)")
+    g.add_argument(
+        "--workers",
+        type=int,
+        default=default_of(tune.run_study, "workers"),
+        help="local worker processes (default %(default)s)",
+    )
+    # unset options keep TuneConfig's fields and default_base()'s epoch budget; the help shows those values
+    t0, b0 = TuneConfig(), default_base().train
+    g.add_argument(
+        "--metric", choices=METRICS, help=f"objective: mean fold validation auroc or loss (default {t0.metric})"
+    )
+    g.add_argument("--folds", type=int, help=f"grouped CV folds per trial (default {t0.folds})")
+    g.add_argument("--sampler", choices=SAMPLERS, help=f"tpe or random (default {t0.sampler})")
+    g.add_argument("--pruner", choices=PRUNERS, help=f"median, hyperband or none (default {t0.pruner})")
+    g.add_argument(
+        "--startup-trials", type=int, help=f"random, never-pruned first trials (default {t0.startup_trials})"
+    )
+    g.add_argument(
+        "--warmup-steps", type=int, help=f"no pruning before this epoch of the first fold (default {t0.warmup_steps})"
+    )
+    g.add_argument("--seed", type=int, help=f"sampler and split seed (default {t0.seed})")
+    g.add_argument("--epochs", type=int, help=f"maximum epochs per fold (default {b0.epochs})")
+    g.add_argument(
+        "--patience", type=int, help=f"early-stopping patience within a fold (default {b0.early_stopping_patience})"
+    )
     g.add_argument("--space", help="JSON file: {param: {low, high, log, choices, value, free}} merged over defaults")
     g.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="fix a parameter (repeatable)")
     g.add_argument("--free", action="append", default=[], metavar="NAME", help="search a parameter (repeatable)")
     g.add_argument("--orthologs", help="PhyloAug: ortholog table (gene_id, ortholog_id[, species])")
     g.add_argument("--ortholog-fasta", nargs="+", help="PhyloAug: FASTA file(s) of the orthologs' promoters")
-    g.add_argument("--heartbeat", type=int, default=10, help="worker heartbeat interval in seconds (default 10)")
+    g.add_argument(
+        "--heartbeat",
+        type=int,
+        default=default_of(tune.run_study, "heartbeat_interval"),
+        help="worker heartbeat interval in seconds (default %(default)s)",
+    )
     g.add_argument("--grace", type=int, help="a running trial without heartbeat for this long is failed (3x heartbeat)")
     g.add_argument("--fail-running", action="store_true", help="mark all RUNNING trials failed first (no live worker)")
     g.add_argument("--stop-file", help="stop when this file appears (the running trial is marked failed)")
