@@ -50,7 +50,7 @@ def grouped_split(
     Returns
     -------
     dict
-        ``{"train": idx, "val": idx, "test": idx}``, sorted int64 index arrays.
+        ``{"train": idx, "val": idx, "test": idx}``, sorted int64 index arrays ``(n_part,)``.
 
     Raises
     ------

@@ -925,6 +925,8 @@ def deep_shap(
         :func:`sample_background` for DeepDifE's random sample of training genes).
     config
         ``n_background``, ``seed``, ``batch_size``, ``strands``.
+    cache
+        An :class:`AttributionCache`; genes already explained are read, not recomputed.
 
     Returns
     -------

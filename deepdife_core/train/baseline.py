@@ -138,7 +138,7 @@ def fit_kmer_baseline(
     seqs_train, seqs_val, seqs_test
         Sequences of the three parts (the CNN's own split).
     y_train, y_val, y_test
-        Their labels in {0, 1}.
+        Their labels ``(n_part,)`` in {0, 1}.
     cfg
         k-mer lengths and the C grid; default :class:`BaselineConfig()`.
     seed

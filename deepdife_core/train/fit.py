@@ -327,6 +327,11 @@ def fit(
         One-hot ``(N, input_length, 4)``; padding (and EvoAug) are applied here.
     y_train, y_val
         Labels ``(N,)`` in {0, 1}.
+    model_cfg
+        The architecture (default ``ModelConfig()``).
+    train_cfg
+        Optimiser, epochs, batch size, early stopping and learning-rate schedule
+        (default ``TrainConfig()``).
     augment_cfg
         EvoAug; when enabled ``model_cfg`` must carry ``augment_cfg.padding``.
     ortholog_pool
