@@ -118,6 +118,20 @@ class Param:
             raise DeepDifEInputError(f"a log-scaled parameter needs a lower bound > 0, got {self.low}")
 
     def suggest(self, trial, name: str) -> Any:
+        """Ask ``trial`` for this parameter's value (the fixed ``value`` when not free).
+
+        Parameters
+        ----------
+        trial : optuna.trial.Trial
+            The running trial.
+        name : str
+            The parameter's name in the trial.
+
+        Returns
+        -------
+        object
+            A float, int (``step``, or 1 on a log scale) or one of ``choices``.
+        """
         if not self.free:
             return self.value
         if self.kind == "float":
@@ -128,6 +142,13 @@ class Param:
         return trial.suggest_categorical(name, list(self.choices))
 
     def to_dict(self) -> dict:
+        """Return the fields as a JSON-able dict (``choices`` as a list).
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
         d = dataclasses.asdict(self)
         d["choices"] = list(self.choices)
         return d
@@ -183,7 +204,26 @@ class SearchSpace:
     # -- construction
     @classmethod
     def from_dict(cls, data: dict | None) -> SearchSpace:
-        """``{"learning_rate": {"low": 1e-4, "high": 1e-2}, "filters": {"free": false, "value": 32}, ...}``."""
+        """Build a space from a partial dict merged over the default parameters.
+
+        E.g. ``{"learning_rate": {"low": 1e-4, "high": 1e-2}, "filters": {"free": false, "value": 32}}``;
+        a value that is not a dict fixes the parameter at that value.
+
+        Parameters
+        ----------
+        data : dict or None
+            Parameter name -> :class:`Param` fields (or a fixed value).
+
+        Returns
+        -------
+        SearchSpace
+            The space (parameters not named keep their defaults).
+
+        Raises
+        ------
+        DeepDifEInputError
+            For an unknown parameter or field, or invalid bounds.
+        """
         defaults = _default_params()
         out = {}
         for name, spec in (data or {}).items():
@@ -203,10 +243,33 @@ class SearchSpace:
         return cls(out)
 
     def to_dict(self) -> dict:
+        """Return the space as a JSON-able dict (the form :meth:`from_dict` reads).
+
+        Returns
+        -------
+        dict
+            Parameter name -> :meth:`Param.to_dict`.
+        """
         return {k: p.to_dict() for k, p in self.params.items()}
 
     def fix(self, **values: Any) -> SearchSpace:
-        """A copy with the given parameters fixed at the given values."""
+        """Return a copy with the given parameters fixed at the given values.
+
+        Parameters
+        ----------
+        **values
+            Parameter name -> fixed value.
+
+        Returns
+        -------
+        SearchSpace
+            The new space.
+
+        Raises
+        ------
+        DeepDifEInputError
+            For an unknown parameter name.
+        """
         upd = {}
         for k, v in values.items():
             if k not in PARAM_NAMES:
@@ -215,7 +278,23 @@ class SearchSpace:
         return SearchSpace({**self.params, **upd})
 
     def free(self, *names: str) -> SearchSpace:
-        """A copy with the given parameters searched."""
+        """Return a copy with the given parameters searched.
+
+        Parameters
+        ----------
+        *names : str
+            Parameter names to free.
+
+        Returns
+        -------
+        SearchSpace
+            The new space.
+
+        Raises
+        ------
+        DeepDifEInputError
+            For an unknown parameter name.
+        """
         upd = {}
         for k in names:
             if k not in PARAM_NAMES:
@@ -225,14 +304,42 @@ class SearchSpace:
 
     @property
     def free_names(self) -> tuple[str, ...]:
+        """The names of the searched parameters, in :data:`PARAM_NAMES` order.
+
+        Returns
+        -------
+        tuple of str
+            The free parameters.
+        """
         return tuple(k for k, p in self.params.items() if p.free)
 
     def fixed_values(self) -> dict[str, Any]:
+        """Give every parameter's ``value`` (the fixed value, or the default of a free one).
+
+        Returns
+        -------
+        dict
+            Parameter name -> value.
+        """
         return {k: p.value for k, p in self.params.items()}
 
     # -- use
     def suggest(self, trial) -> dict[str, Any]:
-        """Ask ``trial`` for every free parameter (define-by-run); returns all values, fixed ones included."""
+        """Ask ``trial`` for every free parameter (define-by-run).
+
+        ``evoaug_strength`` is only searched in trials with EvoAug on, and ``phylo_rate``
+        only when it is free.
+
+        Parameters
+        ----------
+        trial : optuna.trial.Trial
+            The running trial.
+
+        Returns
+        -------
+        dict
+            Every parameter's value, fixed ones included.
+        """
         out = {}
         for name in PARAM_NAMES:
             if name == "evoaug_strength" and not out["evoaug"]:
@@ -245,7 +352,21 @@ class SearchSpace:
         return out
 
     def check_for(self, length: int, *, has_orthologs: bool) -> None:
-        """Raise if some value of the space cannot work on ``length``-bp sequences."""
+        """Raise if some value of the space cannot work on ``length``-bp sequences.
+
+        Parameters
+        ----------
+        length : int
+            Sequence length ``L`` of the dataset.
+        has_orthologs : bool
+            Whether the study has orthologs (needed to search ``phylo_rate``).
+
+        Raises
+        ------
+        DeepDifEInputError
+            For a kernel longer than the sequences, a searched ``phylo_rate`` without
+            orthologs, or fixed values the configs refuse.
+        """
         k = self.params["kernel_size"]
         top = k.high if k.free else k.value
         if top is not None and int(top) > length:
@@ -267,7 +388,34 @@ def apply_params(
     augment_cfg: AugmentConfig,
     phylo_cfg: PhyloConfig,
 ) -> tuple[ModelConfig, TrainConfig, AugmentConfig, PhyloConfig]:
-    """The four configs with the tuned parameters ``params`` put in (missing keys keep the config's value)."""
+    """Put the tuned parameters ``params`` into the four configs (missing keys keep the config's value).
+
+    ``dense_units`` ``u`` gives the layers ``(u, u // 2)``; ``evoaug_strength`` ``s`` scales
+    the EvoAug magnitudes (insert, delete, shift, mutation fraction capped at 1, noise).
+
+    Parameters
+    ----------
+    params : dict
+        Parameter name -> value (:data:`PARAM_NAMES`).
+    model_cfg : ModelConfig
+        The base model config.
+    train_cfg : TrainConfig
+        The base training config.
+    augment_cfg : AugmentConfig
+        The base EvoAug config.
+    phylo_cfg : PhyloConfig
+        The base PhyloAug config.
+
+    Returns
+    -------
+    tuple of ModelConfig, TrainConfig, AugmentConfig, PhyloConfig
+        The new configs.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``evoaug_strength < 0`` or a config refuses a value.
+    """
     mc, tc, aug, phylo = model_cfg, train_cfg, augment_cfg, phylo_cfg
     m = {}
     for key in ("kernel_size", "n_conv", "filters"):
@@ -344,28 +492,85 @@ class TuneConfig:
 
     @property
     def direction(self) -> str:
+        """The Optuna direction of ``metric``.
+
+        Returns
+        -------
+        str
+            ``"maximize"`` for ``auroc``, ``"minimize"`` for ``loss``.
+        """
         return "maximize" if self.metric == "auroc" else "minimize"
 
     def to_dict(self) -> dict:
+        """Return the fields as a JSON-able dict.
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> TuneConfig:
+        """Build a config from a dict (unknown keys are ignored).
+
+        Parameters
+        ----------
+        data : dict or None
+            Field name -> value (``None``: all defaults).
+
+        Returns
+        -------
+        TuneConfig
+            The validated config.
+        """
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in (data or {}).items() if k in names})
 
 
 def default_base() -> RunConfig:
-    """Base configs of a study: the defaults, with a tuning-sized epoch budget."""
+    """Build the base configs of a study: the defaults, with a tuning-sized epoch budget.
+
+    Returns
+    -------
+    RunConfig
+        20 epochs, early-stopping patience 5, learning-rate schedule patience 3.
+    """
     return RunConfig(train=TrainConfig(epochs=20, early_stopping_patience=5, reduce_lr_patience=3))
 
 
 def steps_per_fold(base: RunConfig) -> int:
-    """Epochs a fold can report (main stage + the longest fine-tune stage)."""
+    """Count the epochs a fold can report (main stage + the longest fine-tune stage).
+
+    Parameters
+    ----------
+    base : RunConfig
+        The study's base configs.
+
+    Returns
+    -------
+    int
+        ``epochs + max(EvoAug, PhyloAug fine-tune epochs)``: the stride of the pruning steps.
+    """
     return base.train.epochs + max(base.augment.finetune_epochs, base.phylo.finetune_epochs)
 
 
 def make_sampler(cfg: TuneConfig, seed: int | None = None):
+    """Make the Optuna sampler of ``cfg``.
+
+    Parameters
+    ----------
+    cfg : TuneConfig
+        ``sampler`` (``tpe`` or ``random``), ``seed``, ``startup_trials``.
+    seed : int, optional
+        Sampler seed (default: ``cfg.seed``).
+
+    Returns
+    -------
+    optuna.samplers.BaseSampler
+        ``RandomSampler`` or ``TPESampler`` (``constant_liar``, at least 1 startup trial).
+    """
     import optuna
 
     seed = cfg.seed if seed is None else seed
@@ -375,6 +580,20 @@ def make_sampler(cfg: TuneConfig, seed: int | None = None):
 
 
 def make_pruner(cfg: TuneConfig, base: RunConfig):
+    """Make the Optuna pruner of ``cfg``.
+
+    Parameters
+    ----------
+    cfg : TuneConfig
+        ``pruner`` (``median``, ``hyperband``, ``none``), ``startup_trials``, ``warmup_steps``, ``folds``.
+    base : RunConfig
+        The study's base configs (Hyperband's maximum resource: ``folds * steps_per_fold``).
+
+    Returns
+    -------
+    optuna.pruners.BasePruner
+        ``MedianPruner``, ``HyperbandPruner`` (reduction factor 3) or ``NopPruner``.
+    """
     import optuna
 
     if cfg.pruner == "none":
@@ -390,27 +609,88 @@ def make_pruner(cfg: TuneConfig, base: RunConfig):
 
 
 def workspace_dir(workspace: str | Path | None = None) -> Path:
-    """``workspace`` or ``$DEEPDIFE_WORKSPACE`` or ``./workspace`` (as the dashboard)."""
+    """Resolve the workspace: ``workspace`` or ``$DEEPDIFE_WORKSPACE`` or ``./workspace`` (as the dashboard).
+
+    Parameters
+    ----------
+    workspace : str or pathlib.Path, optional
+        An explicit workspace folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute workspace folder (``~`` expanded).
+    """
     return Path(workspace or os.environ.get("DEEPDIFE_WORKSPACE", "workspace")).expanduser().resolve()
 
 
 def studies_dir(workspace: str | Path | None = None) -> Path:
+    """Give the folder of the study records and SQLite files.
+
+    Parameters
+    ----------
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``<workspace>/studies``.
+    """
     return workspace_dir(workspace) / "studies"
 
 
 def record_path(name: str, workspace: str | Path | None = None) -> Path:
+    """Give the path of study ``name``'s record.
 
+    Parameters
+    ----------
+    name : str
+        The study name (checked as a safe file name).
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``<workspace>/studies/<name>.json``.
+    """
     check_name(name, "study name")
     return studies_dir(workspace) / f"{name}.json"
 
 
 def default_storage(name: str, workspace: str | Path | None = None) -> str:
-    """``sqlite:///<workspace>/studies/<name>.db`` (absolute path)."""
+    """Give the default storage URL of a study: ``sqlite:///<workspace>/studies/<name>.db`` (absolute path).
+
+    Parameters
+    ----------
+    name : str
+        The study name (checked as a safe file name).
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+
+    Returns
+    -------
+    str
+        The SQLAlchemy URL.
+    """
     check_name(name, "study name")
     return f"sqlite:///{studies_dir(workspace) / (name + '.db')}"
 
 
 def hide_password(url: str) -> str:
+    """Mask the password of a storage URL (for records and messages).
+
+    Parameters
+    ----------
+    url : str
+        A SQLAlchemy URL.
+
+    Returns
+    -------
+    str
+        The URL with its password shown as ``***`` (the URL unchanged if it cannot be parsed).
+    """
     try:
         from sqlalchemy.engine import make_url
 
@@ -420,7 +700,20 @@ def hide_password(url: str) -> str:
 
 
 def load_record(name: str, workspace: str | Path | None = None) -> dict | None:
-    """The study's ``<workspace>/studies/<name>.json``, or None."""
+    """Read the study's ``<workspace>/studies/<name>.json``.
+
+    Parameters
+    ----------
+    name : str
+        The study name.
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+
+    Returns
+    -------
+    dict or None
+        The record, or None when the study has none in this workspace.
+    """
     path = record_path(name, workspace)
     if not path.exists():
         return None
@@ -428,8 +721,30 @@ def load_record(name: str, workspace: str | Path | None = None) -> dict | None:
 
 
 def resolve_storage(name: str, storage: str | None = None, workspace: str | Path | None = None) -> str:
-    """The storage URL of study ``name``: ``storage``, else ``$DEEPDIFE_TUNE_STORAGE``, else the
-    URL recorded in the workspace (unless its password is hidden), else the default SQLite file."""
+    """Find the storage URL of study ``name``.
+
+    In order: ``storage``, else ``$DEEPDIFE_TUNE_STORAGE``, else the URL recorded in the
+    workspace (unless its password is hidden), else the default SQLite file.
+
+    Parameters
+    ----------
+    name : str
+        The study name.
+    storage : str, optional
+        An explicit storage URL.
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+
+    Returns
+    -------
+    str
+        The storage URL.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If only a recorded URL with a hidden password is known.
+    """
     if storage:
         return storage
     if os.environ.get(STORAGE_ENV):
@@ -449,8 +764,20 @@ class DiskFullError(DeepDifEInputError):
 
 
 def disk_full(exc: BaseException) -> bool:
-    """Whether ``exc`` (or anything it wraps: ``__cause__``, ``__context__``, SQLAlchemy's ``orig``) is a
-    full disk or an exceeded quota."""
+    """Tell whether ``exc`` is a full disk or an exceeded quota.
+
+    Anything it wraps counts too: ``__cause__``, ``__context__``, SQLAlchemy's ``orig``.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception raised.
+
+    Returns
+    -------
+    bool
+        True for ``ENOSPC``/``EDQUOT``, a :class:`DiskFullError` or SQLite's "database or disk is full".
+    """
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -470,7 +797,20 @@ def disk_full(exc: BaseException) -> bool:
 
 
 def disk_full_error(name: str, where: str) -> DiskFullError:
-    """The one-line message for a study that hit a full disk."""
+    """Build the one-line error for a study that hit a full disk.
+
+    Parameters
+    ----------
+    name : str
+        The study name.
+    where : str
+        What could not be written (e.g. the storage URL, password hidden).
+
+    Returns
+    -------
+    DiskFullError
+        The error to raise (it says how to resume).
+    """
     return DiskFullError(
         f"cannot write study {name!r} ({where}): the disk is full; free some disk space, then run the same "
         "command again to resume (completed trials are kept)"
@@ -478,8 +818,11 @@ def disk_full_error(name: str, where: str) -> DiskFullError:
 
 
 class _DropDiskFull:
-    """A logging filter: Optuna's "trial failed" warning (with its traceback) is dropped for a full disk,
-    which the worker reports in one line instead."""
+    """A logging filter that drops Optuna's "trial failed" warning for a full disk.
+
+    The warning (with its traceback) is dropped because the worker reports a full
+    disk in one line instead.
+    """
 
     def filter(self, record) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
@@ -508,7 +851,32 @@ def open_storage(
     grace_period: int | None = None,
     create: bool = False,
 ):
-    """An Optuna ``RDBStorage`` on ``url``; with ``create=False`` a missing SQLite file is an error."""
+    """Open an Optuna ``RDBStorage`` on ``url``; with ``create=False`` a missing SQLite file is an error.
+
+    SQLite storages get a 60 s busy timeout (and WAL journaling when created); other
+    databases a pre-ping connection pool.
+
+    Parameters
+    ----------
+    url : str
+        A SQLAlchemy URL.
+    heartbeat_interval : int, optional
+        Seconds between a running trial's heartbeats (``None``: no heartbeat).
+    grace_period : int, optional
+        Seconds after the last heartbeat when a trial counts as stale.
+    create : bool
+        Create a missing SQLite file (and its folder).
+
+    Returns
+    -------
+    optuna.storages.RDBStorage
+        The storage.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For a missing SQLite file, a missing database driver or a storage that cannot be opened.
+    """
     import optuna
 
     path = _sqlite_path(url)
@@ -616,8 +984,39 @@ def prepare_study(
     FAIL at once (use when you know no worker is alive; stale trials are failed
     automatically after the heartbeat grace period anyway).
 
-    Returns the record (the dict saved in ``<workspace>/studies/<name>.json``, plus
-    ``"storage_url"`` with the unmasked URL).
+    Parameters
+    ----------
+    name : str
+        The study name.
+    data : str, pathlib.Path or pandas.DataFrame, optional
+        The dataset table (a path is recorded; a DataFrame is saved as
+        ``<name>.data.csv`` beside the record).
+    storage : str, optional
+        Storage URL (see :func:`resolve_storage`).
+    space : SearchSpace, optional
+        The search space (default: ``SearchSpace()``, or the stored one).
+    tune : TuneConfig, optional
+        The search settings (default: ``TuneConfig()``, or the stored ones).
+    base : RunConfig, optional
+        The base configs (default: :func:`default_base`, or the stored ones).
+    orthologs : dict, optional
+        ``{"table": path, "fasta": [paths]}`` for PhyloAug (switches it on in ``base``).
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+    fail_running : bool
+        Mark every RUNNING trial FAIL now.
+
+    Returns
+    -------
+    dict
+        The record saved in ``<workspace>/studies/<name>.json``, plus ``"storage_url"``
+        (the unmasked URL) and ``"record_path"``.
+
+    Raises
+    ------
+    DeepDifEInputError
+        For settings or a dataset that differ from the existing study's, a missing
+        table, too few families for the folds, or tuning genes of one class.
     """
     import optuna
 
@@ -730,7 +1129,28 @@ def _fail_running(name: str, url: str) -> int:
 
 
 def load_context(name: str, *, storage: str | None = None, workspace: str | Path | None = None) -> StudyContext:
-    """Everything a worker needs, from the study record and storage."""
+    """Load everything a worker needs, from the study record and storage.
+
+    Parameters
+    ----------
+    name : str
+        The study name.
+    storage : str, optional
+        Storage URL (see :func:`resolve_storage`).
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+
+    Returns
+    -------
+    StudyContext
+        Space, settings, base configs, the tuning genes (test part held out),
+        orthologs and the budget lock path.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If the study has no record or is not in the storage.
+    """
     rec = load_record(name, workspace)
     if rec is None:
         raise DeepDifEInputError(f"no study record {record_path(name, workspace)}; run `deepdife tune` first")
@@ -768,11 +1188,25 @@ def make_objective(
     should_stop: Callable[[], bool] | None = None,
     on_start: Callable[[], None] | None = None,
 ) -> Callable:
-    """The Optuna objective of ``ctx``: mean grouped-CV validation metric, pruned per epoch.
+    """Build the Optuna objective of ``ctx``: mean grouped-CV validation metric, pruned per epoch.
 
     ``on_start`` is called first thing in every trial (the worker releases its
     budget lock there).  Each trial records user attributes ``epochs`` (epochs
     trained, all folds), ``fold_values`` and ``pruned_at``.
+
+    Parameters
+    ----------
+    ctx : StudyContext
+        The study (space, settings, base configs, tuning genes, orthologs).
+    should_stop : callable, optional
+        Asked at every training event; True raises :class:`TuneStoppedError` in the trial.
+    on_start : callable, optional
+        Called at the start of every trial.
+
+    Returns
+    -------
+    callable
+        ``objective(trial) -> float``: the mean fold validation auROC or loss.
     """
 
     def objective(trial) -> float:
@@ -877,7 +1311,20 @@ def _file_lock(path: Path | None):
 
 
 def budget(name: str, storage: str) -> dict[str, int]:
-    """Trial counts by state: finished (complete + pruned), complete, pruned, running, failed, waiting."""
+    """Count the study's trials by state.
+
+    Parameters
+    ----------
+    name : str
+        The study name.
+    storage : str
+        Its storage URL.
+
+    Returns
+    -------
+    dict of str to int
+        ``finished`` (complete + pruned), ``complete``, ``pruned``, ``running``, ``fail``, ``waiting``.
+    """
     study = _load_study(name, storage)
     return _counts(study)
 
@@ -910,12 +1357,49 @@ def run_worker(
     quiet: bool = False,
     ctx: StudyContext | None = None,
 ) -> int:
-    """Run trials of study ``name`` until ``n_trials`` are finished; returns the trials this worker ran.
+    """Run trials of study ``name`` until ``n_trials`` are finished.
 
     The study must exist (:func:`prepare_study`).  While the budget is taken by
     running trials the worker waits, failing stale ones (dead workers) so their
     place is retried.  A ``stop_file`` that appears ends the worker (a trial in
     progress is marked FAIL).
+
+    Parameters
+    ----------
+    name : str
+        The study name.
+    n_trials : int
+        The study's budget of finished (complete or pruned) trials.
+    storage : str, optional
+        Storage URL (see :func:`resolve_storage`).
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+    worker_index : int
+        This worker's number (seeds its sampler; worker 0 of a fresh study uses the study's seed).
+    heartbeat_interval : int
+        Seconds between heartbeats of the running trial.
+    grace_period : int, optional
+        Seconds without heartbeat before a trial is stale (default: 3 heartbeats).
+    stop_file : str or pathlib.Path, optional
+        A file whose appearance stops the worker.
+    max_consecutive_failures : int
+        Failed trials in a row after which the worker gives up.
+    quiet : bool
+        No progress lines on stderr.
+    ctx : StudyContext, optional
+        An already loaded context (default: :func:`load_context`).
+
+    Returns
+    -------
+    int
+        The number of trials this worker ran (failed ones included).
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``n_trials < 1``; :class:`DiskFullError` for a full disk.
+    DeepDifEError
+        After ``max_consecutive_failures`` failed trials in a row.
     """
     import optuna
 
@@ -1050,8 +1534,52 @@ def run_study(
 ) -> dict:
     """Create/join the study, then run ``workers`` local worker processes until ``n_trials`` are finished.
 
-    With ``workers == 1`` the worker runs in this process.  Returns a summary:
-    counts by state, best value and parameters (None before any completed trial).
+    With ``workers == 1`` the worker runs in this process.
+
+    Parameters
+    ----------
+    name : str
+        The study name.
+    n_trials : int
+        The study's budget of finished trials.
+    data : str, pathlib.Path or pandas.DataFrame, optional
+        The dataset table (see :func:`prepare_study`).
+    storage : str, optional
+        Storage URL (see :func:`resolve_storage`).
+    workers : int
+        Local worker processes.
+    space : SearchSpace, optional
+        The search space (see :func:`prepare_study`).
+    tune : TuneConfig, optional
+        The search settings.
+    base : RunConfig, optional
+        The base configs.
+    orthologs : dict, optional
+        ``{"table": path, "fasta": [paths]}`` for PhyloAug.
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+    heartbeat_interval : int
+        Seconds between trial heartbeats.
+    grace_period : int, optional
+        Seconds without heartbeat before a trial is stale.
+    stop_file : str or pathlib.Path, optional
+        A file whose appearance stops the workers.
+    fail_running : bool
+        Mark every RUNNING trial FAIL first (see :func:`prepare_study`).
+    quiet : bool
+        No progress lines on stderr.
+
+    Returns
+    -------
+    dict
+        :func:`summary`: ``study``, counts by state and ``best`` (None before any completed trial).
+
+    Raises
+    ------
+    DeepDifEInputError
+        For ``workers`` or ``n_trials`` below 1, bad settings, or :class:`DiskFullError`.
+    DeepDifEError
+        If a worker process ended with an error.
     """
     if workers < 1:
         raise DeepDifEInputError(f"--workers must be >= 1, got {workers}")
@@ -1115,7 +1643,34 @@ def spawn_worker(
     stop_file: str | Path | None = None,
     quiet: bool = False,
 ) -> subprocess.Popen:
-    """Start ``python -m deepdife_core.tune.study worker ...`` (the storage URL goes through the environment)."""
+    """Start ``python -m deepdife_core.tune.study worker ...`` (the storage URL goes through the environment).
+
+    Parameters
+    ----------
+    name : str
+        The study name.
+    n_trials : int
+        The study's budget of finished trials.
+    storage : str
+        The storage URL (passed as ``$DEEPDIFE_TUNE_STORAGE``, never on the command line).
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+    worker_index : int
+        The worker's number.
+    heartbeat_interval : int
+        Seconds between trial heartbeats.
+    grace_period : int, optional
+        Seconds without heartbeat before a trial is stale.
+    stop_file : str or pathlib.Path, optional
+        A file whose appearance stops the worker.
+    quiet : bool
+        No progress lines on stderr.
+
+    Returns
+    -------
+    subprocess.Popen
+        The worker process (exit code 0, 2 for an error, 28 for a full disk, 130 when interrupted).
+    """
     cmd = [
         sys.executable,
         "-m",
@@ -1147,7 +1702,21 @@ def spawn_worker(
 
 
 def summary(name: str, storage: str) -> dict:
-    """Counts by state and the best trial so far."""
+    """Count the study's trials by state and find the best trial so far.
+
+    Parameters
+    ----------
+    name : str
+        The study name.
+    storage : str
+        Its storage URL.
+
+    Returns
+    -------
+    dict
+        ``{"study", "counts", "best"}``; ``best`` is :func:`best_params` or None
+        before any completed trial.
+    """
     study = _load_study(name, storage)
     out: dict[str, Any] = {"study": name, "counts": _counts(study), "best": None}
     with suppress(DeepDifEInputError):
@@ -1156,10 +1725,31 @@ def summary(name: str, storage: str) -> dict:
 
 
 def best_params(name: str, storage: str | None = None, *, workspace: str | Path | None = None, study=None) -> dict:
-    """``{"study", "metric", "direction", "trial", "value", "params"}`` of the best completed trial.
+    """Describe the best completed trial: ``{"study", "metric", "direction", "trial", "value", "params"}``.
 
     ``params`` holds every parameter of the space: the searched values of the
     trial and the fixed values (EvoAug strength only matters with EvoAug on).
+
+    Parameters
+    ----------
+    name : str
+        The study name.
+    storage : str, optional
+        Storage URL (see :func:`resolve_storage`).
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+    study : optuna.study.Study, optional
+        An already loaded study (then ``storage`` and ``workspace`` are not used).
+
+    Returns
+    -------
+    dict
+        The best trial's number, value and parameters with the study's metric and direction.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If the study has no completed trial yet.
     """
     if study is None:
         study = _load_study(name, resolve_storage(name, storage, workspace))
@@ -1198,9 +1788,24 @@ TRIALS_COLUMNS = [
 
 
 def trials_table(study_name: str, storage: str | None = None, *, workspace: str | Path | None = None) -> pd.DataFrame:
-    """One row per trial: number, state, value, params (dict), duration_s, started, completed,
-    last_step / last_intermediate (latest reported value), epochs, and one ``param_<name>`` column
-    per parameter.  For a dashboard page: it only reads the storage."""
+    """Tabulate one row per trial of a study (for a dashboard page: it only reads the storage).
+
+    Parameters
+    ----------
+    study_name : str
+        The study name.
+    storage : str, optional
+        Storage URL (see :func:`resolve_storage`).
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`TRIALS_COLUMNS` (number, state, value (complete trials only), params
+        (dict), duration_s, started, completed, last_step / last_intermediate (latest
+        reported value), epochs) and one ``param_<name>`` column per parameter.
+    """
     study = _load_study(study_name, resolve_storage(study_name, storage, workspace))
     rows = []
     names: list[str] = []
@@ -1233,7 +1838,18 @@ def trials_table(study_name: str, storage: str | None = None, *, workspace: str 
 
 
 def list_studies(workspace: str | Path | None = None) -> list[dict]:
-    """The study records in ``<workspace>/studies``, newest first."""
+    """List the study records in ``<workspace>/studies``, newest first.
+
+    Parameters
+    ----------
+    workspace : str or pathlib.Path, optional
+        The workspace (see :func:`workspace_dir`).
+
+    Returns
+    -------
+    list of dict
+        The readable records, sorted by ``updated``, newest first.
+    """
     folder = studies_dir(workspace)
     out = []
     for p in sorted(folder.glob("*.json")) if folder.exists() else []:
