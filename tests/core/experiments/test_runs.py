@@ -13,7 +13,7 @@ from deepdife_core.experiments import ExperimentConfig, run_experiment
 from deepdife_core.experiments.sources import motif_source
 from deepdife_core.model.folder import load_model
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
