@@ -540,7 +540,7 @@ def acquire_claim(target: str | Path, *, overwrite: bool = False, job: str | Pat
         raise DeepDifEInputError(f"{target} is being written by another run; choose another name or try again")
     if target.exists() and not overwrite:
         path.unlink(missing_ok=True)
-        raise DeepDifEInputError(f"{target} already exists; choose another name or pass --overwrite")
+        raise DeepDifEInputError(f"{target} already exists; choose another name or pass overwrite=True")
     if job is None:
         _HELD[key] = 1
     return path

@@ -11,6 +11,7 @@ import argparse
 import errno
 import json
 import os
+import re
 import sys
 from contextlib import ExitStack, suppress
 from dataclasses import replace
@@ -879,6 +880,47 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: the library's words for a parameter -> the flag that sets it.  Library errors speak of values
+#: (``n_trials must be >= 1, got 0``, ``... or pass overwrite=True``); :func:`flag_words` says
+#: them in the command line's words (``--trials must be >= 1, got 0``, ``... or pass --overwrite``).
+PARAMETER_FLAGS = {
+    "n_trials": "--trials",  # run_study
+    "workers must": "--workers must",  # run_study (a plain word: only as the subject of "must")
+    "data=": "--data ",  # run_study / prepare_study: data=TABLE
+    "storage=": "--storage ",  # storage=URL
+    "another study name": "another --study name",  # run_study's name
+    "orthologs=...": "--orthologs",  # the ortholog table and FASTA of a study
+    "fastas=": "--ortholog-fasta ",  # read_orthologs: fastas=FILE
+    "spec=jaspar-plants": "--motif-db jaspar-plants",  # load_motif_database
+    "overwrite=True": "--overwrite",  # files.claim_output, train_dataset, save_model_folder, ...
+}
+
+#: one of the keys, as a word of its own (after a space, a bracket or the start; not inside a path or flag)
+_PARAMETER_WORD = re.compile(
+    "|".join(
+        rf"(?<![^\s(]){re.escape(key)}" + ("" if key[-1] in "=." else r"(?![\w/.-])")
+        for key in sorted(PARAMETER_FLAGS, key=len, reverse=True)
+    )
+)
+
+
+def flag_words(message: str) -> str:
+    """A library message in the command line's words: its parameters named by their flags.
+
+    Parameters
+    ----------
+    message : str
+        The library's message, e.g. ``"n_trials must be >= 1, got 0"``.
+
+    Returns
+    -------
+    str
+        ``message`` with every :data:`PARAMETER_FLAGS` key replaced by its flag
+        (``"--trials must be >= 1, got 0"``); text that names no parameter is unchanged.
+    """
+    return _PARAMETER_WORD.sub(lambda m: PARAMETER_FLAGS[m.group(0)], message)
+
+
 #: errno -> what the user is told when a path of theirs cannot be used (one line, exit code 2)
 _PATH_ERRNOS = {
     errno.ENAMETOOLONG: "the file name is too long; use a shorter path",
@@ -927,7 +969,7 @@ def main(argv: list[str] | None = None) -> int:
         _set_decompression_limit(args)
         return int(args.func(args, rep) or 0)
     except (DeepDifEError, ValueError) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = flag_words(str(exc).splitlines()[0]) if str(exc) else type(exc).__name__
         if not isinstance(exc, DeepDifEError):
             msg = f"invalid value: {msg}"
         print(f"error: {msg}", file=sys.stderr)

@@ -1983,7 +1983,7 @@ def read_orthologs(
 
     pairs = table if isinstance(table, pd.DataFrame) else read_ortholog_table(table, name=table_name)
     if not fastas:
-        raise DeepDifEInputError("PhyloAug needs the orthologs' promoter FASTA: add --ortholog-fasta FILE")
+        raise DeepDifEInputError("PhyloAug needs the orthologs' promoter FASTA: add fastas=FILE")
     seqs: dict[str, str] = {}
     species_of: dict[str, str] = {}
     for fa in fastas:

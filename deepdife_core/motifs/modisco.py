@@ -1017,7 +1017,7 @@ def load_motif_database(
     if str(spec) == "jaspar-plants":
         return jaspar_plants(release, cache_dir=cache_dir)
     if release is not None:
-        raise DeepDifEInputError("a JASPAR release only applies to --motif-db jaspar-plants")
+        raise DeepDifEInputError("a JASPAR release only applies to spec=jaspar-plants")
     path = Path(spec)
     if not path.is_file():
         raise DeepDifEInputError(f"motif database {spec!r}: give 'jaspar-plants' or an existing MEME file")

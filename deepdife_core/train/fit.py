@@ -527,7 +527,7 @@ def _check_out(out: str | Path | None, overwrite: bool) -> None:
 
     check_name(Path(out).name)
     if Path(out).exists() and not overwrite:
-        raise DeepDifEInputError(f"{out} already exists; choose another name or pass --overwrite")
+        raise DeepDifEInputError(f"{out} already exists; choose another name or pass overwrite=True")
 
 
 def _provenance(df, parts, split_source, tc, dataset_name, history, extra) -> dict:

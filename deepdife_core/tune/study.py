@@ -374,7 +374,7 @@ class SearchSpace:
                 f"kernel_size {'upper bound ' if k.free else ''}{int(top)} is longer than the sequences ({length} bp)"
             )
         if self.params["phylo_rate"].free and not has_orthologs:
-            raise DeepDifEInputError("phylo_rate is searched but no orthologs were given; add --orthologs")
+            raise DeepDifEInputError("phylo_rate is searched but no orthologs were given; add orthologs=...")
         # build the configs of the corners to surface other invalid values now
         apply_params(
             self.fixed_values(), ModelConfig(input_length=length), TrainConfig(), AugmentConfig(), PhyloConfig()
@@ -753,7 +753,7 @@ def resolve_storage(name: str, storage: str | None = None, workspace: str | Path
     if rec and rec.get("storage"):
         if "***" in rec["storage"]:
             raise DeepDifEInputError(
-                f"study {name!r} is stored at {rec['storage']} (password not recorded); pass --storage URL"
+                f"study {name!r} is stored at {rec['storage']} (password not recorded); pass storage=URL"
             )
         return rec["storage"]
     return default_storage(name, workspace)
@@ -1035,18 +1035,18 @@ def prepare_study(
     if stored is not None:
         if space is not None and _plain(space.to_dict()) != stored["space"]:
             raise DeepDifEInputError(
-                f"study {name!r} exists with a different search space; choose another --study name, "
+                f"study {name!r} exists with a different search space; choose another study name, "
                 "or leave the space options out to resume it"
             )
         if tune is not None and _plain(tune.to_dict()) != stored["tune"]:
             raise DeepDifEInputError(
                 f"study {name!r} exists with different settings (metric/folds/sampler/pruner); "
-                "choose another --study name, or leave those options out to resume it"
+                "choose another study name, or leave those options out to resume it"
             )
         if base is not None and _plain(config_to_dict(base)) != stored["base"]:
             raise DeepDifEInputError(
                 f"study {name!r} exists with different training settings (epochs/patience/seed); "
-                "choose another --study name, or leave those options out to resume it"
+                "choose another study name, or leave those options out to resume it"
             )
         space = SearchSpace.from_dict(stored["space"])
         tune = TuneConfig.from_dict(stored["tune"])
@@ -1058,7 +1058,7 @@ def prepare_study(
     # data: a path (recorded), a DataFrame (snapshot in the workspace), or the recorded path
     if data is None:
         if not old or not old.get("data"):
-            raise DeepDifEInputError(f"study {name!r} has no recorded data table here; pass --data TABLE")
+            raise DeepDifEInputError(f"study {name!r} has no recorded data table here; pass data=TABLE")
         data = old["data"]
     if isinstance(data, pd.DataFrame):
         df = data
@@ -1067,13 +1067,13 @@ def prepare_study(
     else:
         data_path = Path(data).expanduser().resolve()
         if not data_path.exists():
-            raise DeepDifEInputError(f"--data {data}: file not found")
+            raise DeepDifEInputError(f"data={data}: file not found")
         df = load_dataset(data_path)
     fp = fingerprint_dataset(df)
     if stored is not None and stored.get("dataset_fingerprint") != fp:
         raise DeepDifEInputError(
             f"study {name!r} was run on a different dataset (fingerprint {stored.get('dataset_fingerprint')}, "
-            f"this table {fp}); use another --study name"
+            f"this table {fp}); use another study name"
         )
     length = int(df["sequence"].str.len().iloc[0])
     space.check_for(length, has_orthologs=bool(orthologs))
@@ -1404,7 +1404,7 @@ def run_worker(
     import optuna
 
     if n_trials < 1:
-        raise DeepDifEInputError(f"--trials must be >= 1, got {n_trials}")
+        raise DeepDifEInputError(f"n_trials must be >= 1, got {n_trials}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     ctx = ctx or load_context(name, storage=storage, workspace=workspace)
@@ -1582,9 +1582,9 @@ def run_study(
         If a worker process ended with an error.
     """
     if workers < 1:
-        raise DeepDifEInputError(f"--workers must be >= 1, got {workers}")
+        raise DeepDifEInputError(f"workers must be >= 1, got {workers}")
     if n_trials < 1:
-        raise DeepDifEInputError(f"--trials must be >= 1, got {n_trials}")
+        raise DeepDifEInputError(f"n_trials must be >= 1, got {n_trials}")
     try:
         rec = prepare_study(
             name,
