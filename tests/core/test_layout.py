@@ -76,9 +76,7 @@ def test_arrows_point_down(module):
     if room(module) == "__init__":
         return
     up = [
-        dep
-        for dep in GRAPH[module]
-        if room(dep) != "__init__" and LAYER_OF.get(room(dep), -1) > LAYER_OF[room(module)]
+        dep for dep in GRAPH[module] if room(dep) != "__init__" and LAYER_OF.get(room(dep), -1) > LAYER_OF[room(module)]
     ]
     assert not up, f"{module} imports {up} from a higher layer"
 

@@ -143,7 +143,6 @@ def test_train_runner_passes_the_augment_config_and_keeps_the_best_epoch(
     from types import SimpleNamespace
 
     from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig, config_to_dict
-    from deepdife_core.train import fit as train
 
     data = tmp_path / "d.csv"
     tiny_table.to_csv(data, index=False)
@@ -161,7 +160,7 @@ def test_train_runner_passes_the_augment_config_and_keeps_the_best_epoch(
         metrics = {"auroc": 0.8, "baseline_kmer": {"auroc": 0.7}, "learning": {"status": "learnt", "message": "ok"}}
         return SimpleNamespace(path=out, metrics=metrics, stopped=False, history=[{}, {}, {}])
 
-    monkeypatch.setattr(train, "train_dataset", fake_train_dataset)
+    monkeypatch.setattr(jobs, "train_dataset", fake_train_dataset)  # the runner imports it at the top
     args = {
         "dataset_path": str(data),
         "models_root": str(tmp_path / "models"),
@@ -184,7 +183,6 @@ def test_train_runner_without_augment_arg_uses_the_defaults(tmp_path, tiny_table
     from types import SimpleNamespace
 
     from deepdife_core.config import AugmentConfig
-    from deepdife_core.train import fit as train
 
     data = tmp_path / "d.csv"
     tiny_table.to_csv(data, index=False)
@@ -194,7 +192,7 @@ def test_train_runner_without_augment_arg_uses_the_defaults(tmp_path, tiny_table
         seen.update(kw)
         return SimpleNamespace(path=None, metrics={}, stopped=True, history=[])
 
-    monkeypatch.setattr(train, "train_dataset", fake_train_dataset)
+    monkeypatch.setattr(jobs, "train_dataset", fake_train_dataset)  # the runner imports it at the top
     args = {"dataset_path": str(data), "models_root": str(tmp_path / "models"), "model_name": "m"}
     assert jobs.run_job(jobs.create_job(tmp_path / "jobs", "train", args)) == 0
     assert seen["augment_cfg"] == AugmentConfig()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from deepdife_core.config import DEEPDIFE_MODEL, ModelConfig, config_from_dict, config_to_dict
+from deepdife_core.config import DEEPDIFE_MODEL, ModelConfig
 from deepdife_core.data.encode import one_hot, reverse_complement
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.model.cnn import Predictor, build_model, import_legacy, logit_model
@@ -20,15 +20,6 @@ def test_default_is_the_regional_network():
     assert both.get_layer("global_region").output.shape[1] == 64 + 7 * 64
 
 
-def test_configs_written_before_the_options_read_back_as_deepdife():
-    old = {"model": {"input_length": 600, "n_conv": 3, "dense_units": [256, 128]}, "train": {"epochs": 5}}
-    cfg = config_from_dict(old)
-    assert (cfg.model.head, cfg.model.first_activation, cfg.model.conjoin) == ("flatten", "relu", True)
-    assert cfg.train.strands == "random" and cfg.train.chance_patience == 0
-    new = config_from_dict({"model": config_to_dict(ModelConfig())})
-    assert new.model == ModelConfig()
-
-
 def test_architecture_follows_config():
     cfg = ModelConfig(input_length=600, **{**DEEPDIFE_MODEL, "n_conv": 4})
     m = build_model(cfg)
@@ -40,16 +31,6 @@ def test_architecture_follows_config():
     assert dense == [256, 128, 1]
     assert m.input_shape == (None, 600, 4) and m.output_shape == (None, 1)
     assert all(float(c.kernel_regularizer.l2) == pytest.approx(1e-6) for c in convs)
-
-
-def test_config_round_trip_and_validation():
-    cfg = ModelConfig(input_length=300, pad_left=10, pad_right=10, dense_units=(32, 16))
-    assert config_from_dict({"model": config_to_dict(cfg)}).model == cfg
-    assert cfg.network_length == 320
-    with pytest.raises(DeepDifEInputError, match="dropout"):
-        ModelConfig(dropout=1.5)
-    with pytest.raises(DeepDifEInputError, match="kernel_size 20 is longer"):
-        ModelConfig(input_length=10, kernel_size=20)
 
 
 def test_same_seed_same_initial_weights():
@@ -156,9 +137,3 @@ def test_strand_shared_filters_score_both_strands_at_tss_anchored_positions(tmp_
     m.save(tmp_path / "m.keras")
     back = keras.saving.load_model(tmp_path / "m.keras", compile=False, safe_mode=True)
     np.testing.assert_allclose(np.asarray(back(x)), np.asarray(m(x)), atol=1e-6)
-
-
-def test_configs_without_strand_shared_read_back_as_single_strand_filters():
-    saved = config_to_dict(ModelConfig())
-    saved.pop("strand_shared")
-    assert config_from_dict({"model": saved}).model.strand_shared is False

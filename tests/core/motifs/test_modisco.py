@@ -10,7 +10,6 @@ largest positive pattern every time.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,6 @@ from deepdife_core.motifs.modisco import (
     LogoCache,
     Motif,
     MotifConfig,
-    Pattern,
     _bh,
     discover_motifs,
     format_meme,
@@ -37,40 +35,9 @@ from deepdife_core.motifs.modisco import (
     trim_span,
     write_meme,
 )
-from deepdife_core.motifs.report import render_report
+from tests.core.motifs.helpers import _pattern
 
-ROOT = Path(__file__).resolve().parents[3]
 ABRE_TF = re.compile(r"ABF|AREB|ABI5|GBF|bZIP", re.IGNORECASE)
-
-
-@pytest.fixture(scope="module")
-def db_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("motif_db")
-
-
-@pytest.fixture(scope="module")
-def jaspar(db_cache):
-    return jaspar_plants(cache_dir=db_cache)
-
-
-def _pattern(name: str = "pos_patterns.pattern_0", seed: int = 0, n: int = 5) -> Pattern:
-    rng = np.random.default_rng(seed)
-    core = "CCACGTGGCA"
-    ppm = np.full((20, 4), 0.25, dtype=np.float32)
-    cwm = rng.normal(0, 0.01, (20, 4)).astype(np.float32)
-    for i, b in enumerate(core, start=5):
-        ppm[i] = 0.02
-        ppm[i, "ACGT".index(b)] = 0.94
-        cwm[i, "ACGT".index(b)] = 0.5
-    seqlets = pd.DataFrame(
-        {
-            "example_idx": np.arange(n),
-            "start": np.full(n, 100),
-            "end": np.full(n, 120),
-            "is_revcomp": np.arange(n) % 2 == 1,
-        }
-    )
-    return Pattern(name, name[:3], ppm, cwm, cwm.copy(), seqlets)
 
 
 # ----------------------------------------------------------------------------- MEME files
@@ -262,38 +229,7 @@ def test_logo_cache_draws_once(tmp_path):
         cache.get(p, "up")
 
 
-def test_report_escapes_html(tmp_path, jaspar):
-    evil = "<script>alert('x')</script>"
-    p = _pattern(name="pos_patterns.pattern_0")
-    genes = [evil, "AT1G01010", 'x" onmouseover="alert(1)', "G3", "G4"]
-    seqlets = seqlet_table([p], genes, length=600, labels=[1, 0, 1, 0, 1])
-    matches = match_motifs([p], jaspar, top_k=2)
-    matches.loc[0, "match_name"] = "<img src=x onerror=alert(2)>"
-    table = pd.DataFrame([{"pattern": p.name, "consensus": "<b>C</b>"}])
-    html = render_report([p], table, matches, seqlets, LogoCache(tmp_path), info={"data": "<script>x</script>"})
-    assert "<script>" not in html and "<img src=x" not in html
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
-    assert "&lt;img src=x onerror=alert(2)&gt;" in html
-    assert "x&quot; onmouseover=&quot;alert(1)" in html
-    assert html.count("data:image/png;base64,") == 2
-
-
 # ----------------------------------------------------------------------------- demo end to end
-
-
-@pytest.fixture(scope="module")
-def demo_inputs(tmp_path_factory):
-    from deepdife_core.data.demo import make_demo_dataset
-    from deepdife_core.data.encode import one_hot
-    from deepdife_core.interpret.explain import AttributionCache, ExplainConfig, explain
-    from deepdife_core.model.folder import load_model
-
-    df = make_demo_dataset().iloc[:400].reset_index(drop=True)
-    predictor = load_model(ROOT / "models" / "demo")
-    X = one_hot(df["sequence"].tolist())
-    cache = AttributionCache(tmp_path_factory.mktemp("attr"))
-    attr = explain(predictor, X, ExplainConfig(method="gradxinput"), cache=cache)
-    return df, X, attr, cache.root
 
 
 @pytest.fixture(scope="module")
@@ -393,38 +329,6 @@ def test_seed_permutes_but_keeps_caller_indices(demo_inputs):
 
 
 # ----------------------------------------------------------------------------- CLI
-
-
-def test_cli_motifs_demo(tmp_path, demo_inputs, db_cache, jaspar):
-    from deepdife_core.cli.main import main
-
-    df, _, _, attr_cache = demo_inputs
-    data = tmp_path / "demo.csv"
-    df.to_csv(data, index=False)
-    out = tmp_path / "run"
-    argv = ["motifs", "--quiet", "--model", str(ROOT / "models" / "demo"), "--data", str(data)]
-    argv += ["--method", "gradxinput", "--cache", str(attr_cache), "--db-cache", str(db_cache)]
-    assert main([*argv, "--out", str(out)]) == 0
-    pats = pd.read_csv(out / "patterns.csv")
-    assert len(pats) and pats["best_match_id"].notna().any()
-    assert (out / "report.html").is_file() and (out / "modisco.h5").is_file()
-
-
-def test_cli_motifs_bad_input(tmp_path, capsys):
-    from deepdife_core.cli.main import main
-
-    bad = tmp_path / "bad.meme"
-    bad.write_text("MEME version 4\n\nALPHABET= ACGU\n")
-    base = ["motifs", "--model", str(ROOT / "models" / "demo"), "--data", "x.csv", "--out", str(tmp_path / "o")]
-    assert main([*base, "--motif-db", str(bad)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: bad.meme, line 3: alphabet")
-    assert main([*base, "--motif-db", str(tmp_path / "missing.meme")]) == 2
-    assert main([*base, "--jaspar-release", "1850", "--db-cache", str(tmp_path)]) == 2
-    assert "not shipped" in capsys.readouterr().err
-    (tmp_path / "o").write_text("")
-    assert main(base) == 2
-    assert "is a file" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- published model
