@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from deepdife_core.config import ModelConfig, TrainConfig
-from deepdife_core.demo import make_demo_dataset
-from deepdife_core.encode import one_hot
-from deepdife_core.train import fit
+from deepdife_core.data.demo import make_demo_dataset
+from deepdife_core.data.encode import one_hot
+from deepdife_core.train.fit import fit
 
 OUT = Path(__file__).resolve().parent / "results" / "core.json"
 

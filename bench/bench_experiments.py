@@ -13,15 +13,15 @@ import platform
 import time
 from pathlib import Path
 
-from deepdife_core.artifacts import load_model
-from deepdife_core.demo import make_demo_dataset
+from deepdife_core.data.demo import make_demo_dataset
 from deepdife_core.experiments import ExperimentConfig, run_experiment
 from deepdife_core.experiments.backgrounds import select_backgrounds
 from deepdife_core.experiments.insert import insertion
 from deepdife_core.experiments.sources import motif_source
 from deepdife_core.experiments.spacing import spacing_grid
 from deepdife_core.experiments.sweep import position_sweep
-from deepdife_core.plot import save_figure
+from deepdife_core.model.folder import load_model
+from deepdife_core.plot.figures import save_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "experiments.json"

@@ -30,13 +30,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from deepdife_core import explain as E  # noqa: N812
-from deepdife_core.artifacts import load_model
 from deepdife_core.config import ModelConfig
-from deepdife_core.deeplift import supports
-from deepdife_core.demo import make_demo_dataset
-from deepdife_core.encode import one_hot
-from deepdife_core.model import Predictor, build_model, import_legacy
+from deepdife_core.data.demo import make_demo_dataset
+from deepdife_core.data.encode import one_hot
+from deepdife_core.interpret import explain as E  # noqa: N812
+from deepdife_core.interpret.deeplift import supports
+from deepdife_core.model.cnn import Predictor, build_model, import_legacy
+from deepdife_core.model.folder import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "explain.json"
@@ -176,7 +176,7 @@ def main() -> dict:
         "speed": bench_speed(pred, X),
         "demo_motif_recovery": bench_recovery(),
         "notes": (
-            "DeepSHAP explains the pre-sigmoid logit. Default engine: deepdife_core.deeplift (shap's "
+            "DeepSHAP explains the pre-sigmoid logit. Default engine: deepdife_core.interpret.deeplift (shap's "
             "DeepExplainer rules; the input forwarded once per gene, only the 100 references back-propagated; "
             "4 genes x 2 strands x 100 references per call); the shap engine is timed on 100 genes for "
             "comparison. The machine is shared: see load_average_before_after and the CPU seconds."

@@ -1,6 +1,6 @@
 """Learning benchmark: does `deepdife train` learn rules we know are in the data? (issue 12)
 
-Tasks (``deepdife_core.tasks``, 2,500 genes of 600 bp on a 2nd-order Markov
+Tasks (``deepdife_core.data.tasks``, 2,500 genes of 600 bp on a 2nd-order Markov
 background fitted on DeepDifE's 1,978 Arabidopsis promoters, families of 1-4
 point-mutated copies, 3% label noise): ``presence``, ``count``, ``cooccur``,
 ``position``; plus real data: ``aly`` (A. lyrata promoters, a grouped 80/20 split
@@ -10,7 +10,7 @@ C. rubella promoters of Arabidopsis genes never seen in training).
 Every task has one fixed grouped split (train / val / test = 70 / 10 / 20 by
 family, seed 0) shared by every protocol and seed, an oracle where the rule is
 known (the task's own score, e.g. the ABRE count) and the k-mer baseline
-(``deepdife_core.baseline``).  Protocols (``PROTOCOLS``): ``default`` is what
+(``deepdife_core.train.baseline``).  Protocols (``PROTOCOLS``): ``default`` is what
 ``deepdife train`` does with no options; the others change one thing.  Each runs
 with seeds 0, 1, 2: test auROC / auPRC mean ± sd, epochs run, best epoch, wall
 time.  Results: ``bench/results/learning.json``.
@@ -34,12 +34,12 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from deepdife_core import metrics as mt  # noqa: E402
-from deepdife_core import tasks  # noqa: E402
-from deepdife_core.baseline import fit_kmer_baseline  # noqa: E402
 from deepdife_core.config import DEEPDIFE_MODEL, AugmentConfig, ModelConfig, RunConfig, TrainConfig  # noqa: E402
-from deepdife_core.split import grouped_split  # noqa: E402
-from deepdife_core.train import train_dataset  # noqa: E402
+from deepdife_core.data import tasks  # noqa: E402
+from deepdife_core.data.split import grouped_split  # noqa: E402
+from deepdife_core.train import metrics as mt  # noqa: E402
+from deepdife_core.train.baseline import fit_kmer_baseline  # noqa: E402
+from deepdife_core.train.fit import train_dataset  # noqa: E402
 
 SHARED = HERE.parent.parent / "shared" / "data" / "deepdife"
 OUT = HERE / "results" / "learning.json"
@@ -99,7 +99,7 @@ def with_split(df: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
 
 
 def chain() -> np.ndarray:
-    from deepdife_core.io import read_fasta
+    from deepdife_core.data.io import read_fasta
 
     files = [SHARED / "arabidopsis" / f"example.fasta_{c}" for c in ("c1", "c2")]
     if not all(f.exists() for f in files):
@@ -113,7 +113,7 @@ def synthetic(name: str, bg: np.ndarray) -> pd.DataFrame:
 
 
 def real_aly() -> pd.DataFrame | None:
-    from deepdife_core.io import dataset_from_labelled_fasta, read_ortholog_table
+    from deepdife_core.data.io import dataset_from_labelled_fasta, read_ortholog_table
 
     if not (SHARED / "orthologs" / "aly.tss.fasta").exists():
         return None
@@ -130,7 +130,7 @@ def real_aly() -> pd.DataFrame | None:
 
 def cross_species() -> pd.DataFrame | None:
     """Train/val on A. lyrata; test = C. rubella promoters whose Arabidopsis gene is in no training family."""
-    from deepdife_core.io import dataset_from_labelled_fasta, read_ortholog_table
+    from deepdife_core.data.io import dataset_from_labelled_fasta, read_ortholog_table
 
     if not (SHARED / "orthologs" / "cru.tss.fasta").exists():
         return None

@@ -85,7 +85,7 @@ def _prepare(base: Path) -> tuple[dict[str, str], Path, list[str]]:
         [
             sys.executable,
             "-m",
-            "deepdife_core.cli",
+            "deepdife_core.cli.main",
             "explain",
             "--quiet",
             "--model",
@@ -144,8 +144,8 @@ def _start_server(base: Path, env: dict[str, str]) -> tuple[subprocess.Popen, st
 
 
 def _start_training(dataset_path: Path, base: Path) -> Path:
-    from deepdife_core import jobs
     from deepdife_core.config import ModelConfig, TrainConfig, config_to_dict
+    from deepdife_core.jobs import runner as jobs
 
     args = {
         "dataset_name": "demo",
@@ -245,13 +245,13 @@ def main() -> dict:
         t0 = time.perf_counter()
         sessions = asyncio.run(_browse(url, genes))
         wall = time.perf_counter() - t0
-        from deepdife_core.jobs import read_job
+        from deepdife_core.jobs.runner import read_job
 
         job_state = (read_job(job) or {}).get("state")
         rss = _rss_kb(proc.pid)
     finally:
         if job is not None:
-            from deepdife_core.jobs import read_job
+            from deepdife_core.jobs.runner import read_job
 
             pid = (read_job(job) or {}).get("pid")
             if pid:

@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from deepdife_core.artifacts import load_model
-from deepdife_core.demo import make_demo_dataset
-from deepdife_core.encode import one_hot
-from deepdife_core.explain import ExplainConfig, explain
-from deepdife_core.motifs import LogoCache, MotifConfig, discover_motifs, jaspar_plants, match_motifs
+from deepdife_core.data.demo import make_demo_dataset
+from deepdife_core.data.encode import one_hot
+from deepdife_core.interpret.explain import ExplainConfig, explain
+from deepdife_core.model.folder import load_model
+from deepdife_core.motifs.modisco import LogoCache, MotifConfig, discover_motifs, jaspar_plants, match_motifs
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "motifs.json"

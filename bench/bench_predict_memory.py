@@ -44,7 +44,7 @@ def main(n: int = N_RECORDS) -> dict:
         fasta = Path(tmp) / "big.fa"
         size = write_fasta(fasta, n)
         out = Path(tmp) / "preds.csv"
-        cmd = [sys.executable, "-m", "deepdife_core.cli", "predict", "--model", str(ROOT / "models" / "demo")]
+        cmd = [sys.executable, "-m", "deepdife_core.cli.main", "predict", "--model", str(ROOT / "models" / "demo")]
         cmd += ["--fasta", str(fasta), "--out", str(out), "-q"]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=False)

@@ -20,19 +20,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from deepdife_core import metrics as mt
-from deepdife_core.augment import build_ortholog_pool
 from deepdife_core.config import AugmentConfig, ModelConfig, PhyloConfig, TrainConfig
-from deepdife_core.encode import one_hot
-from deepdife_core.io import (
+from deepdife_core.data.encode import one_hot
+from deepdife_core.data.io import (
     dataset_from_labelled_fasta,
     orthologs_via_reference,
     read_ortholog_table,
     read_orthologs,
 )
-from deepdife_core.model import Predictor
-from deepdife_core.split import grouped_kfold, grouped_split
-from deepdife_core.train import fit
+from deepdife_core.data.split import grouped_kfold, grouped_split
+from deepdife_core.model.cnn import Predictor
+from deepdife_core.train import metrics as mt
+from deepdife_core.train.augment import build_ortholog_pool
+from deepdife_core.train.fit import fit
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data" / "deepdife" / "orthologs"
@@ -130,7 +130,7 @@ def summarize(rows: list[dict]) -> dict:
 
 
 def epoch_speed() -> dict:
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     df = make_demo_dataset(4000, length=600, seed=2)
     x, y = one_hot(df["sequence"].tolist()), df["label"].to_numpy()

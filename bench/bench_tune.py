@@ -24,9 +24,9 @@ from pathlib import Path
 
 import optuna
 
-from deepdife_core import tune
 from deepdife_core.config import RunConfig, TrainConfig
-from deepdife_core.demo import make_demo_dataset
+from deepdife_core.data.demo import make_demo_dataset
+from deepdife_core.tune import study as tune
 
 OUT = Path(__file__).resolve().parent / "results" / "tune.json"
 N_GENES, LENGTH = 600, 600

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from deepdife_core import artifacts
+from deepdife_core import files as _files
+from deepdife_core.model import folder as _folder
 
 
 def folder_stamp(folder: str | Path) -> float:
@@ -38,21 +39,21 @@ def _file_stamp(path: str | Path) -> float:
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def _predictor(path: str, stamp: float):
-    return artifacts.load_model(path)
+    return _folder.load_model(path)
 
 
 def predictor(path: str | Path):
-    """The :class:`~deepdife_core.model.Predictor` of a model folder (cached until the folder changes)."""
+    """The :class:`~deepdife_core.model.cnn.Predictor` of a model folder (cached until the folder changes)."""
     return _predictor(str(path), folder_stamp(path))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _registry(root: str, stamp: tuple[float, ...]) -> pd.DataFrame:
-    return artifacts.list_models(root)
+    return _folder.list_models(root)
 
 
 def registry(root: str | Path) -> pd.DataFrame:
-    """``artifacts.list_models(root)``, cached until a model folder changes."""
+    """``_folder.list_models(root)``, cached until a model folder changes."""
     root = Path(root)
     stamp: tuple[float, ...] = ()
     if root.is_dir():
@@ -63,11 +64,11 @@ def registry(root: str | Path) -> pd.DataFrame:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _history(path: str, stamp: float) -> list[dict]:
-    return artifacts.read_history(path)
+    return _folder.read_history(path)
 
 
 def history(folder: str | Path) -> list[dict]:
-    """``artifacts.read_history`` of a model folder, cached on its mtime."""
+    """``_folder.read_history`` of a model folder, cached on its mtime."""
     return _history(str(folder), folder_stamp(folder))
 
 
@@ -75,9 +76,9 @@ def history(folder: str | Path) -> list[dict]:
 def _model_json(path: str, stamp: float) -> dict:
     folder = Path(path)
     return {
-        "config": artifacts.read_json(folder / "config.json", {}) or {},
-        "metrics": artifacts.read_json(folder / "metrics.json", {}) or {},
-        "provenance": artifacts.read_json(folder / "provenance.json", {}) or {},
+        "config": _files.read_json(folder / "config.json", {}) or {},
+        "metrics": _files.read_json(folder / "metrics.json", {}) or {},
+        "provenance": _files.read_json(folder / "provenance.json", {}) or {},
     }
 
 
@@ -134,16 +135,16 @@ def _upload_cached(loader):
 
 @_upload_cached
 def raw_table(data: bytes, name: str) -> pd.DataFrame:
-    """An uploaded table read with :func:`deepdife_core.io.read_table` (all strings)."""
-    from deepdife_core.io import read_table
+    """An uploaded table read with :func:`deepdife_core.data.io.read_table` (all strings)."""
+    from deepdife_core.data.io import read_table
 
     return read_table(data, name=name)
 
 
 @_upload_cached
 def de_table(data: bytes, name: str, gene_col: str, lfc_col: str, padj_col: str) -> pd.DataFrame:
-    """An uploaded DE table through :func:`deepdife_core.io.read_de_table`."""
-    from deepdife_core.io import read_de_table
+    """An uploaded DE table through :func:`deepdife_core.data.io.read_de_table`."""
+    from deepdife_core.data.io import read_de_table
 
     return read_de_table(io.BytesIO(data), gene_col=gene_col, lfc_col=lfc_col, padj_col=padj_col, name=name)
 
@@ -151,7 +152,7 @@ def de_table(data: bytes, name: str, gene_col: str, lfc_col: str, padj_col: str)
 @_upload_cached
 def fasta_lengths(data: bytes, name: str) -> pd.DataFrame:
     """``id``, normalised ``key`` and raw ``length`` of every record of an uploaded FASTA."""
-    from deepdife_core.io import normalize_id, read_fasta
+    from deepdife_core.data.io import normalize_id, read_fasta
 
     records = read_fasta(data, name=name)
     return pd.DataFrame(
@@ -168,22 +169,22 @@ def fasta_lengths(data: bytes, name: str) -> pd.DataFrame:
 
 @_upload_cached
 def fasta_sequences(data: bytes, name: str, length: int, pad_side: str) -> pd.DataFrame:
-    """An uploaded FASTA through :func:`deepdife_core.io.sequences_from_fasta` (``gene_id, sequence[, coords]``)."""
-    from deepdife_core.io import sequences_from_fasta
+    """An uploaded FASTA through :func:`deepdife_core.data.io.sequences_from_fasta` (``gene_id, sequence[, coords]``)."""
+    from deepdife_core.data.io import sequences_from_fasta
 
     return sequences_from_fasta(data, length=length, pad_side=pad_side, name=name)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the JASPAR plant motifs…")
 def _scan_database(spec: str, cache_dir: str):
-    from deepdife_core.motifs import load_motif_database
-    from deepdife_core.scan import prepare_database
+    from deepdife_core.motifs.modisco import load_motif_database
+    from deepdife_core.motifs.scan import prepare_database
 
     return prepare_database(load_motif_database(spec, cache_dir=cache_dir))
 
 
 def scan_database(spec: str = "jaspar-plants"):
-    """A motif database prepared for :func:`deepdife_core.scan.scan_sequences` (JASPAR CORE plants, offline);
+    """A motif database prepared for :func:`deepdife_core.motifs.scan.scan_sequences` (JASPAR CORE plants, offline);
     the MEME export is kept in ``workspace/motif_db``."""
     from dashboard.paths import workspace_dir
 

@@ -1,7 +1,7 @@
 """Constants shared by the dashboard pages (one definition each).
 
 Uploaders take any file name: what a file is is judged by its content
-(:mod:`dashboard.uploads`), so there is no list of allowed endings. Job states are those of :data:`deepdife_core.jobs.STATES`; the pages show them in
+(:mod:`dashboard.uploads`), so there is no list of allowed endings. Job states are those of :data:`deepdife_core.jobs.runner.STATES`; the pages show them in
 plain words (:data:`STATE_WORDS`).
 """
 

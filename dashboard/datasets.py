@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 
 from dashboard.paths import datasets_dir
-from deepdife_core.artifacts import atomic_dir, atomic_write_csv, atomic_write_json, check_name, now_iso
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import atomic_dir, atomic_write_csv, atomic_write_json, check_name, now_iso
 
 DATA_FILE = "data.csv"
 META_FILE = "dataset.json"
@@ -59,7 +59,7 @@ def save_dataset(df: pd.DataFrame, name: str, meta: dict[str, Any], *, overwrite
     DeepDifEInputError
         Bad name, or a dataset of that name exists and ``overwrite`` is False.
     """
-    from deepdife_core.io import record_groups
+    from deepdife_core.data.io import record_groups
 
     folder = dataset_folder(name)
     if folder.exists() and not overwrite:
@@ -82,7 +82,7 @@ def save_dataset(df: pd.DataFrame, name: str, meta: dict[str, Any], *, overwrite
 
 def ensure_demo_dataset(n_genes: int = 2000, length: int = 600) -> str:
     """Save the bundled synthetic demo set as dataset ``demo`` unless it exists; returns its name."""
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     folder = datasets_dir() / DEMO_NAME
     if not (folder / DATA_FILE).is_file():
@@ -90,7 +90,7 @@ def ensure_demo_dataset(n_genes: int = 2000, length: int = 600) -> str:
         save_dataset(
             df[["gene_id", "label", "family", "sequence", "coords"]],
             DEMO_NAME,
-            {"source": {"kind": "demo", "generator": "deepdife_core.demo.make_demo_dataset", "n_genes": n_genes}},
+            {"source": {"kind": "demo", "generator": "deepdife_core.data.demo.make_demo_dataset", "n_genes": n_genes}},
             overwrite=True,
         )
     return DEMO_NAME

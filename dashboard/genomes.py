@@ -14,8 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import jobs, widgets
-from deepdife_core.artifacts import check_name
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import check_name
 from deepdife_core.genome.promoters import REGIONS, TSS_CHOICES, PromoterConfig
 from deepdife_core.genome.registry import GenomePromoters, genomes_dir, list_genomes, load_genome, remove_genome
 

@@ -19,7 +19,7 @@ import streamlit as st
 
 from dashboard import jobs, widgets
 from dashboard.constants import LIVE_STATES, REFRESH_S, state_words
-from deepdife_core.jobs import STOP_FILE
+from deepdife_core.jobs.runner import STOP_FILE
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Start / poll / stop background jobs for the pages (thin layer over :mod:`deepdife_core.jobs`).
+"""Start / poll / stop background jobs for the pages (thin layer over :mod:`deepdife_core.jobs.runner`).
 
 Jobs are child processes keyed by job id; their folders under
 ``workspace/jobs`` are the only channel between a job and the pages, so any
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.paths import jobs_dir, models_dir, workspace_dir
-from deepdife_core import jobs as core_jobs
-from deepdife_core.artifacts import acquire_claim, atomic_write_bytes, check_name, release_claim
 from deepdife_core.config import AugmentConfig, ModelConfig, PhyloConfig, TrainConfig, config_to_dict
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import acquire_claim, atomic_write_bytes, check_name, release_claim
+from deepdife_core.jobs import runner as core_jobs
 
 # Popen handles of the jobs this server started, so finished children are reaped.
 _PROCS: dict[str, subprocess.Popen] = {}
@@ -164,7 +164,7 @@ def save_ortholog_uploads(table: tuple[str, bytes], fastas: list[tuple[str, byte
     import re
     import uuid
 
-    from deepdife_core.io import read_orthologs
+    from deepdife_core.data.io import read_orthologs
 
     if not fastas:
         raise DeepDifEInputError("PhyloAug needs the orthologs' promoter FASTA: upload at least one")
@@ -190,7 +190,7 @@ def list_train_jobs() -> list[dict]:
 
 
 def start_kind(kind: str, args: dict[str, Any]) -> str:
-    """Launch a background job of ``kind`` (a key of ``deepdife_core.jobs.RUNNERS``); returns its job id.
+    """Launch a background job of ``kind`` (a key of ``deepdife_core.jobs.runner.RUNNERS``); returns its job id.
 
     A job that writes a model or a motif run (:data:`_OUTPUTS`) claims that name first.
     """

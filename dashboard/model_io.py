@@ -4,7 +4,7 @@
 * :func:`import_model_zip` unpacks an uploaded zip safely: no absolute paths,
   no ``..``, no links, bounded size; requires ``config.json`` and
   ``model.keras`` (or ``folds/<k>/model.keras``); extracts into a hidden temp
-  folder, loads it with :func:`deepdife_core.artifacts.load_model` (Keras safe
+  folder, loads it with :func:`deepdife_core.model.folder.load_model` (Keras safe
   mode, nothing is unpickled) and only then renames it into the registry.
 * :func:`import_legacy_files` rebuilds the published DeepDifE model from its
   Keras 2 JSON + HDF5 weights and saves it as a model folder.
@@ -22,15 +22,9 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from deepdife_core.artifacts import (
-    check_name,
-    check_network_size,
-    creation_mode,
-    now_iso,
-    save_model_folder,
-    storage_error,
-)
 from deepdife_core.errors import ArtifactError, DeepDifEInputError
+from deepdife_core.files import check_name, creation_mode, now_iso, storage_error
+from deepdife_core.model.folder import check_network_size, save_model_folder
 
 MAX_UNPACKED_BYTES = 2 * 1024**3
 MAX_MEMBERS = 2000
@@ -117,7 +111,7 @@ def import_model_zip(data: bytes, name: str, models_root: str | Path, *, filenam
                 if not dest.resolve().is_relative_to(tmp.resolve()):
                     raise DeepDifEInputError(f"{filename}: unsafe path {info.filename!r} in the zip")
                 _extract(zf, info, dest, filename)
-        from deepdife_core.artifacts import load_model
+        from deepdife_core.model.folder import load_model
 
         try:
             load_model(tmp)
@@ -157,7 +151,7 @@ def import_legacy_files(json_bytes: bytes, weights_bytes: bytes, name: str, mode
         The new model folder (provenance ``source = "legacy-import"``).
     """
     from deepdife_core.config import DatasetConfig, RunConfig
-    from deepdife_core.model import import_legacy, legacy_config
+    from deepdife_core.model.cnn import import_legacy, legacy_config
 
     check_name(name)
     target = Path(models_root) / name

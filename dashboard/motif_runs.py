@@ -1,7 +1,7 @@
 """Motif runs for the Motifs page: start discovery jobs, list and read run folders, build the page's tables.
 
 Streamlit-free (the page caches the reads through :mod:`dashboard.cache`).  A run is a
-folder ``workspace/motifs/<run_id>/`` written by :func:`deepdife_core.motifs.run_motif_pipeline`
+folder ``workspace/motifs/<run_id>/`` written by :func:`deepdife_core.motifs.modisco.run_motif_pipeline`
 (``modisco.h5``, ``patterns.csv``, ``matches.csv``, ``seqlets.csv``, ``patterns.meme``,
 ``report.html``, ``run.json``, ``logos/``); hidden folders (``.tmp-*`` of a job that
 is still writing or was killed) are never listed.
@@ -22,10 +22,10 @@ import pandas as pd
 from dashboard import jobs as djobs
 from dashboard.constants import LIVE_STATES
 from dashboard.paths import attributions_dir, models_dir, motifs_dir, workspace_dir
-from deepdife_core.artifacts import atomic_write_text, check_name, read_json
 from deepdife_core.errors import DeepDifEInputError
-from deepdife_core.explain import ExplainConfig
-from deepdife_core.motifs import LogoCache, MotifConfig, MotifResult, read_meme, read_modisco_h5
+from deepdife_core.files import atomic_write_text, check_name, read_json
+from deepdife_core.interpret.explain import ExplainConfig
+from deepdife_core.motifs.modisco import LogoCache, MotifConfig, MotifResult, read_meme, read_modisco_h5
 
 #: files whose modification times decide whether a cached read of a run is stale
 RUN_FILES = ("run.json", "patterns.csv", "matches.csv", "seqlets.csv", "modisco.h5")
@@ -132,7 +132,7 @@ class RunData:
 
 
 def _read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
-    from deepdife_core.artifacts import restore_formulas
+    from deepdife_core.files import restore_formulas
 
     try:
         # the run's tables are exports (formulas neutralised): read back the raw values
@@ -167,7 +167,7 @@ def read_run(folder: str | Path) -> RunData:
 
 
 def save_uploaded_meme(data: bytes, name: str) -> tuple[Path, int]:
-    """Validate an uploaded MEME file (:func:`~deepdife_core.motifs.read_meme`) and keep it for the job.
+    """Validate an uploaded MEME file (:func:`~deepdife_core.motifs.modisco.read_meme`) and keep it for the job.
 
     Returns
     -------
@@ -207,7 +207,7 @@ def start_discovery(
     top_k: int = 3,
     trim_threshold: float = 0.3,
 ) -> str:
-    """Launch a motif-discovery job (:func:`deepdife_core.job_motifs.run`); returns its job id.
+    """Launch a motif-discovery job (:func:`deepdife_core.jobs.motifs.run`); returns its job id.
 
     Raises
     ------
@@ -323,7 +323,7 @@ def pattern_view(run: RunData, *, signs: tuple[str, ...] = ("pos", "neg"), max_q
 def logo_paths(run: RunData, names: list[str]) -> dict[str, tuple[Path, Path]]:
     """Forward and reverse CWM logo files of the patterns ``names``, drawn now only if missing.
 
-    Logos live in the run's ``logos/`` folder (:class:`~deepdife_core.motifs.LogoCache`),
+    Logos live in the run's ``logos/`` folder (:class:`~deepdife_core.motifs.modisco.LogoCache`),
     so each is drawn at most once; nothing is drawn (or created) when the run is gone.
     """
     folder = Path(run.folder)

@@ -12,10 +12,10 @@ import streamlit as st
 from dashboard import cache, genomes, state, widgets
 from dashboard.datasets import delete_dataset, ensure_demo_dataset, list_datasets, rename_dataset, save_dataset
 from dashboard.uploads import check_text, table_upload
-from deepdife_core import io as dio
-from deepdife_core.artifacts import check_name, export_csv
-from deepdife_core.encode import n_fraction
+from deepdife_core.data import io as dio
+from deepdife_core.data.encode import n_fraction
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import check_name, export_csv
 
 SOURCES = {
     "fasta": "Labelled FASTA (>GENE_1 / >GENE_0)",
@@ -367,7 +367,7 @@ def _busy(ds: dict) -> str | None:
     """The id of a live job that reads dataset ``ds`` (it must not be renamed or deleted under it)."""
     from dashboard import jobs
     from dashboard.constants import LIVE_STATES
-    from deepdife_core import jobs as core_jobs
+    from deepdife_core.jobs import runner as core_jobs
 
     folder = str(Path(ds["path"]).resolve().parent)
     for job in core_jobs.list_jobs(jobs.jobs_dir()):

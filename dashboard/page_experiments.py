@@ -16,7 +16,6 @@ import streamlit as st
 
 from dashboard import jobs, sidebar, state, widgets
 from dashboard.paths import jobs_dir, workspace_dir
-from deepdife_core.artifacts import check_name
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.experiments.config import (
     ABLATE_MODES,
@@ -27,7 +26,8 @@ from deepdife_core.experiments.config import (
     ExperimentConfig,
 )
 from deepdife_core.experiments.runs import FIGURE_STEM, PER_GENE_FILE, TABLE_FILE, list_runs, read_run
-from deepdife_core.jobs import STOP_FILE, read_events
+from deepdife_core.files import check_name
+from deepdife_core.jobs.runner import STOP_FILE, read_events
 
 REFRESH_S = 1.0
 LIVE_STATES = ("queued", "running")
@@ -93,7 +93,7 @@ def start_experiment(
         motif_source(spec, cache_dir=workspace_dir() / "motif_db", motifs_root=workspace_dir() / "motifs")
     if kind == "tile":
         from dashboard import cache
-        from deepdife_core.io import select_records
+        from deepdife_core.data.io import select_records
 
         if not (gene or "").strip():
             raise DeepDifEInputError("type the ID of the gene to tile")

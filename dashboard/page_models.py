@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import cache, sidebar, state, widgets
 from dashboard.model_io import import_legacy_files, import_model_zip
 from dashboard.paths import models_dir
-from deepdife_core import artifacts
+from deepdife_core.model import folder as artifacts
 
 TABLE_COLUMNS = [
     "name",
@@ -162,12 +162,12 @@ def evaluate_on(model_path: str, table: pd.DataFrame) -> dict:
     Returns
     -------
     dict
-        :func:`deepdife_core.metrics.evaluate_predictions` of the model's probabilities, with
+        :func:`deepdife_core.train.metrics.evaluate_predictions` of the model's probabilities, with
         ``n_genes``.
     """
-    from deepdife_core.encode import one_hot, pad_or_trim
+    from deepdife_core.data.encode import one_hot, pad_or_trim
     from deepdife_core.errors import DeepDifEInputError
-    from deepdife_core.metrics import evaluate_predictions
+    from deepdife_core.train.metrics import evaluate_predictions
 
     table = table[table["label"].astype(str).isin(["0", "1"])]
     if table.empty or table["label"].astype(int).nunique() < 2:

@@ -13,10 +13,10 @@ from dashboard.constants import LIVE_STATES
 from dashboard.datasets import list_datasets
 from dashboard.job_panel import JobView, show
 from deepdife_core.errors import DeepDifEInputError
-from deepdife_core.explain import ExplainConfig
-from deepdife_core.job_motifs import GENE_SETS, select_genes, summarize_progress
-from deepdife_core.jobs import read_events
-from deepdife_core.motifs import MotifConfig, jaspar_releases
+from deepdife_core.interpret.explain import ExplainConfig
+from deepdife_core.jobs.motifs import GENE_SETS, select_genes, summarize_progress
+from deepdife_core.jobs.runner import read_events
+from deepdife_core.motifs.modisco import MotifConfig, jaspar_releases
 
 #: (model, gene set, name) of the default run name filled in last
 RUN_NAME_AUTO = "motifs.run_name_auto"
@@ -46,7 +46,7 @@ _md = widgets.md  # user-derived names are shown as text, never as markup
 
 def _gene_list_input() -> list[str] | None:
     """Gene IDs pasted or uploaded (None when nothing was given)."""
-    from deepdife_core.io import read_gene_list
+    from deepdife_core.data.io import read_gene_list
 
     c1, c2 = st.columns(2)
     pasted = c1.text_area("Paste gene IDs (one per line)", key="w.motifs.genes_text", height=120)

@@ -8,9 +8,9 @@ import streamlit as st
 
 from dashboard import cache, state, widgets
 from dashboard.paths import models_dir
-from deepdife_core import io as dio
-from deepdife_core.artifacts import export_csv
+from deepdife_core.data import io as dio
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import export_csv
 
 
 def predict_table(
@@ -25,15 +25,15 @@ def predict_table(
 
     A gene listed more than once (alternative TSSs) gives one row per record, named
     ``GENE::Chr:start-end(strand)`` (``GENE#k`` without coordinates), or only its first
-    record with ``alt_tss="first"`` (:func:`deepdife_core.io.records_from_fasta`).
+    record with ``alt_tss="first"`` (:func:`deepdife_core.data.io.records_from_fasta`).
 
     Returns
     -------
     pandas.DataFrame
         ``gene_id, probability, predicted_class, forward, reverse[, coords]``, highest probability first.
     """
-    from deepdife_core.artifacts import model_data_config
-    from deepdife_core.encode import one_hot
+    from deepdife_core.data.encode import one_hot
+    from deepdife_core.model.folder import model_data_config
 
     pred = cache.predictor(path)
     fit = model_data_config(pred)  # the model's saved DatasetConfig: fitted like its training sequences

@@ -1,9 +1,9 @@
 """Saliency page: why the model calls a gene responsive, base by base, on both strands.
 
 A gene of the active dataset (or of an uploaded FASTA) is explained with DeepSHAP,
-ISM or gradient × input (:mod:`deepdife_core.explain`, cached on disk under
+ISM or gradient × input (:mod:`deepdife_core.interpret.explain`, cached on disk under
 ``workspace/attributions``), drawn as interactive letter / bar tracks with the ISM
-heat map and known JASPAR plant motifs (:mod:`deepdife_core.scan`) on one shared
+heat map and known JASPAR plant motifs (:mod:`deepdife_core.motifs.scan`) on one shared
 axis, and can be edited to see the new probability and the difference track.
 
 Deep links: ``saliency?model=NAME&gene=ID&hl=START-END`` (promoter coordinates,
@@ -30,11 +30,11 @@ import streamlit as st
 from dashboard import cache, sidebar, state, widgets
 from dashboard import saliency_widgets as sw
 from dashboard.paths import attributions_dir
-from deepdife_core import io as dio
-from deepdife_core.artifacts import export_csv, model_data_config
-from deepdife_core.encode import invalid_characters, one_hot
+from deepdife_core.data import io as dio
+from deepdife_core.data.encode import invalid_characters, one_hot
 from deepdife_core.errors import DeepDifEInputError
-from deepdife_core.explain import (
+from deepdife_core.files import export_csv
+from deepdife_core.interpret.explain import (
     AttributionCache,
     Attributions,
     ExplainConfig,
@@ -42,6 +42,7 @@ from deepdife_core.explain import (
     explain,
     sample_background,
 )
+from deepdife_core.model.folder import model_data_config
 
 METHODS = {"DeepSHAP": "deepshap", "ISM": "ism", "Gradient × input": "gradxinput"}
 BACKGROUNDS = ("Dinucleotide shuffles", "Training genes (random sample)", "Uploaded FASTA")
@@ -227,8 +228,8 @@ def export_figure(
     sites: list[tuple[int, int]] | None = None,
     row_bp: int = 200,
 ):
-    """Publication figure of a window: :func:`deepdife_core.plot.plot_gene` (as ``deepdife explain --plot``)."""
-    from deepdife_core.plot import plot_gene
+    """Publication figure of a window: :func:`deepdife_core.plot.figures.plot_gene` (as ``deepdife explain --plot``)."""
+    from deepdife_core.plot.figures import plot_gene
 
     return plot_gene(fwd, rev, window=row_bp, span=window, diff=diff, sites=sites or (), title=title)
 
@@ -615,7 +616,7 @@ def _settings(has_coords: bool) -> dict:
 
 
 def _motif_hits(sequence: str, pvalue: float) -> pd.DataFrame | None:
-    from deepdife_core.scan import scan_sequence
+    from deepdife_core.motifs.scan import scan_sequence
 
     db = cache.scan_database()
     hits = scan_sequence(sequence, db, max_pvalue=pvalue)

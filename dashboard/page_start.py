@@ -97,7 +97,7 @@ def first_visit() -> None:
 @st.cache_data(show_spinner=False)
 def demo_example() -> tuple[str, tuple[int, int]] | None:
     """A responsive demo gene with planted ABREs and the span of its first site ``[start, end)``."""
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     df = make_demo_dataset(2000, length=600)  # the generator and seed of the saved demo dataset
     hits = df[(df["label"] == 1) & (df["sites"].astype(str) != "")]

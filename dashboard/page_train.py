@@ -12,9 +12,9 @@ from dashboard import jobs, sidebar, state, widgets
 from dashboard.constants import LIVE_STATES, state_words
 from dashboard.job_panel import JobView, show
 from dashboard.paths import models_dir
-from deepdife_core.artifacts import read_json
 from deepdife_core.config import PhyloConfig
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import read_json
 
 
 def _default_model_name(dataset: str) -> str:

@@ -10,9 +10,9 @@ import streamlit as st
 from dashboard import cache, jobs, sidebar, state, tune_view, widgets
 from dashboard.constants import LIVE_STATES
 from dashboard.job_panel import JobView, failure, show
-from deepdife_core import tune
 from deepdife_core.config import TrainConfig
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.tune import study as tune
 
 MODES = ("New study", "Resume a study")
 METRIC_LABELS = {"auroc": "auROC (maximise)", "loss": "validation loss (minimise)"}

@@ -64,5 +64,5 @@ def studies_dir() -> Path:
 
 
 def attributions_dir() -> Path:
-    """``workspace/attributions``: the on-disk attribution cache (:class:`deepdife_core.explain.AttributionCache`)."""
+    """``workspace/attributions``: the on-disk attribution cache (:class:`deepdife_core.interpret.explain.AttributionCache`)."""
     return _sub("attributions")

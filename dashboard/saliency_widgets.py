@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from deepdife_core.plot import ALPHABET, COLORS
+from deepdife_core.plot.figures import ALPHABET, COLORS
 
 #: ``Chr1:1000-1600(+)``: 0-based start, exclusive end (bedtools getfasta ``-name -s`` headers)
 _COORDS = re.compile(r"^\s*(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)\((?P<strand>[+\-.])\)\s*$")
@@ -63,7 +63,7 @@ def genomic_positions(coords: Coords, length: int, *, pad_side: str = "left") ->
     The record covers ``coords.length`` bp read 5'->3' on ``coords.strand`` (the
     reverse complement of the genome for ``-``); the model's input is that record
     fitted to ``length`` (trimmed or N-padded on ``pad_side``, see
-    :func:`deepdife_core.encode.pad_or_trim`).
+    :func:`deepdife_core.data.encode.pad_or_trim`).
     """
     p = np.arange(length)
     r = p + (coords.length - length) if pad_side == "left" else p  # index into the record

@@ -1,7 +1,7 @@
 """What the Tune page reads and starts, without Streamlit: search-space form values, studies, trials, figures, jobs.
 
 Studies live in ``workspace/studies`` (``dashboard.paths.studies_dir()``, the same
-folder as ``deepdife_core.tune.studies_dir(workspace)``): ``<name>.json`` records
+folder as ``deepdife_core.tune.study.studies_dir(workspace)``): ``<name>.json`` records
 the storage URL (password hidden), the data, the space and the settings, and
 ``<name>.db`` is the default SQLite storage.  Everything the page shows is read
 from there and from the job folders, so a reload shows the same.
@@ -21,10 +21,10 @@ from dashboard import jobs
 from dashboard.constants import LIVE_STATES
 from dashboard.datasets import list_datasets
 from dashboard.paths import models_dir, workspace_dir
-from deepdife_core import tune
-from deepdife_core.artifacts import check_name
 from deepdife_core.config import RunConfig, config_to_dict
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import check_name
+from deepdife_core.tune import study as tune
 
 TUNE_KIND = "tune"
 TRAIN_KIND = "tune_train"
@@ -52,7 +52,7 @@ FIXED_ONLY: tuple[str, ...] = ()
 
 
 def default_params() -> dict[str, tune.Param]:
-    """The default :class:`~deepdife_core.tune.Param` of every parameter (form defaults)."""
+    """The default :class:`~deepdife_core.tune.study.Param` of every parameter (form defaults)."""
     return dict(tune.SearchSpace().params)
 
 
@@ -84,7 +84,7 @@ def parse_choices(text: str, name: str) -> list[int]:
 
 
 def space_from_form(values: dict[str, dict[str, Any]]) -> tune.SearchSpace:
-    """A :class:`~deepdife_core.tune.SearchSpace` from the form's per-parameter values.
+    """A :class:`~deepdife_core.tune.study.SearchSpace` from the form's per-parameter values.
 
     ``values[name]`` holds ``free`` and ``value`` and, for numeric parameters,
     ``low`` / ``high``, for categorical ones ``choices`` (a list, or text for
@@ -125,7 +125,7 @@ def space_from_form(values: dict[str, dict[str, Any]]) -> tune.SearchSpace:
 
 
 def base_config(*, epochs: int, patience: int, seed: int) -> RunConfig:
-    """The study's base run: :func:`deepdife_core.tune.default_base` with the page's epochs, patience and seed."""
+    """The study's base run: :func:`deepdife_core.tune.study.default_base` with the page's epochs, patience and seed."""
     base = tune.default_base()
     return replace(
         base, train=replace(base.train, epochs=int(epochs), early_stopping_patience=int(patience), seed=int(seed))
@@ -136,7 +136,7 @@ def base_config(*, epochs: int, patience: int, seed: int) -> RunConfig:
 
 
 def studies() -> list[dict]:
-    """Study records of the workspace, newest first (:func:`deepdife_core.tune.list_studies`)."""
+    """Study records of the workspace, newest first (:func:`deepdife_core.tune.study.list_studies`)."""
     return tune.list_studies(workspace_dir())
 
 
@@ -168,7 +168,7 @@ def load_study(name: str, url: str):
 
 
 def trials(name: str, url: str) -> pd.DataFrame:
-    """:func:`deepdife_core.tune.trials_table` of the study."""
+    """:func:`deepdife_core.tune.study.trials_table` of the study."""
     return tune.trials_table(name, url)
 
 
@@ -216,7 +216,7 @@ def trials_display(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def best(name: str, url: str) -> dict | None:
-    """:func:`deepdife_core.tune.best_params`, or None before the first completed trial."""
+    """:func:`deepdife_core.tune.study.best_params`, or None before the first completed trial."""
     try:
         return tune.best_params(name, url)
     except DeepDifEInputError:

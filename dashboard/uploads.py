@@ -73,7 +73,7 @@ def check_text(data: bytes, name: str, what: str) -> None:
 
 
 def table_upload(data: bytes, name: str) -> tuple[bytes, str]:
-    """``(data, name)`` for :func:`deepdife_core.io.read_table`: a workbook is read as one whatever its name.
+    """``(data, name)`` for :func:`deepdife_core.data.io.read_table`: a workbook is read as one whatever its name.
 
     Raises
     ------

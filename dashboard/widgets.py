@@ -31,8 +31,8 @@ from deepdife_core.config import (
     ModelConfig,
     TrainConfig,
 )
+from deepdife_core.data.io import DEThresholds
 from deepdife_core.errors import ArtifactError, DeepDifEInputError
-from deepdife_core.io import DEThresholds
 
 log = logging.getLogger("deepdife.dashboard")
 
@@ -397,7 +397,7 @@ def dataset_config_inputs(prefix: str) -> DatasetConfig:
 
 
 def de_threshold_inputs(prefix: str) -> DEThresholds:
-    """Sliders for :class:`~deepdife_core.io.DEThresholds`."""
+    """Sliders for :class:`~deepdife_core.data.io.DEThresholds`."""
     d = DEThresholds()
     c1, c2 = st.columns(2)
     with c1:
@@ -653,14 +653,14 @@ LEARNT_LABELS = {
 
 def learning_of(metrics: dict | None, history: list[dict] | None = None) -> dict | None:
     """The ``learning`` verdict of a run: ``metrics["learning"]``, else computed when the
-    k-mer baseline is there (:func:`deepdife_core.metrics.learning_verdict`); None for older runs."""
+    k-mer baseline is there (:func:`deepdife_core.train.metrics.learning_verdict`); None for older runs."""
     if not metrics:
         return None
     verdict = metrics.get("learning")
     if isinstance(verdict, dict) and verdict.get("status"):
         return verdict
     if isinstance(metrics.get("baseline_kmer"), dict) and metrics.get("auroc") is not None:
-        from deepdife_core.metrics import learning_verdict
+        from deepdife_core.train.metrics import learning_verdict
 
         return learning_verdict(metrics, history)
     return None

@@ -1,14 +1,14 @@
 """Frozen configuration objects.
 
 Every hyperparameter is a typed field with a default.  The configs of a model are
-saved next to it in ``config.json`` (see :mod:`deepdife_core.artifacts`) and read
+saved next to it in ``config.json`` (see :mod:`deepdife_core.model.folder`) and read
 back with :func:`config_from_dict`, so a model folder always says how it was built.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from deepdife_core.errors import DeepDifEInputError
@@ -38,7 +38,7 @@ class ModelConfig:
     models import as that.
 
     The network sees one-hot input ``(N, input_length + pad_left + pad_right, 4)``;
-    callers give ``(N, input_length, 4)`` and :mod:`deepdife_core.model` adds the
+    callers give ``(N, input_length, 4)`` and :mod:`deepdife_core.model.cnn` adds the
     ``pad_left``/``pad_right`` all-zero rows (EvoAug models are trained on sequences
     that grew by insertions, the published model used 10 + 10).
     """
@@ -99,11 +99,23 @@ class ModelConfig:
 
     @property
     def network_length(self) -> int:
-        """Length of the sequence axis the Keras model sees."""
+        """Length of the sequence axis the Keras model sees.
+
+        Returns
+        -------
+        int
+            ``input_length + pad_left + pad_right`` (bp).
+        """
         return self.input_length + self.pad_left + self.pad_right
 
     def conv_filters(self) -> list[int]:
-        """Filters of every convolution: first ``filters``, then ``filters / 2**(i-1)``."""
+        """Filters of every convolution: first ``filters``, then ``filters / 2**(i-1)``.
+
+        Returns
+        -------
+        list of int
+            One filter count per convolution layer (``n_conv`` entries, each at least 1).
+        """
         return [self.filters] + [max(1, self.filters // 2 ** (i - 1)) for i in range(1, self.n_conv)]
 
 
@@ -222,12 +234,24 @@ class AugmentConfig:
 
     @property
     def active(self) -> tuple[str, ...]:
-        """Operations that are on, in application order."""
+        """Operations that are on, in application order.
+
+        Returns
+        -------
+        tuple of str
+            The EvoAug operations of ``augs`` in :data:`EVOAUG_OPS` order; empty when ``enabled`` is false.
+        """
         return tuple(op for op in EVOAUG_OPS if op in self.augs) if self.enabled else ()
 
     @property
     def padding(self) -> tuple[int, int]:
-        """(left, right) N rows the model needs around an ``L``-bp input."""
+        """The (left, right) N rows the model needs around an ``L``-bp input.
+
+        Returns
+        -------
+        tuple of (int, int)
+            ``(insert_max // 2, insert_max - insert_max // 2)`` when insertion is active, else ``(0, 0)``.
+        """
         if "insertion" not in self.active or self.insert_max == 0:
             return (0, 0)
         return (self.insert_max // 2, self.insert_max - self.insert_max // 2)
@@ -310,8 +334,6 @@ def original_recipe(
     -------
     tuple of ModelConfig, TrainConfig, AugmentConfig
     """
-    from dataclasses import replace
-
     m = replace(model or ModelConfig(), **DEEPDIFE_MODEL)
     t = replace(train or TrainConfig(), strands="both", chance_patience=0)
     a = replace(augment or AugmentConfig(), enabled=True)
@@ -340,7 +362,18 @@ CONFIG_CLASSES: dict[str, type] = {
 
 
 def config_to_dict(cfg: Any) -> dict[str, Any]:
-    """Plain JSON-able dict of a (nested) config dataclass."""
+    """Plain JSON-able dict of a (nested) config dataclass.
+
+    Parameters
+    ----------
+    cfg : dataclass instance
+        A config dataclass (e.g. :class:`RunConfig`), possibly holding other configs.
+
+    Returns
+    -------
+    dict
+        ``dataclasses.asdict(cfg)`` with every tuple turned into a list.
+    """
     out = dataclasses.asdict(cfg)
     return _tuples_to_lists(out)
 
@@ -354,7 +387,21 @@ def _tuples_to_lists(obj: Any) -> Any:
 
 
 def from_dict(cls: type, data: dict[str, Any]) -> Any:
-    """Build config ``cls`` from a dict, ignoring unknown keys (forward compatible)."""
+    """Build config ``cls`` from a dict, ignoring unknown keys (forward compatible).
+
+    Parameters
+    ----------
+    cls : type
+        A config dataclass.
+    data : dict or None
+        Field values; lists become tuples, keys that are not fields of ``cls`` are dropped,
+        missing fields take their defaults.
+
+    Returns
+    -------
+    object
+        An instance of ``cls``.
+    """
     names = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for key, value in (data or {}).items():
@@ -367,7 +414,20 @@ def from_dict(cls: type, data: dict[str, Any]) -> Any:
 
 
 def config_from_dict(data: dict[str, Any]) -> RunConfig:
-    """Inverse of :func:`config_to_dict` for a :class:`RunConfig`."""
+    """Inverse of :func:`config_to_dict` for a :class:`RunConfig`.
+
+    Sections written before some fields existed are read with those fields' old meaning.
+
+    Parameters
+    ----------
+    data : dict
+        A dict as written to ``config.json``: one sub-dict per config section plus ``extra``.
+
+    Returns
+    -------
+    RunConfig
+        The run config; missing sections and fields take their defaults.
+    """
     parts = {}
     for name, cls in CONFIG_CLASSES.items():
         section = dict(data.get(name) or {})

@@ -13,9 +13,9 @@ Data contract
   0-based promoter position of the motif's first base; orientation ``-`` inserts the
   reverse complement at the same place; inserting *replaces* the bases (length unchanged).
 * **Backgrounds** (:mod:`.backgrounds`): ``G`` dataset promoters of one class, or their
-  seeded dinucleotide shuffles (:func:`deepdife_core.explain.dinucleotide_shuffle`).
+  seeded dinucleotide shuffles (:func:`deepdife_core.interpret.explain.dinucleotide_shuffle`).
 * **Scores** (:mod:`.scoring`): ``probability`` is what the model predicts
-  (:meth:`~deepdife_core.model.Predictor.predict`); ``logit`` the mean pre-sigmoid output
+  (:meth:`~deepdife_core.model.cnn.Predictor.predict`); ``logit`` the mean pre-sigmoid output
   over members and strands.  ``delta_* = after - before`` for the same background gene.
 * **Tables** (pandas, one row per gene or condition): ``gene_id`` str, positions int64,
   ``p_*`` / ``delta_*`` / ``*_logit`` float64; summaries carry ``n`` and

@@ -8,6 +8,8 @@ import pandas as pd
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.experiments.config import ABLATE_MODES, ExperimentConfig
 from deepdife_core.experiments.scoring import score, score_lazily
+from deepdife_core.motifs.modisco import Motif
+from deepdife_core.motifs.scan import prepare_database, scan_sequences
 
 #: columns of :func:`ablate_motif`'s table
 ABLATE_COLUMNS = (
@@ -30,7 +32,7 @@ def motif_sites(x: np.ndarray, motif, *, max_pvalue: float = 1e-4) -> list[list[
 
     An IUPAC consensus matches exactly (every base allowed by its code); a matrix (JASPAR,
     a motif run pattern) matches where its FIMO p-value is at most ``max_pvalue``
-    (:func:`deepdife_core.scan.scan_sequences`).
+    (:func:`deepdife_core.motifs.scan.scan_sequences`).
 
     Parameters
     ----------
@@ -63,9 +65,6 @@ def motif_sites(x: np.ndarray, motif, *, max_pvalue: float = 1e-4) -> list[list[
         if motif.allowed.tolist() == motif.allowed[::-1, ::-1].tolist():  # palindrome: one site, not two
             out = [sorted(set((s, e, "+") for s, e, _ in sites)) for sites in out]
     else:
-        from deepdife_core.motifs import Motif
-        from deepdife_core.scan import prepare_database, scan_sequences
-
         db = prepare_database([Motif(motif.name, motif.name, motif.ppm)])
         hits = scan_sequences(x, db, max_pvalue=max_pvalue)
         for i, s, e, st in zip(hits["seq_idx"], hits["start"], hits["end"], hits["strand"], strict=True):

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from deepdife_core.data.encode import one_hot
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.interpret.explain import dinucleotide_shuffle
 
 _CLASS = {"non-responsive": 0, "responsive": 1}
 
@@ -69,8 +71,6 @@ def select_backgrounds(
     -------
     Background
     """
-    from deepdife_core.encode import one_hot
-
     if kind not in ("non-responsive", "responsive", "all", "shuffled"):
         raise DeepDifEInputError(f"background must be non-responsive, responsive, all or shuffled, got {kind!r}")
     if n < 1:
@@ -94,8 +94,6 @@ def select_backgrounds(
         else np.full(len(sub), -1, dtype=np.int64)
     )
     if kind == "shuffled":
-        from deepdife_core.explain import dinucleotide_shuffle
-
         x = dinucleotide_shuffle(x, 1, seed=seed)[:, 0]
         ids = [f"shuffle:{g}" for g in ids]
     return Background(tuple(ids), np.ascontiguousarray(x, dtype=np.float32), kind, labels)

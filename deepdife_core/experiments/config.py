@@ -122,12 +122,34 @@ class ExperimentConfig:
             raise DeepDifEInputError(f"threshold must be in (0, 1), got {self.threshold}")
 
     def to_dict(self) -> dict:
-        """The fields as a JSON-able dict."""
+        """Return the fields as a JSON-able dict.
+
+        Returns
+        -------
+        dict
+            Field name -> value (:func:`dataclasses.asdict`).
+        """
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> ExperimentConfig:
-        """A config from :meth:`to_dict` output (unknown keys are refused)."""
+        """Build a config from :meth:`to_dict` output (unknown keys are refused).
+
+        Parameters
+        ----------
+        data : dict or None
+            Field name -> value; missing fields keep their defaults (``None``: all defaults).
+
+        Returns
+        -------
+        ExperimentConfig
+            The validated config.
+
+        Raises
+        ------
+        DeepDifEInputError
+            For unknown keys or invalid values.
+        """
         data = dict(data or {})
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)

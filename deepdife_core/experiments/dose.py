@@ -48,6 +48,21 @@ def dose_response(
     additive).  With orientation ``both`` every copy is forward in one arrangement and
     reverse-complemented in the other; values are the mean of the two.
 
+    Parameters
+    ----------
+    predictor : Predictor
+        The model (:class:`~deepdife_core.model.cnn.Predictor`).
+    background : Background
+        A :class:`~deepdife_core.experiments.backgrounds.Background`: ``G`` promoters of ``L`` bp
+        (``x`` float32 ``(G, L, 4)``, ``gene_ids``).
+    motif : MotifSource
+        A :class:`~deepdife_core.experiments.sources.MotifSource` of width ``W``.
+    config : ExperimentConfig, optional
+        ``max_copies``, ``copy_gap``, ``position`` (first copy), ``orientation``,
+        ``instance``, ``seed``, ``batch_size``, ``chunk`` (default: ``ExperimentConfig()``).
+    progress, should_stop : callable, optional
+        See :func:`~deepdife_core.experiments.scoring.score_lazily`.
+
     Returns
     -------
     summary, per_gene

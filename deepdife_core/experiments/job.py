@@ -1,4 +1,4 @@
-"""Background job of the Experiments page (kind ``"experiment"`` of :data:`deepdife_core.jobs.RUNNERS`).
+"""Background job of the Experiments page (kind ``"experiment"`` of :data:`deepdife_core.jobs.runner.RUNNERS`).
 
 ``args``: ``kind`` (an experiment), ``out`` (the results folder to create), ``model_path``,
 ``dataset_path``, ``motifs`` (specs), ``config`` (:meth:`ExperimentConfig.to_dict`),
@@ -13,24 +13,39 @@ import time
 from pathlib import Path
 from typing import Any
 
+from deepdife_core.data.io import load_dataset
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.experiments.config import ExperimentConfig
+from deepdife_core.experiments.runs import run_experiment, save_run
+from deepdife_core.experiments.scoring import ExperimentStoppedError
+from deepdife_core.experiments.sources import motif_source
+from deepdife_core.files import check_name
+from deepdife_core.model.folder import load_model, model_data_config
 
 
 def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
     """Run one experiment and write its folder.
 
+    Parameters
+    ----------
+    writer : _JobWriter
+        The job's writer (``event``, ``stop_requested``, ``folder``).
+    args : dict
+        The job's arguments (see the module docstring).
+
     Returns
     -------
-    tuple of str, dict
-        ``("done", {"run_id", "folder", "kind", "seconds"})`` or ``("stopped", {"run_id": None, "note"})``.
-    """
-    from deepdife_core.artifacts import check_name, load_model, model_data_config
-    from deepdife_core.experiments.config import ExperimentConfig
-    from deepdife_core.experiments.runs import run_experiment, save_run
-    from deepdife_core.experiments.scoring import ExperimentStoppedError
-    from deepdife_core.experiments.sources import motif_source
-    from deepdife_core.io import load_dataset
+    state : str
+        ``"done"`` or ``"stopped"``.
+    result : dict
+        ``{"run_id", "folder", "kind", "seconds", "stopped": False}`` when done,
+        ``{"run_id": None, "stopped": True, "note"}`` when stopped.
 
+    Raises
+    ------
+    DeepDifEInputError
+        For missing arguments or an existing experiment name.
+    """
     t0 = time.perf_counter()
     for key in ("kind", "out", "model_path", "dataset_path"):
         if not args.get(key):

@@ -10,9 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from deepdife_core.data.encode import one_hot
+from deepdife_core.data.io import select_records
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.experiments import ablate, backgrounds, dose, insert, spacing, sweep, tile
 from deepdife_core.experiments import plot as xplot
 from deepdife_core.experiments.config import EXPERIMENTS, ExperimentConfig
+from deepdife_core.files import atomic_dir, atomic_write_csv, atomic_write_json
+from deepdife_core.plot.figures import save_figure
 
 TABLE_FILE = "table.csv"
 PER_GENE_FILE = "per_gene.csv"
@@ -43,7 +48,18 @@ class ExperimentResult:
     info: dict = field(default_factory=dict)
 
     def figure(self, ax=None):
-        """The export figure of this result (matplotlib)."""
+        """Draw the export figure of this result (matplotlib), as :func:`figure_of` does.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; without one a new Figure is made.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure of ``table`` for this result's ``kind``.
+        """
         return figure_of(self.kind, self.table, ax=ax, title=self.info.get("title"))
 
 
@@ -79,7 +95,6 @@ def figure_of(kind: str, table: pd.DataFrame, ax=None, title: str | None = None)
 
 
 def _gene_row(df: pd.DataFrame, gene: str) -> pd.Series:
-    from deepdife_core.io import select_records
 
     if not gene:
         raise DeepDifEInputError("the tiling experiment needs a gene: give its ID")
@@ -131,9 +146,6 @@ def run_experiment(
     -------
     ExperimentResult
     """
-    from deepdife_core.encode import one_hot
-    from deepdife_core.experiments import ablate, backgrounds, dose, insert, spacing, sweep, tile
-
     cfg = config or ExperimentConfig()
     if kind not in EXPERIMENTS:
         raise DeepDifEInputError(f"unknown experiment {kind!r}; choose from {', '.join(EXPERIMENTS)}")
@@ -224,9 +236,6 @@ def save_run(folder: str | Path, result: ExperimentResult, meta: dict | None = N
     pathlib.Path
         The folder.
     """
-    from deepdife_core.artifacts import atomic_dir, atomic_write_csv, atomic_write_json
-    from deepdife_core.plot import save_figure
-
     with atomic_dir(folder, overwrite=overwrite) as tmp:
         atomic_write_csv(result.table, tmp / TABLE_FILE)
         if result.per_gene is not None:

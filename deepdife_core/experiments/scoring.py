@@ -1,8 +1,8 @@
-"""Batched scoring of edited promoters: probability and logit through a :class:`~deepdife_core.model.Predictor`.
+"""Batched scoring of edited promoters: probability and logit through a :class:`~deepdife_core.model.cnn.Predictor`.
 
 The model's probability of a sequence is what :meth:`Predictor.predict` returns (the
 ensemble mean, both strands averaged for a conjoined model); its logit is the mean of
-the pre-sigmoid outputs (:func:`deepdife_core.model.logit_model`) over the same
+the pre-sigmoid outputs (:func:`deepdife_core.model.cnn.logit_model`) over the same
 members and strands, as the attributions explain it.  For one forward-strand model
 ``probability = sigmoid(logit)`` exactly.
 """
@@ -14,7 +14,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from deepdife_core.data.encode import reverse_complement
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.model.cnn import logit_model
 
 Progress = Callable[[dict], None] | None
 ShouldStop = Callable[[], bool] | None
@@ -29,8 +31,6 @@ def _logit_fn(model):
     fn = _FNS.get(model)
     if fn is None:
         import tensorflow as tf
-
-        from deepdife_core.model import logit_model
 
         lm = logit_model(model)
 
@@ -48,7 +48,7 @@ def score(predictor, x: np.ndarray, *, batch_size: int = 1024) -> tuple[np.ndarr
     Parameters
     ----------
     predictor
-        A :class:`~deepdife_core.model.Predictor`.
+        A :class:`~deepdife_core.model.cnn.Predictor`.
     x
         float32 one-hot ``(N, L, 4)`` with ``L = predictor.config.input_length``.
     batch_size
@@ -59,8 +59,6 @@ def score(predictor, x: np.ndarray, *, batch_size: int = 1024) -> tuple[np.ndarr
     probability, logit
         float64 ``(N,)`` each.
     """
-    from deepdife_core.encode import reverse_complement
-
     xp = predictor.prepare(x)
     strands = [xp]
     if predictor.config.conjoin:
@@ -90,6 +88,26 @@ def score_lazily(
 
     Memory stays at one chunk; after every chunk ``progress`` gets
     ``{"event": "scored", "stage", "done", "total"}`` and ``should_stop`` is asked.
+
+    Parameters
+    ----------
+    predictor : Predictor
+        The model; every member and both strands are scored and averaged.
+    n_variants : int
+        Number of sequences ``N`` to score.
+    make : callable
+        ``make(start, stop)`` returns the one-hot sequences ``start .. stop - 1``,
+        float32 ``(stop - start, L, 4)``.
+    batch_size : int
+        Sequences per model call.
+    chunk : int
+        Sequences built (and held in memory) at a time.
+    progress : callable, optional
+        Gets ``{"event": "scored", "stage", "done", "total"}`` after every chunk.
+    should_stop : callable, optional
+        Asked after every chunk; True ends the scoring.
+    stage : str
+        The ``stage`` of the progress events.
 
     Returns
     -------

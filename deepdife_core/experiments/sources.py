@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import check_name
+from deepdife_core.motifs.modisco import DEFAULT_DB_CACHE, jaspar_plants, read_modisco_h5
 
 #: IUPAC code -> the bases it allows
 IUPAC = {
@@ -55,17 +57,35 @@ class MotifSource:
 
     @property
     def width(self) -> int:
-        """Motif width ``W`` in bp."""
+        """Motif width ``W`` in bp.
+
+        Returns
+        -------
+        int
+            The number of rows of ``ppm``.
+        """
         return int(self.ppm.shape[0])
 
     @property
     def consensus(self) -> str:
-        """The most likely base at each position (ties: A < C < G < T)."""
+        """The most likely base at each position (ties: A < C < G < T).
+
+        Returns
+        -------
+        str
+            ``W`` letters of A, C, G, T.
+        """
         return "".join("ACGT"[j] for j in self.ppm.argmax(axis=1))
 
     @property
     def allowed(self) -> np.ndarray:
-        """``(W, 4)`` bool: bases with a non-zero probability (an IUPAC consensus's exact matches)."""
+        """Bases with a non-zero probability (an IUPAC consensus's exact matches).
+
+        Returns
+        -------
+        numpy.ndarray
+            bool ``(W, 4)``.
+        """
         return self.ppm > 0
 
     def instances(self, n: int, *, mode: str = "consensus", seed: int = 0) -> np.ndarray:
@@ -132,17 +152,15 @@ def from_jaspar(spec: str, *, database=None, release: str | None = None, cache_d
     spec
         Matrix ID or name (case-insensitive; a name must be unique in the collection).
     database
-        A :class:`~deepdife_core.motifs.MotifDatabase`; default: JASPAR CORE plants shipped with
+        A :class:`~deepdife_core.motifs.modisco.MotifDatabase`; default: JASPAR CORE plants shipped with
         pyjaspar (offline; exported once to ``cache_dir``).
     release, cache_dir
-        Passed to :func:`deepdife_core.motifs.jaspar_plants`.
+        Passed to :func:`deepdife_core.motifs.modisco.jaspar_plants`.
 
     Returns
     -------
     MotifSource
     """
-    from deepdife_core.motifs import DEFAULT_DB_CACHE, jaspar_plants
-
     db = database or jaspar_plants(release, cache_dir=DEFAULT_DB_CACHE if cache_dir is None else cache_dir)
     key = str(spec).strip().upper()
     hits = [m for m in db.motifs if m.id.upper() == key or m.id.upper().split(".")[0] == key]
@@ -167,7 +185,7 @@ def from_jaspar(spec: str, *, database=None, release: str | None = None, cache_d
 def from_motif_run(spec: str, motifs_root: str | Path, *, trim_threshold: float = 0.3) -> MotifSource:
     """A discovered pattern ``RUN:pos_0`` of a motif run folder under ``motifs_root`` (its trimmed CWM consensus).
 
-    The inserted bases are the pattern's CWM consensus (:meth:`deepdife_core.motifs.Pattern.query_ppm`
+    The inserted bases are the pattern's CWM consensus (:meth:`deepdife_core.motifs.modisco.Pattern.query_ppm`
     with ``source="cwm"``: the trimmed CWM, clipped to its sign, as probabilities).
 
     Parameters
@@ -183,9 +201,6 @@ def from_motif_run(spec: str, motifs_root: str | Path, *, trim_threshold: float 
     -------
     MotifSource
     """
-    from deepdife_core.artifacts import check_name
-    from deepdife_core.motifs import read_modisco_h5
-
     m = _PATTERN.match(str(spec).strip())
     if m is None:
         raise DeepDifEInputError(f"motif {spec!r}: a motif run pattern is written RUN:pos_0 (or RUN:neg_1)")
@@ -209,12 +224,34 @@ def motif_source(
     cache_dir: str | Path | None = None,
     motifs_root: str | Path = Path("workspace") / "motifs",
 ) -> MotifSource:
-    """Read a motif spec: ``RUN:pos_0`` (a motif run pattern), a JASPAR ID (``MA....``), an upper-case IUPAC
-    consensus (``ACGTGKC``), ``jaspar:NAME`` or any other text as a JASPAR TF name (``ABI5``).
+    """Read a motif spec into a :class:`MotifSource`.
+
+    A spec is ``RUN:pos_0`` (a motif run pattern), a JASPAR ID (``MA....``), an upper-case
+    IUPAC consensus (``ACGTGKC``), ``jaspar:NAME`` or any other text as a JASPAR TF name
+    (``ABI5``; text of IUPAC letters that no JASPAR name matches is read as a consensus).
+
+    Parameters
+    ----------
+    spec : str
+        The motif as the user typed it.
+    database : optional
+        An already loaded JASPAR database (default: loaded for ``release``).
+    release : str, optional
+        The JASPAR release (default: the pinned one).
+    cache_dir : str or pathlib.Path, optional
+        Folder of the downloaded JASPAR MEME files.
+    motifs_root : str or pathlib.Path
+        Folder of the motif runs (``workspace/motifs``).
 
     Returns
     -------
     MotifSource
+        The motif's name, ``(W, 4)`` PPM, kind and spec.
+
+    Raises
+    ------
+    DeepDifEInputError
+        When the spec is none of these or names no motif.
     """
     text = str(spec).strip()
     if text.lower().startswith("jaspar:"):

@@ -22,6 +22,21 @@ def spacing_grid(
     (``interaction_logit = delta_logit(A+B) - delta_logit(A) - delta_logit(B)``: 0 when the
     effects add up on the logit scale, > 0 synergy, < 0 interference).
 
+    Parameters
+    ----------
+    predictor : Predictor
+        The model (:class:`~deepdife_core.model.cnn.Predictor`).
+    background : Background
+        A :class:`~deepdife_core.experiments.backgrounds.Background`: ``G`` promoters of ``L`` bp
+        (``x`` float32 ``(G, L, 4)``, ``gene_ids``).
+    motif_a, motif_b : MotifSource
+        The first (upstream) and second motif, of widths ``W_A`` and ``W_B``.
+    config : ExperimentConfig, optional
+        ``max_spacing``, ``position`` (motif A's start),
+        ``instance``, ``seed``, ``batch_size``, ``chunk`` (default: ``ExperimentConfig()``).
+    progress, should_stop : callable, optional
+        See :func:`~deepdife_core.experiments.scoring.score_lazily`.
+
     Returns
     -------
     summary, per_gene

@@ -31,6 +31,20 @@ def position_sweep(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Insert ``motif`` at every ``config.step`` bp of every background.
 
+    Parameters
+    ----------
+    predictor : Predictor
+        The model (:class:`~deepdife_core.model.cnn.Predictor`).
+    background : Background
+        A :class:`~deepdife_core.experiments.backgrounds.Background`: ``G`` promoters of ``L`` bp
+        (``x`` float32 ``(G, L, 4)``, ``gene_ids``).
+    motif : MotifSource
+        A :class:`~deepdife_core.experiments.sources.MotifSource` of width ``W``.
+    config : ExperimentConfig, optional
+        ``step``, ``orientation``, ``instance``, ``seed``, ``batch_size``, ``chunk`` (default: ``ExperimentConfig()``).
+    progress, should_stop : callable, optional
+        See :func:`~deepdife_core.experiments.scoring.score_lazily`.
+
     Returns
     -------
     summary, per_gene

@@ -9,7 +9,8 @@ import pandas as pd
 
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.experiments.config import ExperimentConfig
-from deepdife_core.experiments.scoring import score_lazily
+from deepdife_core.experiments.scoring import score, score_lazily
+from deepdife_core.interpret.explain import dinucleotide_shuffle
 
 _COORDS = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)\((?P<strand>[+\-.])\)$")
 #: columns of :func:`tile_gene`'s table
@@ -62,6 +63,17 @@ def genomic_windows(
     The returned windows are in the same convention as ``coords``; windows over padding are
     clipped, and lie wholly in padding (or without coordinates) give missing values.
 
+    Parameters
+    ----------
+    coords : str or None
+        The record's ``Chr:start-end(strand)`` (``None``: no coordinates).
+    starts, ends : numpy.ndarray
+        int ``(n,)`` window starts and ends in promoter coordinates.
+    length : int
+        The fitted promoter length ``L``.
+    pad_side : str
+        The side padding was added on when fitting (``"left"``: the 5' end).
+
     Returns
     -------
     pandas.DataFrame
@@ -101,8 +113,6 @@ def genomic_windows(
 
 def _variants(x: np.ndarray, starts: np.ndarray, window: int, mode: str, n_shuffles: int, seed: int):
     """``make(start, stop)`` building the tiled variants of one gene ``x (L, 4)``."""
-    from deepdife_core.explain import dinucleotide_shuffle
-
     reps = n_shuffles if mode == "shuffle" else 1
     length = len(x)
     shuffles = None
@@ -167,8 +177,6 @@ def tile_gene(
         One row per window, by start: :data:`TILE_COLUMNS` (``rank`` 1 = the window whose
         loss lowers the probability most; ``pos_from_tss = start - L``).
     """
-    from deepdife_core.experiments.scoring import score
-
     cfg = config or ExperimentConfig()
     x = np.asarray(sequence_x, dtype=np.float32)
     if x.ndim != 2 or x.shape[1] != 4:

@@ -1,6 +1,6 @@
 """GFF3 / GTF annotation -> the columnar transcript table (see :mod:`deepdife_core.genome` for its columns).
 
-The file is read once (plain or gzip, through :func:`deepdife_core.io._open_text`, so
+The file is read once (plain or gzip, through :func:`deepdife_core.data.io._open_text`, so
 the decompression cap and the corrupt-gzip message apply), gene and transcript
 features are kept, everything else (exons, CDS, UTRs, ...) is only used to build
 transcripts in a GTF that has none.
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import io as _io
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from deepdife_core.data.io import _open_text, normalize_id
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.genome import ANNOTATION_COLUMNS
-from deepdife_core.io import _open_text, normalize_id
 
 #: GFF3 feature types read as genes
 GENE_TYPES = frozenset(
@@ -242,7 +243,6 @@ def read_annotation(source, *, name: str | None = None) -> tuple[pd.DataFrame, d
         chromosome or strand than its gene, bad coordinates, a corrupt gzip.
     """
     name = name or (str(source) if isinstance(source, str) else getattr(source, "name", "annotation"))
-    from pathlib import Path
 
     if isinstance(source, (str, Path)):
         name = Path(source).name if name == str(source) else name

@@ -73,7 +73,14 @@ def parse_chrom_map(spec: str | None) -> dict[str, str] | str | None:
 
 
 def suggest(annotation: list[str], fasta: list[str]) -> dict[str, str]:
-    """For each annotation name missing from the FASTA, the FASTA name with the same :func:`canonical` key.
+    """Find, for each annotation name missing from the FASTA, the FASTA name with the same :func:`canonical` key.
+
+    Parameters
+    ----------
+    annotation : list of str
+        Chromosome names used by the annotation's genes.
+    fasta : list of str
+        Chromosome names of the FASTA's records.
 
     Returns
     -------

@@ -1,5 +1,8 @@
-"""Genome FASTA: stream any FASTA (plain, gzip or bgzip) into a bgzip file with a faidx index, and read it back
-by random access through :class:`pysam.FastaFile` (the genome is never held in memory)."""
+"""Genome FASTA: bgzip copies with a faidx index, read back by random access.
+
+Any FASTA (plain, gzip or bgzip) is streamed into a bgzip file with a faidx index and
+read back through :class:`pysam.FastaFile` (the genome is never held in memory).
+"""
 
 from __future__ import annotations
 

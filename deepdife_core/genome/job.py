@@ -1,6 +1,6 @@
 """Background job ``genome_add`` (the Data page's Genomes section): register a genome in its own process.
 
-A runner of :data:`deepdife_core.jobs.RUNNERS`: ``run(writer, args) -> (state, result)``.
+A runner of :data:`deepdife_core.jobs.runner.RUNNERS`: ``run(writer, args) -> (state, result)``.
 
 ``args``: ``name``, ``fasta``, ``annotation`` (paths), ``chrom_map`` (str or None),
 ``workspace``, ``fasta_name`` / ``annotation_name`` (the names shown in messages),
@@ -13,6 +13,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from deepdife_core.genome.registry import add_genome
+
 
 def run(writer, args: dict) -> tuple[str, dict]:
     """Register the genome; uploaded copies are removed whatever happens.
@@ -20,7 +22,7 @@ def run(writer, args: dict) -> tuple[str, dict]:
     Parameters
     ----------
     writer
-        The job's handle (:class:`deepdife_core.jobs._JobWriter`).
+        The job's handle (:class:`deepdife_core.jobs.runner._JobWriter`).
     args
         See the module docstring.
 
@@ -29,8 +31,6 @@ def run(writer, args: dict) -> tuple[str, dict]:
     tuple of str, dict
         ``"done"`` and ``{"genome": name, "info": genome.json}``.
     """
-    from deepdife_core.genome.registry import add_genome
-
     try:
         writer.event({"event": "stage", "text": f"indexing {args['fasta_name']} and parsing {args['annotation_name']}"})
         info = add_genome(

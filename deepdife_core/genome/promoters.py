@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from deepdife_core.data.io import FastaRecord, normalize_id
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.genome.fasta import reverse_complement
-from deepdife_core.io import FastaRecord, normalize_id
 
 #: which TSS stands for a gene: the gene feature's start, the first transcript in the file, the
 #: longest transcript, or every distinct transcript TSS (one record each)
@@ -19,8 +19,11 @@ REGIONS = ("promoter", "terminator", "both")
 
 @dataclass(frozen=True)
 class PromoterConfig:
-    """How promoters are cut: ``upstream`` + ``downstream`` bp around the TSS (the defaults give 600 bp,
-    :class:`deepdife_core.config.DatasetConfig`'s length, ending 100 bp into the transcript)."""
+    """How promoters are cut: ``upstream`` + ``downstream`` bp around the TSS.
+
+    The defaults give 600 bp (:class:`deepdife_core.config.DatasetConfig`'s length),
+    ending 100 bp into the transcript.
+    """
 
     upstream: int = 500
     downstream: int = 100
@@ -52,6 +55,14 @@ class ExtractReport:
     padded: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        """Describe the extraction in one sentence for the CLI and the build report.
+
+        Returns
+        -------
+        str
+            Records written for how many of the requested genes, plus the genes not in
+            the annotation (first 5) and the windows padded with N, if any.
+        """
         parts = [f"{self.n_records} records for {self.n_requested - len(self.missing)} of {self.n_requested} genes"]
         if self.missing:
             shown = ", ".join(self.missing[:5]) + (", ..." if len(self.missing) > 5 else "")
@@ -66,7 +77,7 @@ def match_genes(ann: pd.DataFrame, ids: list[str]) -> tuple[list[str], list[str]
 
     An ID matches a gene or a transcript (whose gene is taken) case-insensitively, ignoring a
     version (``AT1G01010.1``), a ``::location`` and a ``#k`` record number, as
-    :func:`deepdife_core.io.normalize_id` does.
+    :func:`deepdife_core.data.io.normalize_id` does.
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """The genome registry: ``$DEEPDIFE_WORKSPACE/genomes/<name>/`` (layout in :mod:`deepdife_core.genome`).
 
 :func:`add_genome` builds the folder in a hidden temp folder and renames it when
-complete (:func:`deepdife_core.artifacts.atomic_dir`): a bad input, a crash or a full
+complete (:func:`deepdife_core.files.atomic_dir`): a bad input, a crash or a full
 disk leaves nothing in the registry.
 """
 
@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from deepdife_core.artifacts import atomic_dir, atomic_write_json, check_name, now_iso, read_json
+from deepdife_core.data.io import FastaRecord, coords_from_header
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import atomic_dir, atomic_write_json, check_name, now_iso, read_json
 from deepdife_core.genome import ANNOTATION_COLUMNS, chroms
 from deepdife_core.genome.annotation import read_annotation
 from deepdife_core.genome.fasta import open_genome, write_indexed
 from deepdife_core.genome.promoters import ExtractReport, PromoterConfig, extract, match_genes
-from deepdife_core.io import FastaRecord, coords_from_header
 
 GENOME_FILE = "genome.fa.gz"
 ANNOTATION_FILE = "annotation.parquet"
@@ -216,18 +216,46 @@ class Genome:
 
     @cached_property
     def info(self) -> dict:
+        """The genome's ``genome.json`` (empty when unreadable), read once.
+
+        Returns
+        -------
+        dict
+            Name, files, format, chromosomes (name, length), gene and transcript counts, ...
+        """
         return read_json(self.folder / INFO_FILE, {}) or {}
 
     @property
     def name(self) -> str:
+        """The genome's registered name (its folder's name).
+
+        Returns
+        -------
+        str
+            The name.
+        """
         return self.folder.name
 
     @cached_property
     def annotation(self) -> pd.DataFrame:
+        """The parsed annotation table (``annotation.parquet``), read once.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per transcript/gene as :mod:`deepdife_core.genome.annotation` writes it.
+        """
         return pd.read_parquet(self.folder / ANNOTATION_FILE)
 
     @cached_property
     def chrom_lengths(self) -> dict[str, int]:
+        """The chromosome lengths recorded in ``genome.json``.
+
+        Returns
+        -------
+        dict of str to int
+            FASTA chromosome name -> length in bp.
+        """
         return {c["name"]: int(c["length"]) for c in self.info.get("chromosomes", [])}
 
     def promoters(
@@ -303,8 +331,10 @@ def load_genome(name: str, workspace: str | Path | None = None) -> Genome:
 
 @dataclass(frozen=True)
 class GenomePromoters:
-    """A promoter source for the dataset builders (``promoters=`` of :mod:`deepdife_core.io`): cuts the windows
-    of the genes a builder asks for from a registered genome."""
+    """A promoter source for the dataset builders (``promoters=`` of :mod:`deepdife_core.data.io`).
+
+    It cuts the windows of the genes a builder asks for from a registered genome.
+    """
 
     genome: str
     cfg: PromoterConfig = field(default_factory=PromoterConfig)
@@ -312,6 +342,13 @@ class GenomePromoters:
 
     @property
     def name(self) -> str:
+        """The source's name for build reports.
+
+        Returns
+        -------
+        str
+            ``"genome <name>"``.
+        """
         return f"genome {self.genome}"
 
     def __call__(self, ids: list[str]) -> tuple[list[FastaRecord], list[str]]:

@@ -1,5 +1,8 @@
-"""A generated genome + annotation (tests, bench): random chromosomes, genes on both strands, genes at the
-chromosome ends, genes with several transcripts; written as GFF3 or GTF, plain, gzip or bgzip."""
+"""A generated genome + annotation for tests and the bench.
+
+Random chromosomes, genes on both strands, genes at the chromosome ends, genes with
+several transcripts; written as GFF3 or GTF, plain, gzip or bgzip.
+"""
 
 from __future__ import annotations
 

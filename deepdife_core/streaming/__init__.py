@@ -2,11 +2,11 @@
 
 Data contract
 -------------
-Input: a promoter FASTA on disk (plain or gzip, :func:`deepdife_core.io.iter_fasta` with
+Input: a promoter FASTA on disk (plain or gzip, :func:`deepdife_core.data.io.iter_fasta` with
 ``stream=True``), read three times at most: (1) every record checked and its gene key
-(:func:`deepdife_core.io.normalize_id`) and identity hashed to 8 bytes each, (2) only if a gene has
+(:func:`deepdife_core.data.io.normalize_id`) and identity hashed to 8 bytes each, (2) only if a gene has
 several records (alternative TSSs), the IDs and coordinates of those records, named by
-:func:`deepdife_core.io.record_ids` exactly as :func:`deepdife_core.io.records_from_fasta` names
+:func:`deepdife_core.data.io.record_ids` exactly as :func:`deepdife_core.data.io.records_from_fasta` names
 them (``alt_tss="all"``; ``"first"`` keeps each gene's first record), (3) the records in chunks of
 :attr:`StreamConfig.chunk_records`, fitted to the model (length, pad side), one-hot encoded float32
 ``(chunk, L, 4)``, predicted on both strands and appended to the output.

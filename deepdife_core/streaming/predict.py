@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from deepdife_core.errors import DeepDifEInputError
-from deepdife_core.io import (
+from deepdife_core.data.encode import one_hot
+from deepdife_core.data.io import (
     ALT_TSS_MODEL,
     BuildReport,
     check_alt_tss,
@@ -24,6 +24,9 @@ from deepdife_core.io import (
     pad_or_trim,
     record_ids,
 )
+from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import creation_mode, export_csv, storage_error
+from deepdife_core.model.folder import model_data_config
 
 COLUMNS = ("gene_id", "probability", "prediction", "probability_forward", "probability_reverse")
 
@@ -139,7 +142,7 @@ def predict_fasta_to_csv(
     Parameters
     ----------
     predictor
-        A :class:`deepdife_core.model.Predictor` (its folder's DatasetConfig fits the sequences).
+        A :class:`deepdife_core.model.cnn.Predictor` (its folder's DatasetConfig fits the sequences).
     fasta
         A FASTA file on disk (plain or gzip).
     out
@@ -147,7 +150,7 @@ def predict_fasta_to_csv(
     config
         Chunk size, threshold, batch size (:class:`StreamConfig` defaults).
     alt_tss
-        ``"all"`` or ``"first"``, as :func:`deepdife_core.io.records_from_fasta`.
+        ``"all"`` or ``"first"``, as :func:`deepdife_core.data.io.records_from_fasta`.
     name
         File name in messages (default: the path's name).
     progress
@@ -158,9 +161,6 @@ def predict_fasta_to_csv(
     BuildReport
         ``n_input``, ``n_kept``, ``repeated_genes``, ``alternatives_left_out`` (``records_note()``).
     """
-    from deepdife_core.artifacts import creation_mode, export_csv, model_data_config, storage_error
-    from deepdife_core.encode import one_hot
-
     cfg = config or StreamConfig()
     check_alt_tss(alt_tss)
     name = name or Path(fasta).name

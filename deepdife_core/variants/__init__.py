@@ -14,7 +14,7 @@ disagrees with the genome is reported per record (:attr:`~deepdife_core.variants
 never scored.
 
 The edited window (forward genome strand: REF replaced by ALT; then reverse-complemented
-on ``-``) is fitted to the model's length with :func:`deepdife_core.encode.pad_or_trim`
+on ``-``) is fitted to the model's length with :func:`deepdife_core.data.encode.pad_or_trim`
 and the model's saved :class:`~deepdife_core.config.DatasetConfig` (5' trimming / N
 padding by default, as every other DeepDifE input).
 
@@ -86,7 +86,7 @@ class VariantConfig:
     motif_db
         ``"jaspar-plants"``, a MEME file, or ``""`` for no motif-change columns.
     motif_pvalue
-        p-value threshold of a motif site (FIMO-style, :mod:`deepdife_core.scan`).
+        p-value threshold of a motif site (FIMO-style, :mod:`deepdife_core.motifs.scan`).
     attribution
         Whether to compute the attribution at the site (one gradient per gene).
     batch_size

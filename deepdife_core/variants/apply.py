@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from deepdife_core.encode import pad_or_trim
+from deepdife_core.data.encode import pad_or_trim
 from deepdife_core.genome.fasta import reverse_complement
 
 

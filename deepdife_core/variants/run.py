@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,8 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.files import atomic_write_bytes, atomic_write_json, write_export_csv
 from deepdife_core.genome.promoters import PromoterConfig, match_genes
+from deepdife_core.genome.registry import load_genome
+from deepdife_core.model.folder import load_model, model_data_config
+from deepdife_core.motifs.modisco import load_motif_database
+from deepdife_core.motifs.scan import prepare_database
 from deepdife_core.variants import VariantConfig
+from deepdife_core.variants.dask import map_chunks
 from deepdife_core.variants.haplotypes import sample_matrix
 from deepdife_core.variants.score import score_chunk
 from deepdife_core.variants.vcf import ReadReport, check_contigs, prepare_vcf
@@ -21,8 +28,6 @@ _DBS: dict[str, object] = {}
 
 def _model(model):
     """(Predictor, DatasetConfig) of a model folder (loaded once per process) or of a Predictor."""
-    from deepdife_core.artifacts import load_model, model_data_config
-
     if isinstance(model, (str, Path)):
         key = str(Path(model).resolve())
         if key not in _MODELS:
@@ -47,9 +52,6 @@ def scan_database(spec: str):
     if not spec:
         return None
     if spec not in _DBS:
-        from deepdife_core.motifs import load_motif_database
-        from deepdife_core.scan import prepare_database
-
         _DBS[spec] = prepare_database(load_motif_database(spec))
     return _DBS[spec]
 
@@ -86,8 +88,6 @@ def score_genes_chunk(
     ChunkResult
         The chunk's rows.
     """
-    from deepdife_core.genome.registry import load_genome
-
     predictor, data = _model(model)
     return score_chunk(
         predictor,
@@ -155,9 +155,6 @@ def score_variants(
         Effects sorted by gene (order asked), then position.
     """
     import pysam
-
-    from deepdife_core.genome.registry import load_genome
-    from deepdife_core.variants.dask import map_chunks
 
     promoter, config = promoter or PromoterConfig(), config or VariantConfig()
     if promoter.region != "promoter":
@@ -227,8 +224,6 @@ def write_results(result: VariantResult, out: str | Path) -> list[Path]:
     list of Path
         The files written.
     """
-    from deepdife_core.artifacts import atomic_write_bytes, atomic_write_json, write_export_csv
-
     out = Path(out)
     if out.suffix not in (".csv", ".parquet"):
         raise DeepDifEInputError(f"--out {out}: give a .csv or .parquet file name")
@@ -236,8 +231,6 @@ def write_results(result: VariantResult, out: str | Path) -> list[Path]:
     if out.suffix == ".csv":
         write_export_csv(result.effects, out)
     else:
-        import io
-
         buf = io.BytesIO()
         result.effects.to_parquet(buf, index=False)
         atomic_write_bytes(out, buf.getvalue())

@@ -8,8 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from deepdife_core.encode import one_hot
+from deepdife_core.data.encode import one_hot, reverse_complement
+from deepdife_core.experiments.scoring import _logit_fn
+from deepdife_core.genome.fasta import open_genome
 from deepdife_core.genome.promoters import PromoterConfig, cut, sites, window
+from deepdife_core.genome.registry import GENOME_FILE
+from deepdife_core.interpret.explain import ExplainConfig, grad_x_input
+from deepdife_core.motifs.scan import scan_sequences
 from deepdife_core.variants import EFFECT_COLUMNS, VariantConfig
 from deepdife_core.variants.apply import apply_alleles, model_input, model_span
 from deepdife_core.variants.vcf import ReadReport, read_window
@@ -21,7 +26,7 @@ def member_logits(predictor, x: np.ndarray, batch_size: int = 1024) -> np.ndarra
     Parameters
     ----------
     predictor
-        A :class:`~deepdife_core.model.Predictor`.
+        A :class:`~deepdife_core.model.cnn.Predictor`.
     x
         One-hot ``(N, L, 4)``.
     batch_size
@@ -32,9 +37,6 @@ def member_logits(predictor, x: np.ndarray, batch_size: int = 1024) -> np.ndarra
     numpy.ndarray
         float64 ``(M, S, N)``: ``M`` models, ``S`` = 2 strands for a conjoined model, else 1.
     """
-    from deepdife_core.encode import reverse_complement
-    from deepdife_core.experiments.scoring import _logit_fn
-
     xp = predictor.prepare(x)
     strands = [xp]
     if predictor.config.conjoin:
@@ -73,7 +75,7 @@ def motif_changes(
     Parameters
     ----------
     db
-        A :class:`~deepdife_core.scan.ScanDatabase`.
+        A :class:`~deepdife_core.motifs.scan.ScanDatabase`.
     pairs
         Per allele ``(ref_context, alt_context, offset, ref_len, alt_len)``: local forward-strand
         sequences around the allele, which starts at ``offset`` in both.
@@ -87,8 +89,6 @@ def motif_changes(
     list of tuple of str, str
         ``motifs_lost``, ``motifs_gained`` per allele (``NAME (ID)``, ``; ``-joined, best first).
     """
-    from deepdife_core.scan import scan_sequences
-
     if not pairs:
         return []
     seqs = [p[0] for p in pairs] + [p[1] for p in pairs]
@@ -151,7 +151,7 @@ def score_chunk(
     Parameters
     ----------
     predictor
-        A :class:`~deepdife_core.model.Predictor`.
+        A :class:`~deepdife_core.model.cnn.Predictor`.
     genome
         A :class:`~deepdife_core.genome.registry.Genome`.
     vcf_path
@@ -177,9 +177,6 @@ def score_chunk(
         Effects (:data:`EFFECT_COLUMNS`), haplotypes (``gene_id``, ``reference``, one column per sample).
     """
     import pysam
-
-    from deepdife_core.genome.fasta import open_genome
-    from deepdife_core.genome.registry import GENOME_FILE
 
     length, side = int(data_config.length), data_config.pad_side
     report = ReadReport()
@@ -253,8 +250,6 @@ def score_chunk(
             delta_logit_sd=dl.std(axis=0),
         )
         if config.attribution:
-            from deepdife_core.explain import ExplainConfig, grad_x_input
-
             used = np.unique(idx)
             att = grad_x_input(
                 predictor,

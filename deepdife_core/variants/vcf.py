@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.genome.chroms import suggest
 
 _BASES = frozenset("ACGTN")
 
@@ -41,7 +42,14 @@ class ReadReport:
         self.ref_mismatch.extend(other.ref_mismatch)
 
     def as_dict(self) -> dict:
-        """The counts as a JSON-ready dict (mismatches: the first 100 and their number)."""
+        """Return the counts as a JSON-ready dict (mismatches: the first 100 and their number).
+
+        Returns
+        -------
+        dict
+            ``records_read``, ``skipped_filtered``, ``skipped_symbolic``, ``skipped_long_indel``,
+            ``skipped_partly_outside_window``, ``ref_mismatches`` and ``ref_mismatch_examples``.
+        """
         return {
             "records_read": self.n_records,
             "skipped_filtered": self.filtered,
@@ -130,8 +138,6 @@ def check_contigs(vcf, path: str | Path, genome_chroms: list[str]) -> None:
     genome_chroms
         The genome's chromosome names.
     """
-    from deepdife_core.genome.chroms import suggest
-
     have = list(vcf.header.contigs)
     if not have:  # no ##contig lines: the index's names
         try:

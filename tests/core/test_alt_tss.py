@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepdife_core import io
-from deepdife_core.cli import main
+from deepdife_core.cli.main import main
 from deepdife_core.config import DatasetConfig
+from deepdife_core.data import io
 from deepdife_core.errors import DeepDifEInputError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,7 +181,7 @@ def test_saved_dataset_with_every_record_reads_back_unchanged(tmp_path):
 @pytest.fixture
 def demo_files(tmp_path):
     """Demo promoters (600 bp) as FASTA, the first three genes twice: with and without coordinates."""
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     df = make_demo_dataset(24, length=600, seed=5)
     with_c, without = [], []

@@ -19,14 +19,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deepdife_core import artifacts, jobs
+from deepdife_core import files as artifacts
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.jobs import runner as jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 
 HOLD = """
 import sys, time
-from deepdife_core.artifacts import claim_output
+from deepdife_core.files import claim_output
 with claim_output(sys.argv[1]):
     print("held", flush=True)
     time.sleep(60)
@@ -66,7 +67,7 @@ def test_a_claim_of_a_killed_writer_is_taken_over(tmp_path):
 
 
 def test_cli_train_is_refused_before_any_work_while_the_name_is_claimed(tmp_path, capsys):
-    from deepdife_core import cli
+    from deepdife_core.cli import main as cli
 
     target = tmp_path / "models" / "same"
     proc = _holder(target)

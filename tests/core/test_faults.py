@@ -23,10 +23,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from deepdife_core import artifacts
-from deepdife_core import jobs as core_jobs
+from deepdife_core import files as _files
 from deepdife_core.config import ModelConfig, RunConfig, TrainConfig
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.jobs import runner as core_jobs
+from deepdife_core.model import folder as _folder
 
 ROOT = Path(__file__).resolve().parents[2]
 CFG = ModelConfig(input_length=60, kernel_size=6, filters=4, dense_units=(4,))
@@ -36,15 +37,15 @@ SMALL_NET = {"filters": 8, "kernel_size": 8, "dense_units": [16]}
 @pytest.fixture(scope="module")
 def small_df() -> pd.DataFrame:
     """80 synthetic genes of 100 bp (seeded): a few batches per epoch."""
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     return make_demo_dataset(80, length=100, seed=21)[["gene_id", "label", "family", "sequence"]]
 
 
 def _save(root: Path, name: str = "m", **kw) -> Path:
-    from deepdife_core.model import build_model
+    from deepdife_core.model.cnn import build_model
 
-    return artifacts.save_model_folder(root / name, models=[build_model(CFG)], config=RunConfig(model=CFG), **kw)
+    return _folder.save_model_folder(root / name, models=[build_model(CFG)], config=RunConfig(model=CFG), **kw)
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -94,12 +95,12 @@ def test_sigkill_of_a_training_job_leaves_no_model_and_reads_as_lost(tmp_path, s
     job = core_jobs.read_job(folder)
     assert job["state"] == "failed" and job["error_kind"] == "lost"
     assert core_jobs.read_result(folder) is None
-    assert artifacts.list_models(models).empty
+    assert _folder.list_models(models).empty
     assert not models.exists() or [p.name for p in models.iterdir()] == []  # not even a temp folder
     # a new job on the same data and name works
     args["train"] = {**args["train"], "epochs": 1}
     assert core_jobs.run_job(core_jobs.create_job(jobs_root, "train", args)) == 0
-    assert artifacts.list_models(models)["name"].tolist() == ["victim"]
+    assert _folder.list_models(models)["name"].tolist() == ["victim"]
     assert [j["state"] for j in core_jobs.list_jobs(jobs_root)] in (["done", "failed"], ["failed", "done"])
 
 
@@ -107,17 +108,17 @@ SAVE_THEN_HANG = textwrap.dedent(
     """
     import sys, time
     sys.path.insert(0, {root!r})
-    from deepdife_core import artifacts
+    from deepdife_core.model import folder as artifacts
     from deepdife_core.config import ModelConfig, RunConfig
-    from deepdife_core.model import build_model
+    from deepdife_core.model.cnn import build_model
 
-    real = artifacts.atomic_write_json
+    real = _files.atomic_write_json
     def slow(path, obj):  # model.keras is on disk, the JSON files are not: hang here
         print("saving", flush=True)
         time.sleep(600)
-    artifacts.atomic_write_json = slow
+    _files.atomic_write_json = slow
     cfg = ModelConfig(input_length=60, kernel_size=6, filters=4, dense_units=(4,))
-    artifacts.save_model_folder({target!r}, models=[build_model(cfg)], config=RunConfig(model=cfg), overwrite=True)
+    _folder.save_model_folder({target!r}, models=[build_model(cfg)], config=RunConfig(model=cfg), overwrite=True)
     """
 )
 
@@ -144,10 +145,10 @@ def test_sigkill_while_saving_never_shows_half_a_model(tmp_path):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    reg = artifacts.list_models(models)
+    reg = _folder.list_models(models)
     assert reg["name"].tolist() == ["m"] and reg["test_auroc"].tolist() == [0.7]
     assert _tree(old) == before
-    assert artifacts.load_model(old).config == CFG
+    assert _folder.load_model(old).config == CFG
 
 
 # ----------------------------------------------------------------------------- full disk / unwritable folder
@@ -158,16 +159,16 @@ FILL_DISK = textwrap.dedent(
     import resource, signal, sys
     sys.path.insert(0, {root!r})
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
-    from deepdife_core import artifacts
+    from deepdife_core.model import folder as artifacts
     from deepdife_core.config import ModelConfig, RunConfig
     from deepdife_core.errors import DeepDifEInputError
-    from deepdife_core.model import build_model
+    from deepdife_core.model.cnn import build_model
 
     cfg = ModelConfig(input_length=60, kernel_size=6, filters=4, dense_units=(4,))
     model = build_model(cfg, seed=5)
     resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.RLIM_INFINITY))  # the kernel refuses bigger files
     try:
-        artifacts.save_model_folder({target!r}, models=[model], config=RunConfig(model=cfg), overwrite=True,
+        _folder.save_model_folder({target!r}, models=[model], config=RunConfig(model=cfg), overwrite=True,
                                     metrics={{"auroc": 0.99}})
     except DeepDifEInputError as exc:
         print("INPUT-ERROR", exc)
@@ -194,7 +195,7 @@ def test_a_write_the_kernel_refuses_is_a_clear_error_and_keeps_the_old_model(tmp
     assert "Traceback" not in out.stdout
     assert _tree(old) == before
     assert [p.name for p in models.iterdir()] == ["m"]  # no temp folder left
-    assert artifacts.list_models(models)["test_auroc"].tolist() == [0.7]
+    assert _folder.list_models(models)["test_auroc"].tolist() == [0.7]
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.EROFS])
@@ -215,11 +216,11 @@ def test_full_disk_or_unwritable_while_writing_json_keeps_the_old_model(tmp_path
     assert _tree(old) == before
     assert [p.name for p in models.iterdir()] == ["m"]
     # a new model elsewhere in the same registry is not affected either
-    assert artifacts.list_models(models)["test_auroc"].tolist() == [0.7]
+    assert _folder.list_models(models)["test_auroc"].tolist() == [0.7]
 
 
 def test_keras_save_failing_with_enospc_is_a_clear_error(tmp_path):
-    from deepdife_core.model import build_model
+    from deepdife_core.model.cnn import build_model
 
     models = tmp_path / "models"
     old = _save(models, "m")
@@ -231,7 +232,7 @@ def test_keras_save_failing_with_enospc_is_a_clear_error(tmp_path):
 
     model.save = full
     with pytest.raises(DeepDifEInputError, match="the disk is full"):
-        artifacts.save_model_folder(old, models=[model], config=RunConfig(model=CFG), overwrite=True)
+        _folder.save_model_folder(old, models=[model], config=RunConfig(model=CFG), overwrite=True)
     assert _tree(old) == before and [p.name for p in models.iterdir()] == ["m"]
 
 
@@ -312,7 +313,7 @@ def test_dataset_save_on_a_full_disk_keeps_the_old_dataset(tmp_path, monkeypatch
 
 def test_stop_before_the_first_epoch_saves_no_model(tmp_path, small_df):
     """A stop request that arrives before any epoch finished: result stopped, no model folder, no metrics."""
-    from deepdife_core.train import train_dataset
+    from deepdife_core.train.fit import train_dataset
 
     calls = {"n": 0}
 
@@ -334,7 +335,7 @@ def test_stop_before_the_first_epoch_saves_no_model(tmp_path, small_df):
 
 def test_cross_validation_stopped_before_an_epoch_keeps_no_untrained_member(tmp_path, small_df):
     """CV: a stop before any epoch saves nothing; a stop at the start of fold 1 keeps only fold 0's model."""
-    from deepdife_core.train import cross_validate
+    from deepdife_core.train.fit import cross_validate
 
     common = {
         "k": 2,
@@ -352,7 +353,7 @@ def test_cross_validation_stopped_before_an_epoch_keeps_no_untrained_member(tmp_
     res = cross_validate(small_df, out=tmp_path / "one", progress=progress, should_stop=lambda: seen["fold1"], **common)
     assert res.stopped and res.path == tmp_path / "one"
     assert [fm["fold"] for fm in res.metrics["cv"]["folds"]] == [0]
-    assert len(artifacts.load_model(res.path).models) == 1
+    assert len(_folder.load_model(res.path).models) == 1
     assert set(res.oof["fold"]) == {0}
 
 
@@ -378,7 +379,7 @@ def test_stopped_job_before_first_epoch_reports_no_model(tmp_path, small_df):
             time.sleep(0.005)
         stop_file.touch()
 
-    from deepdife_core import train as train_mod
+    from deepdife_core.train import fit as train_mod
 
     real_fit = train_mod.fit
 
@@ -405,11 +406,11 @@ def test_written_files_get_normal_permissions(tmp_path):
     """Atomic writes used to leave mkstemp's 0600; files now get 0666 minus the umask (0644 with umask 022)."""
     old = os.umask(0o022)
     try:
-        artifacts.atomic_write_text(tmp_path / "a.txt", "x")
-        artifacts.atomic_write_json(tmp_path / "b.json", {"a": 1})
+        _files.atomic_write_text(tmp_path / "a.txt", "x")
+        _files.atomic_write_json(tmp_path / "b.json", {"a": 1})
         folder = _save(tmp_path / "models", "m")
         os.umask(0o027)
-        artifacts.atomic_write_text(tmp_path / "c.txt", "x")
+        _files.atomic_write_text(tmp_path / "c.txt", "x")
     finally:
         os.umask(old)
     mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731

@@ -14,8 +14,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from deepdife_core import artifacts, cli
-from deepdife_core.io import read_table
+from deepdife_core import files as _files
+from deepdife_core.cli import main as cli
+from deepdife_core.data.io import read_table
+from deepdife_core.model import folder as _folder
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -42,12 +44,12 @@ def _is_number(text: str) -> bool:
 @example("+")
 @example("'-")
 def test_a_neutralised_cell_is_inert_and_restores_exactly(value):
-    safe = artifacts.neutralise_cell(value)
-    assert artifacts.restore_cell(safe) == value
-    if value[:1] in TRIGGERS and len(value) > 1 and not artifacts._NUMBER.fullmatch(value):
+    safe = _files.neutralise_cell(value)
+    assert _files.restore_cell(safe) == value
+    if value[:1] in TRIGGERS and len(value) > 1 and not _files._NUMBER.fullmatch(value):
         assert safe == "'" + value
     if safe[:1] in TRIGGERS:  # what a spreadsheet could still see as a formula: plain numbers, a lone sign
-        assert artifacts._NUMBER.fullmatch(safe) or len(safe) == 1
+        assert _files._NUMBER.fullmatch(safe) or len(safe) == 1
 
 
 @settings(max_examples=150, deadline=None, derandomize=True, database=None)
@@ -56,17 +58,17 @@ def test_a_neutralised_cell_is_inert_and_restores_exactly(value):
 )
 def test_an_exported_table_reads_back_as_it_was(ids):
     df = pd.DataFrame({"gene_id": ids, "score": np.linspace(-1, 1, len(ids))})
-    text = artifacts.export_csv(df)
+    text = _files.export_csv(df)
     raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     for cell in raw["gene_id"]:
-        assert cell[:1] not in TRIGGERS or artifacts._NUMBER.fullmatch(cell) or len(cell) == 1
+        assert cell[:1] not in TRIGGERS or _files._NUMBER.fullmatch(cell) or len(cell) == 1
     back = read_table(text.encode(), name="export.csv")
     assert back["gene_id"].tolist() == ids
     assert np.allclose(back["score"].astype(float), df["score"])  # negative numbers stay numbers
 
 
 def test_xlsx_export_holds_text_not_formulas():
-    data = artifacts.export_xlsx(pd.DataFrame({"gene_id": [EVIL, "AT1G01010"], "p": [0.5, -0.25]}))
+    data = _files.export_xlsx(pd.DataFrame({"gene_id": [EVIL, "AT1G01010"], "p": [0.5, -0.25]}))
     ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
     assert ws["A2"].data_type == "s" and ws["A2"].value == "'" + EVIL
     assert ws["B3"].value == -0.25
@@ -75,10 +77,10 @@ def test_xlsx_export_holds_text_not_formulas():
 
 def test_predict_csv_neutralises_gene_ids(tmp_path, capsys):
     from deepdife_core.config import ModelConfig, RunConfig
-    from deepdife_core.model import build_model
+    from deepdife_core.model.cnn import build_model
 
     cfg = ModelConfig(input_length=60, kernel_size=6, filters=4, dense_units=(4,))
-    model = artifacts.save_model_folder(tmp_path / "m", models=[build_model(cfg)], config=RunConfig(model=cfg))
+    model = _folder.save_model_folder(tmp_path / "m", models=[build_model(cfg)], config=RunConfig(model=cfg))
     rng = np.random.default_rng(0)
     seqs = ["".join(rng.choice(list("ACGT"), 60)) for _ in range(3)]
     ids = [EVIL, "+cmd|'/C_calc'!A0", "AT1G01010"]
@@ -93,7 +95,7 @@ def test_predict_csv_neutralises_gene_ids(tmp_path, capsys):
 
 
 def test_dataset_build_output_is_neutralised_and_trains_on_the_raw_ids(tmp_path):
-    from deepdife_core.io import load_dataset
+    from deepdife_core.data.io import load_dataset
 
     rng = np.random.default_rng(1)
     ids = ["-evil", "@x", "AT1", "AT2"]
@@ -115,7 +117,7 @@ def _calls(path: Path) -> list[ast.Call]:
 
 @pytest.mark.parametrize("folder", ["dashboard", "pages"])
 def test_no_download_bypasses_the_export_helper(folder):
-    """No page offers a CSV/XLSX made by a bare ``DataFrame.to_csv``/``to_excel`` (``artifacts.export_csv`` it is)."""
+    """No page offers a CSV/XLSX made by a bare ``DataFrame.to_csv``/``to_excel`` (``_files.export_csv`` it is)."""
     bare = []
     for p in sorted((ROOT / folder).rglob("*.py")):
         for call in _calls(p):
@@ -133,5 +135,5 @@ def test_no_download_bypasses_the_export_helper(folder):
 
 
 def test_a_strand_column_stays_readable():
-    text = artifacts.export_csv(pd.DataFrame({"gene_id": ["-x", "G"], "strand": ["+", "-"]}))
+    text = _files.export_csv(pd.DataFrame({"gene_id": ["-x", "G"], "strand": ["+", "-"]}))
     assert text.splitlines()[1:] == ["'-x,+", "G,-"]

@@ -47,9 +47,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from deepdife_core import io as dio
 from deepdife_core.config import DatasetConfig, ModelConfig
-from deepdife_core.encode import VALID_CHARS, n_fraction
+from deepdife_core.data import io as dio
+from deepdife_core.data.encode import VALID_CHARS, n_fraction
 from deepdife_core.errors import DeepDifEInputError
 
 #: examples per check in ``make test`` (the bench runs >= 1,000)
@@ -531,7 +531,7 @@ def payloads() -> dict[str, bytes]:
     import keras
 
     from deepdife_core.config import RunConfig, config_to_dict
-    from deepdife_core.model import build_model
+    from deepdife_core.model.cnn import build_model
 
     with tempfile.TemporaryDirectory() as d:
         ok = Path(d) / "ok.keras"
@@ -841,7 +841,7 @@ def check_orthologs(case: tuple[bytes, list[bytes]]) -> str:
 
 
 def check_meme(data: bytes) -> str:
-    from deepdife_core.motifs import read_meme
+    from deepdife_core.motifs.modisco import read_meme
 
     kind, db = outcome(lambda: read_meme(data, name="fuzz.meme"), ["fuzz.meme"])
     if kind == "valid":
@@ -856,7 +856,7 @@ def check_meme(data: bytes) -> str:
 def check_model_zip(spec: dict) -> str:
     """import_model_zip: a loadable registered model, or a clear error with nothing left behind."""
     from dashboard.model_io import import_model_zip
-    from deepdife_core.artifacts import list_models, load_model
+    from deepdife_core.model.folder import list_models, load_model
 
     data = build_zip(spec)
     with workdir() as d:
@@ -920,9 +920,10 @@ def cli_case(draw) -> dict:
 @functools.cache
 def _cli_models() -> Path:
     """Model folders for `deepdife predict` (a good one and a Lambda one), built once per process."""
-    from deepdife_core.artifacts import atomic_write_json, save_model_folder
     from deepdife_core.config import RunConfig
-    from deepdife_core.model import build_model
+    from deepdife_core.files import atomic_write_json
+    from deepdife_core.model.cnn import build_model
+    from deepdife_core.model.folder import save_model_folder
 
     root = Path(tempfile.mkdtemp(prefix="deepdife-fuzz-models-"))
     save_model_folder(root / "ok", models=[build_model(ZIP_CFG, seed=0)], config=RunConfig(model=ZIP_CFG))
@@ -935,7 +936,7 @@ def _cli_models() -> Path:
 
 def check_cli(case: dict) -> str:
     """`deepdife ...` exits 0 with a complete output or 2 with one 'error:' line and no output file."""
-    from deepdife_core.cli import main
+    from deepdife_core.cli.main import main
 
     with workdir() as d:
         paths = {}

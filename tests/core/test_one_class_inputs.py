@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepdife_core import io
-from deepdife_core.cli import main
+from deepdife_core.cli.main import main
+from deepdife_core.data import io
 from deepdife_core.errors import DeepDifEInputError
 
 DEMO = Path(__file__).resolve().parents[2] / "models" / "demo"
@@ -29,7 +29,7 @@ def run(args, capsys):
 @pytest.fixture(scope="module")
 def positives(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     """Four responsive demo genes of 600 bp (the demo model's length), as a CSV table."""
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     df = make_demo_dataset(40, length=600, seed=3)
     pos = df[df["label"] == 1].head(4)[["gene_id", "label", "family", "sequence"]].reset_index(drop=True)
@@ -67,9 +67,9 @@ def test_predict_cli_on_positives_only_and_unlabelled(positives, tmp_path, capsy
 
 
 def test_motif_inputs_on_positives_only(positives):
-    from deepdife_core.artifacts import model_data_config
-    from deepdife_core.cli_explain import _inputs
-    from deepdife_core.job_motifs import select_genes
+    from deepdife_core.cli.common import model_inputs
+    from deepdife_core.jobs.motifs import select_genes
+    from deepdife_core.model.folder import model_data_config
 
     path, pos = positives
     fit = model_data_config(DEMO)
@@ -80,15 +80,15 @@ def test_motif_inputs_on_positives_only(positives):
     sel, _ = select_genes(df, "list", genes=list(pos["gene_id"][:2]))
     assert len(sel) == 2
     # `deepdife motifs --data` reads its genes like `deepdife explain`
-    got = _inputs(argparse.Namespace(fasta=None, data=str(path)), fit)
+    got = model_inputs(argparse.Namespace(fasta=None, data=str(path)), fit)
     assert list(got["gene_id"]) == list(pos["gene_id"])
     assert io.validate_dataset(df) is df
 
 
 def test_training_refuses_one_class(positives, tmp_path, capsys):
     from deepdife_core.config import TrainConfig
-    from deepdife_core.train import cross_validate, train_dataset
-    from deepdife_core.tune import _tuning_table
+    from deepdife_core.train.fit import cross_validate, train_dataset
+    from deepdife_core.tune.study import _tuning_table
 
     path, pos = positives
     msg = r"every gene is responsive \(1\); a classifier needs both classes"

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepdife_core import io
-from deepdife_core.cli import main
+from deepdife_core.cli.main import main
 from deepdife_core.config import DatasetConfig
-from deepdife_core.encode import one_hot, pad_or_trim
+from deepdife_core.data import io
+from deepdife_core.data.encode import one_hot, pad_or_trim
 from deepdife_core.errors import DeepDifEInputError
 
 LENGTH = 100
@@ -54,13 +54,13 @@ def right_model(tmp_path_factory):
 
 
 def _direct(model_dir: Path, seqs: list[str], side: str) -> np.ndarray:
-    from deepdife_core.artifacts import load_model
+    from deepdife_core.model.folder import load_model
 
     return load_model(model_dir).predict(one_hot([pad_or_trim(s, LENGTH, side=side) for s in seqs]))
 
 
 def test_train_saves_the_dataset_config(right_model):
-    from deepdife_core.artifacts import load_run_config, model_data_config
+    from deepdife_core.model.folder import load_run_config, model_data_config
 
     out, _, _ = right_model
     saved = json.loads((out / "config.json").read_text())["data"]
@@ -111,7 +111,7 @@ def test_manifest_of_a_built_table_is_saved_with_the_model(tmp_path, capsys):
 
 
 def test_dataset_cfg_length_must_match(tmp_path):
-    from deepdife_core.train import cross_validate, train_dataset
+    from deepdife_core.train.fit import cross_validate, train_dataset
 
     df, _ = io.dataset_from_table(_table(tmp_path), cfg=DatasetConfig(length=LENGTH))
     for fn in (train_dataset, cross_validate):
@@ -126,9 +126,9 @@ def _table(tmp_path: Path) -> Path:
 
 
 def test_older_model_folders_fall_back_to_defaults():
-    from deepdife_core.artifacts import data_config_from_dict, model_data_config
     from deepdife_core.config import ModelConfig
-    from deepdife_core.model import Predictor
+    from deepdife_core.model.cnn import Predictor
+    from deepdife_core.model.folder import data_config_from_dict, model_data_config
 
     old = {"model": {"input_length": 300}, "train": {}}
     assert data_config_from_dict(old) == DatasetConfig(length=300)

@@ -26,9 +26,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from deepdife_core import artifacts
+from deepdife_core import files as _files
 from deepdife_core.config import ModelConfig, RunConfig, config_to_dict
 from deepdife_core.errors import ArtifactError, DeepDifEInputError
+from deepdife_core.model import folder as _folder
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE_DIRS = ("deepdife_core", "dashboard", "pages")
@@ -63,7 +64,7 @@ def test_check_name_keeps_every_accepted_name_a_plain_child(name):
     """Whatever a user types, an accepted name is one visible folder directly inside the root."""
     root = Path("/tmp/deepdife-root")
     try:
-        ok = artifacts.check_name(name)
+        ok = _files.check_name(name)
     except DeepDifEInputError as exc:
         assert "is not allowed" in str(exc)
         return
@@ -74,19 +75,19 @@ def test_check_name_keeps_every_accepted_name_a_plain_child(name):
 
 @pytest.mark.parametrize("bad", ["../escape", "..", "a/b", "/abs", ".hidden", "x\\..\\y", "", "x" * 101])
 def test_model_folder_functions_refuse_bad_names(tmp_path, bad):
-    from deepdife_core.model import build_model
+    from deepdife_core.model.cnn import build_model
 
     root = tmp_path / "models"
-    folder = artifacts.save_model_folder(root / "good", models=[build_model(CFG)], config=RunConfig(model=CFG))
+    folder = _folder.save_model_folder(root / "good", models=[build_model(CFG)], config=RunConfig(model=CFG))
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     with pytest.raises(DeepDifEInputError, match="is not allowed"):
-        artifacts.rename_model(folder, bad)
+        _folder.rename_model(folder, bad)
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
 
 
 @pytest.mark.parametrize("bad", ["../escape", "..", "a/b", "/abs", ".hidden"])
 def test_study_names_cannot_escape_the_studies_folder(tmp_path, bad):
-    from deepdife_core import tune
+    from deepdife_core.tune import study as tune
 
     with pytest.raises(DeepDifEInputError, match="study name"):
         tune.record_path(bad, workspace=tmp_path)
@@ -96,7 +97,7 @@ def test_study_names_cannot_escape_the_studies_folder(tmp_path, bad):
 
 def test_training_output_name_is_checked_before_any_work(tmp_path, tiny_df):
     from deepdife_core.config import TrainConfig
-    from deepdife_core.train import train_dataset
+    from deepdife_core.train.fit import train_dataset
 
     with pytest.raises(DeepDifEInputError, match="is not allowed"):
         train_dataset(tiny_df, train_cfg=TrainConfig(epochs=1), out=tmp_path / ".hidden")
@@ -119,7 +120,7 @@ class _Tags(html.parser.HTMLParser):
 
 def _hand_made_run(tmp_path: Path):
     """Two hand-made patterns, seqlets on genes whose IDs are markup, a MEME database whose names are markup."""
-    from deepdife_core.motifs import (
+    from deepdife_core.motifs.modisco import (
         LogoCache,
         MotifConfig,
         MotifResult,
@@ -161,7 +162,7 @@ def _hand_made_run(tmp_path: Path):
 
 
 def test_motif_report_renders_gene_ids_and_names_as_text(tmp_path):
-    from deepdife_core.report import render_report
+    from deepdife_core.motifs.report import render_report
 
     patterns, table, matches, seqlets, logos, db = _hand_made_run(tmp_path)
     assert (matches["match_name"] == XSS[0]).any()  # the database name really reaches the report
@@ -191,7 +192,7 @@ def test_motif_report_renders_gene_ids_and_names_as_text(tmp_path):
 
 
 def test_report_escape_helper():
-    from deepdife_core.report import esc
+    from deepdife_core.motifs.report import esc
 
     assert esc("<a href='x'>&</a>") == "&lt;a href=&#x27;x&#x27;&gt;&amp;&lt;/a&gt;"
     assert esc(None) == "" and esc(float("nan")) == ""
@@ -213,18 +214,18 @@ def _lambda_model_folder(folder: Path, marker: Path) -> Path:
     if marker.exists():
         marker.unlink()  # saving traced the function once; only loading matters
     cfg = config_to_dict(RunConfig(model=CFG))
-    artifacts.atomic_write_json(folder / "config.json", {**cfg, "format": 1, "n_members": 1})
+    _files.atomic_write_json(folder / "config.json", {**cfg, "format": 1, "n_members": 1})
     return folder
 
 
 def test_lambda_model_is_refused_everywhere_and_its_code_never_runs(tmp_path, capsys):
     from dashboard.model_io import import_model_zip, zip_model_folder
-    from deepdife_core.cli import main
+    from deepdife_core.cli.main import main
 
     marker = tmp_path / "code-ran"
     folder = _lambda_model_folder(tmp_path / "evil", marker)
     with pytest.raises(ArtifactError, match="cannot be loaded safely"):
-        artifacts.load_model(folder)
+        _folder.load_model(folder)
     # the upload path of the dashboard: a clear input error, nothing registered
     models = tmp_path / "models"
     with pytest.raises(DeepDifEInputError, match=r"does not load.*Lambda"):
@@ -243,7 +244,7 @@ def test_lambda_model_is_refused_everywhere_and_its_code_never_runs(tmp_path, ca
 def test_keras_config_naming_other_modules_is_refused(tmp_path):
     """An edited config.json that names os.system / builtins / Keras' unsafe switch does not load."""
     from dashboard.model_io import import_model_zip
-    from deepdife_core.model import build_model
+    from deepdife_core.model.cnn import build_model
 
     build_model(CFG).save(tmp_path / "ok.keras")
     raw = (tmp_path / "ok.keras").read_bytes()
@@ -297,7 +298,7 @@ def test_every_keras_load_uses_safe_mode_and_nothing_switches_it_off():
                 calls.append(path.name)
                 kw = {k.arg: ast.unparse(k.value) for k in node.keywords}
                 assert kw.get("safe_mode") == "True", f"{path}: {ast.unparse(node)}"
-    assert "artifacts.py" in calls  # the loader that CLI, dashboard and jobs share
+    assert "_files.py" in calls  # the loader that CLI, dashboard and jobs share
 
 
 def test_user_files_are_never_unpickled():
@@ -317,7 +318,7 @@ def test_user_files_are_never_unpickled():
 
 def test_attribution_cache_refuses_a_pickled_npz(tmp_path):
     """The one np.load on disk data (the attribution cache) treats a pickled array as a cache miss."""
-    from deepdife_core.explain import AttributionCache
+    from deepdife_core.interpret.explain import AttributionCache
 
     class Boom:
         def __reduce__(self):
@@ -379,7 +380,7 @@ def test_make_run_really_passes_127_0_0_1():
 
 
 def _cli(args, capsys) -> tuple[int, str]:
-    from deepdife_core.cli import main
+    from deepdife_core.cli.main import main
 
     code = main([str(a) for a in args])
     return code, capsys.readouterr().err
@@ -402,16 +403,16 @@ def _one_error_line(err: str) -> str:
 def test_check_name_refuses_a_trailing_newline_or_space(name, tail):
     """``$`` matches before a final newline: ``check_name`` must not."""
     with pytest.raises(DeepDifEInputError, match="is not allowed"):
-        artifacts.check_name(name + tail)
+        _files.check_name(name + tail)
     if ".." not in name:
-        assert artifacts.check_name(name) == name  # the same name without the tail is fine
+        assert _files.check_name(name) == name  # the same name without the tail is fine
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(st.text(max_size=40))
 def test_accepted_names_are_only_safe_characters(name):
     try:
-        ok = artifacts.check_name(name)
+        ok = _files.check_name(name)
     except DeepDifEInputError:
         return
     assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", ok) and ok == name
@@ -430,7 +431,7 @@ def test_accepted_names_are_only_safe_characters(name):
     ],
 )
 def test_cli_refuses_names_with_a_newline_and_unreplaceable_folders(tmp_path, capsys, monkeypatch, argv):
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DEEPDIFE_WORKSPACE", str(tmp_path / "ws"))
@@ -473,7 +474,7 @@ LONG = "x" * 500
     ],
 )
 def test_cli_long_paths_end_in_one_error_line(tmp_path, capsys, monkeypatch, argv):
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     monkeypatch.chdir(tmp_path)
     data = tmp_path / "data.csv"
@@ -503,8 +504,8 @@ def _legacy_json(path: Path, *, units: int = 256, rows: int = 620) -> Path:
 @pytest.mark.parametrize(("units", "rows", "match"), [(10**12, 620, "weights"), (256, 2 * 10**9, "rows")])
 def test_huge_legacy_networks_are_refused_before_tensorflow_allocates_them(tmp_path, capsys, units, rows, match):
     from dashboard.model_io import import_legacy_files
-    from deepdife_core.artifacts import check_network_size
-    from deepdife_core.model import legacy_config
+    from deepdife_core.model.cnn import legacy_config
+    from deepdife_core.model.folder import check_network_size
 
     js = _legacy_json(tmp_path / "model_single.json", units=units, rows=rows)
     with pytest.raises(DeepDifEInputError, match=match):
@@ -519,8 +520,8 @@ def test_huge_legacy_networks_are_refused_before_tensorflow_allocates_them(tmp_p
 def test_network_size_estimate_is_exact():
     from dataclasses import replace
 
-    from deepdife_core.artifacts import network_weights
-    from deepdife_core.model import build_model
+    from deepdife_core.model.cnn import build_model
+    from deepdife_core.model.folder import network_weights
 
     for cfg in (CFG, ModelConfig(input_length=600), ModelConfig(input_length=333, n_conv=3)):
         for head in ("flatten", "global_max", "region_max", "global_region"):
@@ -560,7 +561,7 @@ def _peak_mb(fn) -> tuple[BaseException | None, float]:
 @pytest.fixture
 def small_cap(monkeypatch):
     """A 4 MB decompression cap (the default is 512 MB; the env variable overrides it)."""
-    from deepdife_core import io as dio
+    from deepdife_core.data import io as dio
 
     monkeypatch.setenv(dio.DECOMPRESSED_ENV, "4")
     return 4
@@ -571,7 +572,7 @@ def small_cap(monkeypatch):
     ["fasta-bytes", "fasta-path", "table", "gene-list", "orthologs", "labels+fasta", "labelled-fasta"],
 )
 def test_gzip_bombs_stop_at_the_cap_with_a_clear_message(tmp_path, small_cap, reader):
-    from deepdife_core import io as dio
+    from deepdife_core.data import io as dio
 
     bomb = _gz_bomb(64, head=b">G1_1\n" if "fasta" in reader else b"gene_id,label\n")
     path = tmp_path / "bomb.gz"
@@ -597,7 +598,7 @@ def test_gzip_bombs_stop_at_the_cap_with_a_clear_message(tmp_path, small_cap, re
 def test_gzip_under_the_cap_still_reads_and_the_cap_is_configurable(tmp_path, monkeypatch):
     import gzip
 
-    from deepdife_core import io as dio
+    from deepdife_core.data import io as dio
 
     fa = gzip.compress(b">G1\n" + b"ACGT" * 1024 * 512 + b"\n")  # 2 MB inside
     assert len(dio.read_fasta(fa, name="ok.fa.gz")[0].sequence) == 2 * 2**20
@@ -616,7 +617,7 @@ def test_gzip_under_the_cap_still_reads_and_the_cap_is_configurable(tmp_path, mo
 
 
 def test_xlsx_and_parquet_bombs_are_refused_from_their_declared_sizes(tmp_path, small_cap):
-    from deepdife_core import io as dio
+    from deepdife_core.data import io as dio
 
     xlsx = io.BytesIO()
     with zipfile.ZipFile(xlsx, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -634,7 +635,7 @@ def test_xlsx_and_parquet_bombs_are_refused_from_their_declared_sizes(tmp_path, 
 
 
 def test_cli_reports_a_gzip_bomb_in_one_line_and_takes_the_cap_flag(tmp_path, capsys, monkeypatch):
-    from deepdife_core import io as dio
+    from deepdife_core.data import io as dio
 
     monkeypatch.delenv(dio.DECOMPRESSED_ENV, raising=False)
     bomb = tmp_path / "bomb.fa.gz"

@@ -9,9 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from deepdife_core import cli
+from deepdife_core.cli import main as cli
+from deepdife_core.data.io import read_table
 from deepdife_core.errors import DeepDifEInputError
-from deepdife_core.io import read_table
 
 
 class _StopError(DeepDifEInputError):
@@ -19,7 +19,7 @@ class _StopError(DeepDifEInputError):
 
 
 def test_motifs_caches_go_to_the_workspace_not_the_current_folder(tmp_path, monkeypatch, capsys):
-    import deepdife_core.motifs as motifs
+    import deepdife_core.motifs.modisco as motifs
 
     ws, here = tmp_path / "ws", tmp_path / "elsewhere"
     here.mkdir()

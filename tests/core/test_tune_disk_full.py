@@ -17,15 +17,15 @@ import optuna
 import pytest
 import sqlalchemy.exc
 
-from deepdife_core import tune
-from deepdife_core.cli import main
+from deepdife_core.cli.main import main
+from deepdife_core.tune import study as tune
 
 SMALL = {"n_conv": 1, "filters": 8, "dense_units": 8, "kernel_size": 8, "evoaug": False, "batch_size": 32}
 
 
 @pytest.fixture(scope="module")
 def table(tmp_path_factory) -> Path:
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     path = tmp_path_factory.mktemp("tune_full") / "tiny.csv"
     make_demo_dataset(80, length=80, seed=4)[["gene_id", "label", "family", "sequence"]].to_csv(path, index=False)

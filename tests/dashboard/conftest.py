@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import streamlit as st
-from apptest_helpers import APP, TIMEOUT
 from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.apptest_helpers import APP, TIMEOUT
 
 
 @pytest.fixture
@@ -33,14 +34,6 @@ def app(dirs: dict[str, Path]) -> AppTest:
     return at
 
 
-@pytest.fixture(scope="session")
-def tiny_table() -> pd.DataFrame:
-    """60 synthetic genes of 100 bp (seeded)."""
-    from deepdife_core.demo import make_demo_dataset
-
-    return make_demo_dataset(60, length=100, seed=5)[["gene_id", "label", "family", "sequence", "coords"]]
-
-
 @pytest.fixture
 def tiny_dataset(dirs: dict[str, Path], tiny_table: pd.DataFrame) -> str:
     """``tiny_table`` saved as workspace dataset ``tiny``."""
@@ -48,24 +41,6 @@ def tiny_dataset(dirs: dict[str, Path], tiny_table: pd.DataFrame) -> str:
 
     save_dataset(tiny_table, "tiny", {"source": {"kind": "test"}})
     return "tiny"
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_table: pd.DataFrame) -> Path:
-    """A 2-epoch both-strand (conjoined) model on ``tiny_table`` (small network, no EvoAug), trained once."""
-    from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig
-    from deepdife_core.train import train_dataset
-
-    out = tmp_path_factory.mktemp("model-src") / "tiny-model"
-    train_dataset(
-        tiny_table,
-        model_cfg=ModelConfig(filters=8, kernel_size=8, dense_units=(16,)),
-        train_cfg=TrainConfig(epochs=2, batch_size=20, seed=1, strands="both"),
-        augment_cfg=AugmentConfig(enabled=False),
-        out=out,
-        dataset_name="tiny",
-    )
-    return out
 
 
 @pytest.fixture

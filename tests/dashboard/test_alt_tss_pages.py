@@ -3,16 +3,16 @@
 The uploads are the tiny dataset's promoters with the first two genes listed twice
 (a second TSS), with coordinates (``GENE::Chr:start-end(strand)``) and without
 (``GENE#k``).  Every page keeps or collapses them by the one ``alt_tss`` rule of
-:mod:`deepdife_core.io`.
+:mod:`deepdife_core.data.io`.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-from apptest_helpers import goto, texts
 
 from dashboard import state
+from tests.dashboard.apptest_helpers import goto, texts
 
 CASES = ("coords", "no_coords")
 
@@ -134,8 +134,8 @@ def test_data_page_collapses_by_default_and_keeps_all_on_request(case, app, dirs
 
 def test_motif_gene_list_selects_records(tiny_table):
     """The Motifs page's gene list (job_motifs.select_genes): a gene ID brings all its records, an identity one."""
-    from deepdife_core import io as dio
-    from deepdife_core.job_motifs import select_genes
+    from deepdife_core.data import io as dio
+    from deepdife_core.jobs.motifs import select_genes
 
     fa = repeated_fasta(tiny_table, 10, coords=True)
     df = dio.sequences_from_fasta(fa, length=100).assign(label=1)

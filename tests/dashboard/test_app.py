@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from apptest_helpers import ROOT, goto, texts
+from tests.dashboard.apptest_helpers import ROOT, goto, texts
 
 
 def test_app_opens_on_data_page_with_empty_sidebar(app, dirs):

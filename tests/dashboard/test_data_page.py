@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from apptest_helpers import fasta_bytes, texts
+
+from tests.dashboard.apptest_helpers import fasta_bytes, texts
 
 
 def _plotly_count(at) -> int:

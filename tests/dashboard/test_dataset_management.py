@@ -7,10 +7,10 @@ import json
 import os
 
 import pandas as pd
-from apptest_helpers import texts
 
 from dashboard.datasets import list_datasets, save_dataset
-from deepdife_core import jobs as core_jobs
+from deepdife_core.jobs import runner as core_jobs
+from tests.dashboard.apptest_helpers import texts
 
 
 def test_preview_download_rename_delete(app, dirs, tiny_table):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from apptest_helpers import APP, TIMEOUT, goto, texts
 from streamlit.testing.v1 import AppTest
 
 from dashboard.app import PAGES
+from tests.dashboard.apptest_helpers import APP, TIMEOUT, goto, texts
 
 PAGE_NAMES = [script.removesuffix(".py") for script, _, _ in PAGES]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from apptest_helpers import goto, texts
+
+from tests.dashboard.apptest_helpers import goto, texts
 
 
 def test_needs_a_dataset_and_a_model(app):
@@ -16,9 +17,9 @@ def test_needs_a_dataset_and_a_model(app):
 @pytest.fixture
 def finished_run(dirs, tiny_model, tiny_dataset, tiny_table):
     """A spacing experiment on the tiny model, run in-process and saved where the page looks."""
-    from deepdife_core.artifacts import load_model
     from deepdife_core.experiments import ExperimentConfig, run_experiment, save_run
     from deepdife_core.experiments.sources import motif_source
+    from deepdife_core.model.folder import load_model
 
     m = motif_source("ACGTGGC")
     res = run_experiment(
@@ -38,7 +39,7 @@ def test_shows_a_finished_run_with_figure_table_and_downloads(app, finished_run)
 
 
 def test_run_starts_a_background_job_that_finishes(app, tiny_model, tiny_dataset, dirs):
-    from deepdife_core import jobs
+    from deepdife_core.jobs import runner as jobs
 
     goto(app, "experiments")
     app.selectbox(key="w.experiments.kind").set_value("dose").run()

@@ -8,19 +8,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from apptest_helpers import goto, texts
 
 from dashboard import state
 from deepdife_core.config import AugmentConfig, DatasetConfig, ModelConfig, TrainConfig
+from deepdife_core.data.io import dataset_from_gene_lists
 from deepdife_core.genome.promoters import PromoterConfig
 from deepdife_core.genome.registry import GenomePromoters, add_genome
 from deepdife_core.genome.synthetic import make_genome
-from deepdife_core.io import dataset_from_gene_lists
+from tests.dashboard.apptest_helpers import goto, texts
 
 
 @pytest.fixture(scope="module")
 def jaspar_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from deepdife_core.motifs import jaspar_plants
+    from deepdife_core.motifs.modisco import jaspar_plants
 
     folder = tmp_path_factory.mktemp("motif_db")
     jaspar_plants(cache_dir=folder)
@@ -30,7 +30,7 @@ def jaspar_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 def test_genome_dataset_trains_and_saliency_shows_genome_coordinates(app, dirs, tmp_path, jaspar_export):
     from dashboard.datasets import save_dataset
-    from deepdife_core.train import train_dataset
+    from deepdife_core.train.fit import train_dataset
 
     shutil.copytree(jaspar_export, dirs["workspace"] / "motif_db")
     fa, an, truth = make_genome(tmp_path / "in", chrom_lengths=(20_000, 15_000, 12_000), n_genes=60, seed=11)

@@ -9,11 +9,11 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from apptest_helpers import texts
 
 from dashboard import jobs
 from deepdife_core.genome.registry import genomes_dir, list_genomes
 from deepdife_core.genome.synthetic import make_genome
+from tests.dashboard.apptest_helpers import texts
 
 
 def _wait_for_job(app, timeout: float = 120.0) -> dict:

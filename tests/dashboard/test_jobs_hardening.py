@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from dashboard import jobs as djobs
-from deepdife_core import artifacts
-from deepdife_core import jobs as core_jobs
+from deepdife_core import files as artifacts
 from deepdife_core.config import ModelConfig, TrainConfig
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.jobs import runner as core_jobs
 
 
 def _sleeper(folder, **kw):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from apptest_helpers import goto, texts
 from sklearn.metrics import roc_auc_score
+
+from tests.dashboard.apptest_helpers import goto, texts
 
 
 def test_evaluate_a_model_on_a_saved_dataset(app, tiny_model, tiny_dataset, tiny_table):
     from dashboard.datasets import save_dataset
-    from deepdife_core.artifacts import load_model
-    from deepdife_core.demo import make_demo_dataset
-    from deepdife_core.encode import one_hot
+    from deepdife_core.data.demo import make_demo_dataset
+    from deepdife_core.data.encode import one_hot
+    from deepdife_core.model.folder import load_model
 
     other = make_demo_dataset(80, length=100, seed=21)[["gene_id", "label", "family", "sequence"]]
     save_dataset(other, "other", {})

@@ -9,12 +9,12 @@ import zipfile
 
 import pandas as pd
 import pytest
-from apptest_helpers import goto, texts
 
 from dashboard import widgets
 from dashboard.model_io import import_model_zip, zip_model_folder
-from deepdife_core import artifacts
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.model import folder as artifacts
+from tests.dashboard.apptest_helpers import goto, texts
 
 ZIP_SUBMIT = "FormSubmitter:w.models.import_zip_form-Import zip"
 LEGACY_SUBMIT = "FormSubmitter:w.models.legacy_form-Import published model"

@@ -19,12 +19,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-from apptest_helpers import APP, ROOT, TIMEOUT, goto, texts
 from streamlit.testing.v1 import AppTest
 
 from dashboard import motif_runs
-from deepdife_core import jobs as core_jobs
-from deepdife_core.motifs import jaspar_releases
+from deepdife_core.jobs import runner as core_jobs
+from deepdife_core.motifs.modisco import jaspar_releases
+from tests.dashboard.apptest_helpers import APP, ROOT, TIMEOUT, goto, texts
 
 RUN = "demo-run"
 
@@ -32,11 +32,11 @@ RUN = "demo-run"
 @pytest.fixture(scope="session")
 def demo_run_dir(tmp_path_factory) -> Path:
     """A complete motif run folder made by the core on demo data (built once per session)."""
-    from deepdife_core.artifacts import load_model
-    from deepdife_core.demo import make_demo_dataset
-    from deepdife_core.encode import one_hot
-    from deepdife_core.explain import ExplainConfig, explain
-    from deepdife_core.motifs import jaspar_plants, run_motif_pipeline
+    from deepdife_core.data.demo import make_demo_dataset
+    from deepdife_core.data.encode import one_hot
+    from deepdife_core.interpret.explain import ExplainConfig, explain
+    from deepdife_core.model.folder import load_model
+    from deepdife_core.motifs.modisco import jaspar_plants, run_motif_pipeline
 
     base = tmp_path_factory.mktemp("motif-src")
     df = make_demo_dataset().iloc[:400].reset_index(drop=True)

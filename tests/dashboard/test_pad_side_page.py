@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from apptest_helpers import fasta_bytes, goto
+
+from tests.dashboard.apptest_helpers import fasta_bytes, goto
 
 LENGTH = 100
 
@@ -23,9 +24,9 @@ def raw_genes() -> pd.DataFrame:
 @pytest.fixture
 def right_model(dirs, raw_genes):
     """A 2-epoch model trained on ``raw_genes`` right-padded to 100 bp, in this test's models folder."""
-    from deepdife_core import io
     from deepdife_core.config import DatasetConfig, ModelConfig, TrainConfig
-    from deepdife_core.train import train_dataset
+    from deepdife_core.data import io
+    from deepdife_core.train.fit import train_dataset
 
     cfg = DatasetConfig(length=LENGTH, pad_side="right")
     df, _ = io.dataset_from_table(raw_genes.to_csv(index=False).encode(), cfg=cfg, name="raw.csv")
@@ -41,8 +42,8 @@ def right_model(dirs, raw_genes):
 
 
 def test_predict_page_pads_like_training(app, right_model, raw_genes):
-    from deepdife_core.artifacts import load_model
-    from deepdife_core.encode import one_hot, pad_or_trim
+    from deepdife_core.data.encode import one_hot, pad_or_trim
+    from deepdife_core.model.folder import load_model
 
     prob = load_model(right_model).predict(
         one_hot([pad_or_trim(s, LENGTH, side="right") for s in raw_genes["sequence"]])
@@ -60,7 +61,7 @@ def test_predict_page_pads_like_training(app, right_model, raw_genes):
 
 
 def test_data_page_records_the_dataset_config(app, dirs, raw_genes):
-    from deepdife_core import io
+    from deepdife_core.data import io
 
     data = "".join(f">{g}_{lab}\n{s}\n" for g, lab, s in raw_genes.itertuples(index=False)).encode()
     app.number_input(key="w.data.cfg.length").set_value(LENGTH)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 import pandas as pd
-from apptest_helpers import fasta_bytes, goto, texts
+
+from tests.dashboard.apptest_helpers import fasta_bytes, goto, texts
 
 
 def test_needs_a_model(app):

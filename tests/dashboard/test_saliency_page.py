@@ -14,16 +14,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from apptest_helpers import fasta_bytes, goto, texts
 
 from dashboard import state
+from tests.dashboard.apptest_helpers import fasta_bytes, goto, texts
 
 PAGE = "saliency"
 
 
 @pytest.fixture(scope="module")
 def jaspar_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from deepdife_core.motifs import jaspar_plants
+    from deepdife_core.motifs.modisco import jaspar_plants
 
     folder = tmp_path_factory.mktemp("motif_db")
     jaspar_plants(cache_dir=folder)
@@ -44,8 +44,8 @@ def _metric(at, label: str) -> str:
 
 
 def _truth(model_dir: Path, seqs: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    from deepdife_core.artifacts import load_model
-    from deepdife_core.encode import one_hot
+    from deepdife_core.data.encode import one_hot
+    from deepdife_core.model.folder import load_model
 
     return load_model(model_dir).predict_strands(one_hot(seqs))
 
@@ -321,8 +321,8 @@ def test_downloads_present_and_valid(app, tiny_model, tiny_dataset, tiny_table):
         npz_bytes,
         per_base_table,
     )
-    from deepdife_core.artifacts import load_model
-    from deepdife_core.explain import ExplainConfig
+    from deepdife_core.interpret.explain import ExplainConfig
+    from deepdife_core.model.folder import load_model
 
     pred = load_model(tiny_model)
     seq = tiny_table["sequence"].iloc[0]

@@ -12,12 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
-from apptest_helpers import goto, texts
 from hypothesis import example, given, settings
 from hypothesis import strategies as hst
 
-from deepdife_core import artifacts
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.model import folder as artifacts
+from tests.dashboard.apptest_helpers import goto, texts
 
 BAD_NAMES = ["../escape", "..", "/tmp/escape", "a/b", ".hidden", "x\\..\\y", "", "x" * 101]
 XSS = ["<script>alert(1)</script>", "<img/src=x/onerror=alert(2)>", "<svg/onload=alert(3)>"]

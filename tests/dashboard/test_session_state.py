@@ -8,13 +8,13 @@ import shutil
 import time
 from pathlib import Path
 
-from apptest_helpers import APP, TIMEOUT, goto, texts
 from streamlit.testing.v1 import AppTest
 
 from dashboard import jobs as djobs
 from dashboard import state
 from dashboard.constants import LIVE_STATES, REFRESH_S, state_words
-from deepdife_core import jobs as core_jobs
+from deepdife_core.jobs import runner as core_jobs
+from tests.dashboard.apptest_helpers import APP, TIMEOUT, goto, texts
 
 
 def _fresh(**query: str) -> AppTest:
@@ -168,7 +168,7 @@ def test_job_panels_share_one_component():
 
 
 def test_a_highlight_stays_with_its_gene_and_source(app, tiny_model, tiny_dataset, tiny_table):
-    from apptest_helpers import fasta_bytes
+    from tests.dashboard.apptest_helpers import fasta_bytes
 
     gene, other = tiny_table["gene_id"].iloc[5], tiny_table["gene_id"].iloc[8]
     app.session_state[state.SALIENCY_GENE] = gene

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shutil
 
-from apptest_helpers import APP, ROOT, TIMEOUT, texts
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
 from dashboard.page_start import DEMO_ENV, STEPS
+from tests.dashboard.apptest_helpers import APP, ROOT, TIMEOUT, texts
 
 
 def _visit() -> AppTest:
@@ -57,7 +57,7 @@ def test_make_run_lands_on_the_demo_dataset_and_model(dirs, monkeypatch, tiny_mo
 
 
 def test_one_click_to_a_gene_with_planted_abres(dirs, monkeypatch):
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     _with_demo_model(dirs)
     monkeypatch.delenv(DEMO_ENV, raising=False)

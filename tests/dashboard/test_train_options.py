@@ -1,5 +1,5 @@
 """Train page option groups (issue 17): PhyloAug with an ortholog table + FASTA uploads, cross-validation
-and refit, with the core defaults; the job runs them through deepdife_core.train (cross_validate)."""
+and refit, with the core defaults; the job runs them through deepdife_core.train.fit (cross_validate)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import subprocess
 
 import numpy as np
 import pytest
-from apptest_helpers import goto, texts
 
 from dashboard import jobs as djobs
-from deepdife_core import jobs as core_jobs
 from deepdife_core.config import PhyloConfig
+from deepdife_core.jobs import runner as core_jobs
+from tests.dashboard.apptest_helpers import goto, texts
 
 SUBMIT = "FormSubmitter:w.train.form-Start training"
 
@@ -93,8 +93,8 @@ def test_option_mistakes_are_visible_errors(app, dirs, tiny_dataset, tiny_table,
 def test_the_job_runs_phyloaug_cross_validation_and_refit(dirs, tiny_dataset, tiny_table):
     """A real job process: 2-fold CV with PhyloAug on, refit; the fold ensemble and the refit are saved."""
     from dashboard.datasets import list_datasets
-    from deepdife_core.artifacts import read_config
     from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig
+    from deepdife_core.model.folder import read_config
 
     table, fasta = _orthologs(tiny_table)
     orth = djobs.save_ortholog_uploads(("pairs.tsv", table), [("cru.fa", fasta)])
@@ -140,7 +140,7 @@ def test_plain_labels_with_the_technical_name_in_the_help(app, tiny_dataset):
 
 def test_tune_searches_phylo_rate_only_with_orthologs(app, dirs, tiny_dataset, tiny_table, no_launch):
     from dashboard import paths
-    from deepdife_core import tune
+    from deepdife_core.tune import study as tune
 
     goto(app, "tune")
     app.checkbox(key="w.tune.p.phylo_rate.free").check()

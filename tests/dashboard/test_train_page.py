@@ -9,14 +9,14 @@ import time
 from dataclasses import replace
 
 import pytest
-from apptest_helpers import APP, TIMEOUT, goto, texts
 from streamlit.testing.v1 import AppTest
 
 from dashboard import jobs as djobs
 from dashboard import widgets
-from deepdife_core import artifacts
-from deepdife_core import jobs as core_jobs
 from deepdife_core.config import AugmentConfig, ModelConfig, TrainConfig, config_to_dict, from_dict
+from deepdife_core.jobs import runner as core_jobs
+from deepdife_core.model import folder as artifacts
+from tests.dashboard.apptest_helpers import APP, TIMEOUT, goto, texts
 
 SUBMIT = "FormSubmitter:w.train.form-Start training"
 

@@ -14,13 +14,14 @@ import os
 import time
 
 import optuna
-from apptest_helpers import APP, TIMEOUT, goto, texts
 from streamlit.testing.v1 import AppTest
 
 from dashboard import jobs as djobs
 from dashboard import paths
-from deepdife_core import artifacts, tune
-from deepdife_core import jobs as core_jobs
+from deepdife_core.jobs import runner as core_jobs
+from deepdife_core.model import folder as artifacts
+from deepdife_core.tune import study as tune
+from tests.dashboard.apptest_helpers import APP, TIMEOUT, goto, texts
 
 SUBMIT = "FormSubmitter:w.tune.form-Start study"
 TRAIN_SUBMIT = "FormSubmitter:w.tune.train_form-Train with best parameters"
@@ -93,7 +94,7 @@ def test_bad_space_is_reported_readably(app, dirs, tiny_dataset):
 
 
 def test_existing_study_on_another_dataset_is_refused(app, dirs, tiny_dataset, tmp_path):
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     other = tmp_path / "other.csv"
     make_demo_dataset(60, length=100, seed=6)[["gene_id", "label", "family", "sequence"]].to_csv(other, index=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
-import deepdife_core.io as dio
+import deepdife_core.data.io as dio
 from dashboard import cache
 
 

@@ -7,10 +7,10 @@ import io
 import zipfile
 
 import pandas as pd
-from apptest_helpers import fasta_bytes, texts
 
 from dashboard.uploads import check_text, kind_of, table_upload
 from deepdife_core.errors import DeepDifEInputError
+from tests.dashboard.apptest_helpers import fasta_bytes, texts
 
 
 def _xlsx(df: pd.DataFrame) -> bytes:

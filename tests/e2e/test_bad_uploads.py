@@ -6,7 +6,8 @@ import gzip
 from pathlib import Path
 
 import pytest
-from e2e_helpers import goto_page, shot, wait_idle
+
+from tests.e2e.e2e_helpers import goto_page, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 

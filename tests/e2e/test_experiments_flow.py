@@ -12,7 +12,8 @@ import time
 
 import pandas as pd
 import pytest
-from e2e_helpers import ROOT, goto_page, open_with_demo, shot, wait_idle
+
+from tests.e2e.e2e_helpers import ROOT, goto_page, open_with_demo, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 MODEL = "e2e-experiments-demo"

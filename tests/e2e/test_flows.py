@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from e2e_helpers import goto_page, shot, wait_idle
+
+from tests.e2e.e2e_helpers import goto_page, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 TRAIN_TIMEOUT = 240_000
@@ -73,7 +74,7 @@ def test_demo_train_registry_predict(server, browser, timings, tmp_path):
 
     goto_page(page, "Predict")
     fasta = tmp_path / "query.fa"
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     df = make_demo_dataset(30, seed=99)
     fasta.write_text("".join(f">{g}\n{s}\n" for g, s in zip(df["gene_id"], df["sequence"], strict=True)))
@@ -96,7 +97,7 @@ def test_demo_train_registry_predict(server, browser, timings, tmp_path):
 
 
 def test_two_sessions_train_at_once_without_mixing(server, browser):
-    from deepdife_core import artifacts
+    from deepdife_core.model import folder as artifacts
 
     sessions = []
     for name in ("e2e-left", "e2e-right"):

@@ -7,9 +7,9 @@ import json
 
 import pandas as pd
 import pytest
-from e2e_helpers import shot, wait_idle
 
 from deepdife_core.genome.synthetic import make_genome
+from tests.e2e.e2e_helpers import shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,8 @@ import time
 
 import pandas as pd
 import pytest
-from e2e_helpers import ROOT, goto_page, open_with_demo, shot, wait_idle
+
+from tests.e2e.e2e_helpers import ROOT, goto_page, open_with_demo, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 MODEL = "e2e-motifs-demo"
@@ -42,7 +43,7 @@ def _wait_main_text(page, text: str, timeout: float = 60_000) -> None:
 
 
 def test_motif_discovery_flow(server, browser, timings):
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     target = server["models"] / MODEL
     if not target.exists():

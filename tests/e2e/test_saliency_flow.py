@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e_helpers import ROOT, open_with_demo, shot, wait_idle
+
+from tests.e2e.e2e_helpers import ROOT, open_with_demo, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 BENCH = ROOT / "bench" / "results" / "saliency_browser.json"
@@ -56,7 +57,7 @@ def _search(page, gene: str) -> float:
 @pytest.fixture(scope="module")
 def demo_genes(server) -> dict:
     """The demo dataset's responsive genes with their planted ABRE sites (same generator and seed)."""
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     df = make_demo_dataset(2000, length=600)
     pos = df[(df["label"] == 1) & (df["sites"] != "")].reset_index(drop=True)

@@ -12,9 +12,9 @@ import json
 import shutil
 
 import pytest
-from e2e_helpers import ROOT, goto_page, open_with_demo, shot, wait_idle
 
-from deepdife_core import jobs as core_jobs
+from deepdife_core.jobs.runner import runner as core_jobs
+from tests.e2e.e2e_helpers import ROOT, goto_page, open_with_demo, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 MODEL = "e2e-state-demo"
@@ -47,7 +47,7 @@ def _main_text(page) -> str:
 @pytest.fixture(scope="module")
 def setup(server):
     """Two models (copies of the committed demo model) and a second dataset newer than the demo."""
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     for name in (MODEL, NEWER):
         if not (server["models"] / name).exists():
@@ -59,7 +59,7 @@ def setup(server):
 
 def test_links_reloads_and_pages_keep_the_choices(server, browser, setup, monkeypatch):
     from dashboard.datasets import save_dataset
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     ctx, _page = open_with_demo(browser, server)  # saves the demo dataset
     ctx.close()

@@ -6,7 +6,8 @@ import re
 import time
 
 import pytest
-from e2e_helpers import goto_page, open_with_demo, shot, wait_idle
+
+from tests.e2e.e2e_helpers import goto_page, open_with_demo, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 STUDY_TIMEOUT_S = 420
@@ -40,7 +41,7 @@ def _untick(page, name: str) -> None:
 
 
 def test_three_trial_study_on_the_demo_data(server, browser, timings):
-    from deepdife_core import tune
+    from deepdife_core.tune import study as tune
 
     ctx, page = open_with_demo(browser, server, width=1500, height=1100)
     goto_page(page, "Tune")

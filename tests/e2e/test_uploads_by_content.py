@@ -7,14 +7,15 @@ import io
 
 import pandas as pd
 import pytest
-from e2e_helpers import shot, wait_idle
+
+from tests.e2e.e2e_helpers import shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 MAIN = '[data-testid="stMain"]'
 
 
 def test_files_are_judged_by_content(server, browser, tmp_path):
-    from deepdife_core.demo import make_demo_dataset
+    from deepdife_core.data.demo import make_demo_dataset
 
     df = make_demo_dataset(40, length=600, seed=4)
     fasta = tmp_path / "example.fasta_c1"

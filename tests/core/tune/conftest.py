@@ -1,0 +1,3 @@
+"""The tune room's fixtures (defined in ``helpers.py``)."""
+
+from tests.core.tune.helpers import table  # noqa: F401
