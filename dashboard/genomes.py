@@ -14,10 +14,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import jobs, widgets
+from dashboard.job_panel import JobView, is_live, show
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.files import check_name
 from deepdife_core.genome.promoters import REGIONS, TSS_CHOICES, PromoterConfig
 from deepdife_core.genome.registry import GenomePromoters, genomes_dir, list_genomes, load_genome, remove_genome
+from deepdife_core.jobs.runner import read_events
 
 JOB_KEY = "genomes.job"
 FASTA_UPLOAD_TYPES = ["fa", "fasta", "fna", "gz", "bgz", "txt"]
@@ -135,32 +137,48 @@ def _start(name: str, fasta, annotation, chrom_map: str, server: tuple[str, str]
     st.session_state[JOB_KEY] = jobs.start_kind("genome_add", args)
 
 
-@st.fragment(run_every=1.0)
-def _watch(job_id: str) -> None:
-    job = jobs.read(job_id)
-    if job is None or job.get("state") not in ("queued", "running"):
-        st.rerun()
-    st.info(f"Registering genome {widgets.md((job.get('args') or {}).get('name', ''))} … ({job['state']})")
+def _genome_name(job: dict) -> str:
+    return (job.get("args") or {}).get("name", "") or job["id"]
+
+
+def _stage(job_id: str, job: dict) -> None:
+    """What the registration is doing (its latest stage event), while it works."""
+    if is_live(job):
+        stages = [e for e in read_events(jobs.job_folder(job_id)) if e.get("event") == "stage"]
+        st.caption(widgets.md(str(stages[-1].get("text", ""))) if stages else "Starting…")
+
+
+def _registered(job_id: str, job: dict) -> None:
+    if job["state"] == "done":
+        info = (jobs.result(job_id) or {}).get("info") or {}
+        st.success(
+            f"Registered genome {widgets.md(info.get('name', ''))}: {len(info.get('chromosomes', []))} chromosomes, "
+            f"{info.get('n_genes', 0)} genes, {info.get('n_transcripts', 0)} transcripts."
+        )
+
+
+VIEW = JobView(
+    noun="genome registration",
+    stop_key="w.genomes.stop",
+    title=lambda job: f"**Registering genome {widgets.md(_genome_name(job))}**",
+    progress=_stage,
+    result=_registered,
+    stoppable=False,  # indexing and parsing is one call that cannot be interrupted
+)
 
 
 def _job_status() -> None:
     job_id = st.session_state.get(JOB_KEY)
     if not job_id:
         return
-    job = jobs.read(job_id)
+    try:
+        job = jobs.read(job_id)
+    except DeepDifEInputError:
+        job = None
     if job is None:
         st.session_state.pop(JOB_KEY, None)
         return
-    if job.get("state") in ("queued", "running"):
-        _watch(job_id)
-    elif job.get("state") == "failed":
-        st.error(widgets.md(job.get("error") or "the registration failed"))
-    elif job.get("state") == "done":
-        info = (jobs.result(job_id) or {}).get("info") or {}
-        st.success(
-            f"Registered genome {widgets.md(info.get('name', ''))}: {len(info.get('chromosomes', []))} chromosomes, "
-            f"{info.get('n_genes', 0)} genes, {info.get('n_transcripts', 0)} transcripts."
-        )
+    show(VIEW, job)
 
 
 def section() -> None:

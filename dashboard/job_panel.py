@@ -31,6 +31,8 @@ class JobView:
     does it, after the end); ``result(job_id, job)`` draws a finished or
     stopped job; ``on_end(job_id, job)`` runs once in the refresh that sees
     the job end (e.g. to open its result) before the page is redrawn.
+    ``stoppable=False`` leaves out the Stop button (a job that cannot be
+    interrupted, such as a genome registration).
     """
 
     noun: str
@@ -43,6 +45,7 @@ class JobView:
     stop_note: str = "Stop requested: the job ends after the current step."
     internal_note: str = "Details are in the job folder's log.txt; please report the job id."
     input_prefix: Callable[[dict], str] | None = None
+    stoppable: bool = True
 
 
 def is_live(job: dict | None) -> bool:
@@ -89,9 +92,10 @@ def _live(view: JobView, job_id: str, shown_state: str) -> None:
         st.rerun()
     c1, c2 = st.columns([4, 1])
     c1.markdown(f"{view.title(job)} — {state_words(job['state'])}")
-    if c2.button(view.stop_label, key=f"{view.stop_key}.{job_id}", icon=":material/stop:"):
-        jobs.stop(job_id)
-    if (jobs.job_folder(job_id) / STOP_FILE).exists():
-        st.info(view.stop_note)
+    if view.stoppable:
+        if c2.button(view.stop_label, key=f"{view.stop_key}.{job_id}", icon=":material/stop:"):
+            jobs.stop(job_id)
+        if (jobs.job_folder(job_id) / STOP_FILE).exists():
+            st.info(view.stop_note)
     if view.progress is not None:
         view.progress(job_id, job)

@@ -15,7 +15,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import jobs, sidebar, state, widgets
-from dashboard.paths import jobs_dir, workspace_dir
+from dashboard.constants import LIVE_STATES
+from dashboard.job_panel import JobView, is_live, show
+from dashboard.paths import workspace_dir
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.experiments.config import (
     ABLATE_MODES,
@@ -27,10 +29,8 @@ from deepdife_core.experiments.config import (
 )
 from deepdife_core.experiments.runs import FIGURE_STEM, PER_GENE_FILE, TABLE_FILE, list_runs, read_run
 from deepdife_core.files import check_name
-from deepdife_core.jobs.runner import STOP_FILE, read_events
+from deepdife_core.jobs.runner import read_events
 
-REFRESH_S = 1.0
-LIVE_STATES = ("queued", "running")
 D = ExperimentConfig()
 _md = widgets.md
 TITLES = {
@@ -356,43 +356,45 @@ def _followed_job() -> dict | None:
     return live[0]
 
 
-@st.fragment(run_every=REFRESH_S)
-def _live(job_id: str) -> None:
-    job = jobs.read(job_id)
-    if job is None:
-        return
-    if job["state"] not in LIVE_STATES:
-        res = jobs.result(job_id) or {}
-        if job["state"] == "done" and res.get("run_id"):
-            state.put(state.EXPERIMENTS_RUN, res["run_id"])
-        st.rerun()
-    c1, c2 = st.columns([4, 1])
-    name = Path((job.get("args") or {}).get("out", "")).name
-    c1.markdown(f"**Experiment {_md(name)}** — {job['state']}")
-    if c2.button("Stop", key=f"w.experiments.stop.{job_id}", icon=":material/stop:"):
-        jobs.stop(job_id)
-    frac, text = progress_of(read_events(jobs.job_folder(job_id)))
-    st.progress(frac, text=text)
-    if (jobs_dir() / job_id / STOP_FILE).exists():
-        st.info("Stop requested: the experiment ends after the current batch; nothing is saved.")
+def _run_name(job: dict) -> str:
+    return Path((job.get("args") or {}).get("out", "")).name or job["id"]
+
+
+def _on_end(job_id: str, job: dict) -> None:
+    res = jobs.result(job_id) or {}
+    if job["state"] == "done" and res.get("run_id"):
+        state.put(state.EXPERIMENTS_RUN, res["run_id"])  # open the new results
+
+
+def _progress(job_id: str, job: dict) -> None:
+    """The scoring progress bar, while the job works (a failed job shows only its message)."""
+    if is_live(job):
+        frac, text = progress_of(read_events(jobs.job_folder(job_id)))
+        st.progress(frac, text=text)
+
+
+def _result(job_id: str, job: dict) -> None:
+    """A stopped job's note (a finished one is drawn by the results below)."""
+    if job["state"] == "stopped":
+        st.warning("The experiment was stopped; nothing was saved.")
+
+
+VIEW = JobView(
+    noun="experiment job",
+    stop_key="w.experiments.stop",
+    title=lambda job: f"**Experiment {_md(_run_name(job))}**",
+    progress=_progress,
+    result=_result,
+    on_end=_on_end,
+    stop_note="Stop requested: the experiment ends after the current batch; nothing is saved.",
+    internal_note="Details are in its log.txt.",
+)
 
 
 def _job_panel() -> None:
     job = _followed_job()
-    if job is None:
-        return
-    if job["state"] in LIVE_STATES:
-        _live(job["id"])
-    elif job["state"] == "failed":
-        if job.get("error_kind") == "input":
-            st.error(_md(job.get("error") or "the input was not valid"))
-        else:
-            st.error(
-                f"Sorry, experiment job {_md(job['id'])} failed ({_md(job.get('error') or 'unknown')}); "
-                "details are in its log.txt."
-            )
-    elif job["state"] == "stopped":
-        st.warning("The experiment was stopped; nothing was saved.")
+    if job is not None:
+        show(VIEW, job)
 
 
 # ----------------------------------------------------------------------------- results

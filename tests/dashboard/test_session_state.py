@@ -159,11 +159,21 @@ def test_constants_are_defined_once():
 
 
 def test_job_panels_share_one_component():
-    from dashboard import job_panel, page_motifs, page_train, page_tune
+    from dashboard import genomes, job_panel, page_experiments, page_motifs, page_train, page_tune
 
-    views = (page_train.VIEW, page_tune.STUDY_VIEW, page_tune.TRAIN_VIEW, page_motifs.VIEW)
+    views = (
+        page_train.VIEW,
+        page_tune.STUDY_VIEW,
+        page_tune.TRAIN_VIEW,
+        page_motifs.VIEW,
+        page_experiments.VIEW,
+        genomes.VIEW,
+    )
     assert all(isinstance(v, job_panel.JobView) for v in views)
-    for mod in (page_train, page_tune, page_motifs):  # no page has its own refreshing fragment any more
+    # no page has its own refreshing fragment, Stop button or failure message any more
+    for mod in (page_train, page_tune, page_motifs, page_experiments, genomes):
+        text = Path(mod.__file__).read_text()
+        assert "st.fragment" not in text and "STOP_FILE" not in text and "jobs.stop(" not in text, mod.__name__
         assert "st.fragment" not in Path(mod.__file__).read_text(), mod.__name__
 
 
