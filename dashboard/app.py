@@ -29,6 +29,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("saliency.py", "Saliency", ":material/insights:"),
     ("motifs.py", "Motifs", ":material/pattern:"),
     ("experiments.py", "Experiments", ":material/science:"),
+    ("variants.py", "Variants", ":material/genetics:"),
 ]
 
 

@@ -59,6 +59,12 @@ STEPS: list[tuple[str, str, str]] = [
         "Experiments",
         "Test motif hypotheses on the model: insert, sweep, space, dose, tile or ablate motifs across genes.",
     ),
+    (
+        "variants.py",
+        "Variants",
+        "Score the promoter variants of a VCF (accessions, EMS lines, edits) in a registered genome: "
+        "Δ probability, motifs lost or gained, per sample.",
+    ),
 ]
 
 

@@ -33,6 +33,7 @@ def test_a_visit_lands_on_the_start_page_with_one_button_per_page(dirs, monkeypa
         "Saliency",
         "Motifs",
         "Experiments",
+        "Variants",
     ]
     # without `make run`'s switch nothing is written to the workspace by itself
     assert not (dirs["workspace"] / "datasets" / "demo").exists()

@@ -1,0 +1,163 @@
+"""Variants page (AppTest, issue 15): pick a registered genome and a VCF, run the scoring as a job to the end,
+see the effect table, the figure, the gene x sample matrix and the downloads; bad input is a message."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from deepdife_core.config import DatasetConfig, RunConfig
+from deepdife_core.genome.registry import add_genome
+from deepdife_core.jobs import runner as core_jobs
+from deepdife_core.model.folder import save_model_folder
+from tests.core.variants.helpers import EXPECTED, GENOME, D, L, U, oracle_cfg, oracle_model, vcf_text, write_vcf
+from tests.dashboard.apptest_helpers import goto, texts
+
+
+@pytest.fixture
+def variant_ws(dirs, tmp_path):
+    """Genome ``tiny`` (3 genes, 1 chromosome) in the test's workspace, the ABRE oracle model, a tabix VCF."""
+    fa = tmp_path / "g.fa"
+    fa.write_text(">Chr1\n" + "\n".join(GENOME[i : i + 60] for i in range(0, len(GENOME), 60)) + "\n")
+    gff = tmp_path / "g.gff3"
+    gff.write_text(
+        "##gff-version 3\n"
+        "Chr1\t.\tgene\t301\t600\t.\t+\t.\tID=G1\n"
+        "Chr1\t.\tgene\t801\t1000\t.\t-\t.\tID=G2\n"
+        "Chr1\t.\tgene\t1201\t1300\t.\t+\t.\tID=G3\n"
+    )
+    add_genome("tiny", fa, gff, workspace=dirs["workspace"])
+    save_model_folder(
+        dirs["models"] / "oracle",
+        models=[oracle_model()],
+        config=RunConfig(model=oracle_cfg(), data=DatasetConfig(length=L)),
+    )
+    (tmp_path / "vcf").mkdir()
+    return {"vcf": write_vcf(tmp_path / "vcf", vcf_text()), "tmp": tmp_path}
+
+
+def _fill(app, vcf_path, name, *, per_sample=False):
+    goto(app, "variants")
+    app.number_input(key="w.variants.upstream").set_value(U).run()
+    app.number_input(key="w.variants.downstream").set_value(D).run()
+    app.selectbox(key="w.variants.db").set_value("none").run()
+    app.radio(key="w.variants.where").set_value("server").run()
+    app.text_input(key="w.variants.vcf_path").set_value(str(vcf_path)).run()
+    app.text_input(key="w.variants.name").set_value(name).run()
+    if per_sample:
+        app.checkbox(key="w.variants.per_sample").check().run()
+
+
+def _wait(dirs) -> dict:
+    listed = core_jobs.list_jobs(dirs["workspace"] / "jobs", kind="variants")
+    assert len(listed) == 1
+    folder = dirs["workspace"] / "jobs" / listed[0]["id"]
+    deadline = time.time() + 180
+    while time.time() < deadline and core_jobs.read_job(folder)["state"] in ("queued", "running"):
+        time.sleep(1)
+    return core_jobs.read_job(folder)
+
+
+def _frame(app, column: str) -> pd.DataFrame:
+    """The first dataframe on the page with ``column``."""
+    return next(d.value for d in app.dataframe if column in d.value.columns)
+
+
+def test_needs_a_model_and_a_genome(app, dirs):
+    goto(app, "variants")
+    assert texts(app.title) == ["Variants"]
+    assert any("needs a model" in w for w in texts(app.warning))
+    save_model_folder(
+        dirs["models"] / "oracle", models=[oracle_model()], config=RunConfig(model=oracle_cfg(), data=DatasetConfig())
+    )
+    app.run()
+    assert any("No genome is registered" in i for i in texts(app.info))
+    assert not app.exception
+
+
+def test_a_run_goes_to_the_end_and_shows_table_figure_matrix_downloads(app, dirs, variant_ws):
+    _fill(app, variant_ws["vcf"], "v1", per_sample=True)
+    app.button(key="w.variants.start").click().run()
+    assert not app.exception and not app.error, texts(app.error)
+    job = _wait(dirs)
+    assert job["state"] == "done", (dirs["workspace"] / "jobs" / job["id"] / "log.txt").read_text()
+    events = core_jobs.read_events(dirs["workspace"] / "jobs" / job["id"])
+    assert [e["done"] for e in events if e.get("event") == "scored"][-1] == 3
+    app.run()
+    assert not app.exception and not app.error, texts(app.error)
+    assert any("finished: 7 variants scored" in s for s in texts(app.success))
+    table = _frame(app, "saliency")
+    assert len(table) == len(EXPECTED)
+    assert list(table.columns[:6]) == ["gene_id", "chrom", "pos", "distance_to_tss", "ref", "alt"]
+    assert {"p_ref", "p_alt", "delta_logit", "delta_probability", "n_samples", "saliency"} <= set(table.columns)
+    # strongest |Δlogit| first: the ABRE-destroying G1 262 G>A and the ABRE-creating G2 1024 A>C
+    top = {(r.gene_id, r.pos) for r in table.head(2).itertuples()}
+    assert top == {("G1", 263), ("G2", 1025)}
+    g1 = table[(table["gene_id"] == "G1") & (table["pos"] == 263)].iloc[0]
+    assert g1["delta_logit"] < 0 and g1["saliency"].startswith("saliency?model=oracle&gene=G1&hl=")
+    assert len(app.get("plotly_chart")) == 1
+    labels = [b.label for b in app.get("download_button")]
+    assert labels == ["Effects shown (CSV)", "All effects (CSV)", "Gene × sample (CSV)"]
+    matrix = _frame(app, "reference")
+    assert list(matrix.columns) == ["gene_id", "reference", "S1", "S2", "S3"] and len(matrix) == 3
+    out = dirs["workspace"] / "variants" / "v1"
+    assert len(pd.read_csv(out / "effects.csv")) == 7 and (out / "effects.samples.csv").is_file()
+    # the filter: |Δp| >= 0.2 keeps the two ABRE variants
+    app.number_input(key="w.variants.min_dp.v1").set_value(0.2).run()
+    assert len(_frame(app, "saliency")) == 2
+
+
+def test_bad_inputs_are_messages(app, dirs, variant_ws):
+    tmp = variant_ws["tmp"]
+    goto(app, "variants")
+    app.text_input(key="w.variants.name").set_value("bad").run()
+    app.button(key="w.variants.start").click().run()
+    assert any("give a VCF" in e for e in texts(app.error))
+    app.file_uploader(key="w.variants.vcf").set_value(("calls.vcf", b"chrom pos ref alt\n<b>x</b>\n", "text/plain"))
+    app.run()
+    app.button(key="w.variants.start").click().run()
+    assert any("calls.vcf is not a VCF" in e for e in texts(app.error)), texts(app.error)
+    app.radio(key="w.variants.where").set_value("server").run()
+    app.text_input(key="w.variants.vcf_path").set_value(str(tmp / "nope.vcf")).run()
+    app.button(key="w.variants.start").click().run()
+    assert any("no such file on the server" in e for e in texts(app.error))
+    app.text_input(key="w.variants.name").set_value("bad name!").run()
+    app.button(key="w.variants.start").click().run()
+    assert app.error and not app.exception
+    assert not (dirs["workspace"] / "jobs").exists() or not list((dirs["workspace"] / "jobs").iterdir())
+    # chromosomes that are not the genome's: the job fails with the library's message, shown on the page
+    (tmp / "chr").mkdir()
+    plain = tmp / "chr" / "calls.vcf"
+    plain.write_text(vcf_text(chrom="1"))
+    _fill(app, plain, "badchrom")
+    app.button(key="w.variants.start").click().run()
+    assert not app.error, texts(app.error)
+    job = _wait(dirs)
+    assert job["state"] == "failed" and job["error_kind"] == "input"
+    app.run()
+    errors = " ".join(texts(app.error))
+    assert "none of the genome" in errors and "Variant run badchrom" in errors
+    assert not app.exception
+
+
+def test_an_uploaded_vcf_runs_and_the_panel_stop_ends_the_job_with_nothing_saved(app, dirs, variant_ws):
+    _fill(app, variant_ws["vcf"], "stopped-run")
+    app.radio(key="w.variants.where").set_value("upload").run()
+    app.file_uploader(key="w.variants.vcf").set_value(("calls.vcf", vcf_text().encode(), "text/plain"))
+    app.run()
+    app.button(key="w.variants.start").click().run()
+    assert not app.exception and not app.error, texts(app.error)
+    (job,) = core_jobs.list_jobs(dirs["workspace"] / "jobs", kind="variants")
+    uploads = job["args"]["uploads"]
+    assert uploads and (dirs["workspace"] / "uploads").is_dir()
+    # the job panel's Stop button (the job process is still importing TensorFlow: it stops before the first chunk)
+    app.button(key=f"w.variants.stop.{job['id']}").click().run()
+    job = _wait(dirs)
+    assert job["state"] == "stopped", (dirs["workspace"] / "jobs" / job["id"] / "log.txt").read_text()
+    app.run()
+    assert any("was stopped; nothing was saved" in w for w in texts(app.warning))
+    assert not (dirs["workspace"] / "variants" / "stopped-run").exists()
+    assert not Path(uploads).exists()
