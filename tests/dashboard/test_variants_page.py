@@ -161,3 +161,24 @@ def test_an_uploaded_vcf_runs_and_the_panel_stop_ends_the_job_with_nothing_saved
     assert any("was stopped; nothing was saved" in w for w in texts(app.warning))
     assert not (dirs["workspace"] / "variants" / "stopped-run").exists()
     assert not Path(uploads).exists()
+
+
+def test_the_page_uses_the_one_job_panel():
+    from dashboard import job_panel, page_variants
+
+    assert isinstance(page_variants.VIEW, job_panel.JobView)
+    text = Path(page_variants.__file__).read_text()
+    assert "st.fragment" not in text and "STOP_FILE" not in text and "jobs.stop(" not in text
+
+
+def test_a_file_that_is_not_a_vcf_is_refused_plain_or_gzipped():
+    import gzip
+
+    from dashboard.page_variants import check_vcf_bytes
+    from deepdife_core.errors import DeepDifEInputError
+
+    check_vcf_bytes(vcf_text().encode(), "ok.vcf")
+    check_vcf_bytes(gzip.compress(vcf_text().encode()), "ok.vcf.gz")
+    for data in (b"gene\tlabel\nG1\t1\n", gzip.compress(b">seq\nACGT\n"), b"\x1f\x8bnot gzip at all"):
+        with pytest.raises(DeepDifEInputError, match=r"not a VCF|cannot be read"):
+            check_vcf_bytes(data, "x")
