@@ -67,4 +67,4 @@ def test_pages_are_thin_and_never_import_tensorflow():
 
 
 def test_core_job_runner_never_imports_streamlit():
-    assert "streamlit" not in {m.split(".")[0] for m in _imports(ROOT / "deepdife_core" / "jobs.py")}
+    assert "streamlit" not in {m.split(".")[0] for m in _imports(ROOT / "deepdife_core" / "jobs" / "runner.py")}
