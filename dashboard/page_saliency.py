@@ -6,6 +6,11 @@ ISM or gradient × input (:mod:`deepdife_core.interpret.explain`, cached on disk
 heat map and known JASPAR plant motifs (:mod:`deepdife_core.motifs.scan`) on one shared
 axis, and can be edited to see the new probability and the difference track.
 
+One coordinate choice (promoter position, distance to the TSS, or genomic when the
+record has coordinates; ``coords`` in the URL) governs the window slider, the edit
+positions, the motif-hit table, the highlight and the plot axis: the page keeps
+promoter positions and converts them in one place, :mod:`dashboard.coordinates`.
+
 Deep links: ``saliency?model=NAME&gene=ID&hl=START-END`` (promoter coordinates,
 0-based, end exclusive); the parameters are applied once and removed from the URL.
 The session keys ``state.SALIENCY_GENE`` / ``SALIENCY_GENE_LIST`` / ``SALIENCY_HIGHLIGHT``
@@ -29,6 +34,7 @@ import streamlit as st
 
 from dashboard import cache, sidebar, state, widgets
 from dashboard import saliency_widgets as sw
+from dashboard.coordinates import MODES, CoordinateSystem, genomic_positions, parse_coords
 from dashboard.paths import attributions_dir
 from deepdife_core.data import io as dio
 from deepdife_core.data.encode import invalid_characters, one_hot
@@ -47,7 +53,7 @@ from deepdife_core.model.folder import model_data_config
 METHODS = {"DeepSHAP": "deepshap", "ISM": "ism", "Gradient × input": "gradxinput"}
 BACKGROUNDS = ("Dinucleotide shuffles", "Training genes (random sample)", "Uploaded FASTA")
 SOURCES = ("Active dataset", "Uploaded FASTA")
-AXES = {"promoter": "Promoter position", "tss": "Distance to the TSS", "genomic": "Genomic"}
+AXES = MODES
 PVALUES = (1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6)
 DEFAULT_PVALUE = 1e-5
 MAX_HITS = 60
@@ -638,25 +644,87 @@ def _metrics(ref: Explained, label: object) -> None:
         c4.metric("Label", "responsive (1)" if int(label) == 1 else "not responsive (0)")
 
 
-def _window(length: int, highlight: tuple[int, int] | None, gene_key: str) -> tuple[int, int]:
+def _coord_key(key: str, system: CoordinateSystem) -> str:
+    """The widget key of a control holding values of ``system``: a new widget in another system
+    (promoter positions keep the plain ``key``)."""
+    return key if system.mode == "promoter" else f"{key}.{system.key}"
+
+
+def _window(system: CoordinateSystem, highlight: tuple[int, int] | None, gene_key: str) -> tuple[int, int]:
+    """The drawn window ``[start, end)`` in promoter positions, chosen on a slider in ``system``'s values.
+
+    The window is kept in promoter positions, so switching the coordinates keeps the same bases.
+    """
+    length = system.length
     if highlight is not None:
         s, e = highlight
         pad = max(15, e - s)
         default = (max(0, s - pad), min(length, e + pad))
     else:
         default = (max(0, length - 1000), length)
+    kept = f"saliency.window.{gene_key}.{highlight}"
+    s, e = st.session_state.get(kept, default)
+    lo, hi = system.range_bounds()
     win = st.slider(
-        "Window (promoter positions)",
-        0,
-        length,
-        value=default,
-        key=f"w.saliency.window.{gene_key}.{highlight}",
-        help="The part of the promoter drawn; zoom (drag) and pan inside the figure too.",
+        f"Window ({system.unit})",
+        lo,
+        hi,
+        value=system.range_to_user(s, e),
+        key=f"w.saliency.window.{gene_key}.{highlight}.{system.key}",
+        help=f"The part of the promoter drawn ({system.convention}); zoom (drag) and pan inside the figure too.",
     )
-    s, e = int(win[0]), int(win[1])
+    s, e = system.range_from_user(int(win[0]), int(win[1]))
     if e - s < 5:
         s, e = max(0, min(s, length - 5)), min(length, max(s, 0) + 5)
+    st.session_state[kept] = (s, e)
     return s, e
+
+
+def _position_input(column, key: str, system: CoordinateSystem, default: int) -> int:
+    """The edit position: a number input in ``system``'s values; returns the promoter position.
+
+    The promoter position is kept, so switching the coordinates shows the same base in the new values.
+    """
+    kept = f"saliency.pos.{key}"
+    lo, hi = system.position_bounds()
+    value = system.to_user(int(st.session_state.get(kept, default)))
+    got = column.number_input(
+        "Position", lo, hi, min(max(value, lo), hi), 1, key=_coord_key(key, system), help=system.unit
+    )
+    pos = system.from_user(int(got))
+    st.session_state[kept] = pos
+    return pos
+
+
+def _range_inputs(col_from, col_to, system: CoordinateSystem, default: tuple[int, int]) -> tuple[int, int]:
+    """The edit range: From / To number inputs in ``system``'s values; returns the promoter range ``[start, end)``.
+
+    Genomic values are the first and last base (low to high, so on a minus-strand promoter From is its
+    3'-most base); promoter and TSS values end one past the last base. The promoter range is kept.
+    """
+    kept = "saliency.range"
+    start, end = st.session_state.get(kept, default)
+    a, b = system.range_to_user(start, end)
+    if system.inclusive:
+        (lo_a, hi_a), (lo_b, hi_b) = system.position_bounds(), system.position_bounds()
+    else:
+        lo_a, hi_a = system.to_user(0), system.to_user(system.length - 1)
+        lo_b, hi_b = system.to_user(1), system.to_user(system.length)
+    a = col_from.number_input(
+        "From", lo_a, hi_a, min(max(a, lo_a), hi_a), 1, key=_coord_key("w.saliency.range_start", system)
+    )
+    b = col_to.number_input(
+        "To (incl.)" if system.inclusive else "To (excl.)",
+        lo_b,
+        hi_b,
+        min(max(b, lo_b), hi_b),
+        1,
+        key=_coord_key("w.saliency.range_end", system),
+        help=system.convention,
+    )
+    start, end = system.range_from_user(int(a), int(b))
+    st.session_state[kept] = (start, end)
+    return start, end
 
 
 def _clear_highlight() -> None:
@@ -716,9 +784,10 @@ def render() -> None:
         return
     gene = str(row["gene_id"])
     sequence = str(row["sequence"]).upper()
-    coords = sw.parse_coords(row.get("coords")) if "coords" in row.index else None
+    coords = parse_coords(row.get("coords")) if "coords" in row.index else None
     head = st.container()
     opts = _settings(coords is not None)
+    system = CoordinateSystem.make(opts["axis"], length, coords=coords, pad_side=pad_side)
     gene_key = _key(src.label, gene)
 
     highlight = _owned_highlight(gene, src)
@@ -753,9 +822,9 @@ def render() -> None:
         st.caption(" · ".join(notes))
     if highlight is not None:
         h1, h2 = st.columns([4, 1])
-        h1.caption(f"Highlighted: positions {highlight[0]}-{highlight[1]} (shaded).")
+        h1.caption(f"Highlighted: {system.range_text(*highlight)} (shaded; {system.convention}).")
         h2.button("Clear highlight", key="w.saliency.clear_hl", on_click=_clear_highlight)
-    window = _window(length, highlight, gene_key)
+    window = _window(system, highlight, gene_key)
     fig_box = st.container()
     hits_box = st.container()
 
@@ -767,7 +836,7 @@ def render() -> None:
     e1, e2 = st.columns(2)
     with e1:
         a, b = st.columns(2)
-        pos = a.number_input("Position", 0, length - 1, highlight[0] if highlight else 0, 1, key="w.saliency.edit_pos")
+        pos = _position_input(a, "w.saliency.edit_pos", system, highlight[0] if highlight else 0)
         base = b.selectbox("New base", list("ACGTN"), key="w.saliency.edit_base")
         if st.button("Change the base", key="w.saliency.edit_go", icon=":material/edit:"):
             with widgets.user_errors():
@@ -775,8 +844,7 @@ def render() -> None:
                 st.session_state[vkey] = apply_edit(current, int(pos), int(pos) + 1, base)
     with e2:
         a, b, c = st.columns([1, 1, 2])
-        r0 = a.number_input("From", 0, length - 1, highlight[0] if highlight else 0, 1, key="w.saliency.range_start")
-        r1 = b.number_input("To (excl.)", 1, length, highlight[1] if highlight else 1, 1, key="w.saliency.range_end")
+        r0, r1 = _range_inputs(a, b, system, highlight if highlight else (0, 1))
         rep = c.text_input(
             "Replace with",
             key="w.saliency.range_text",
@@ -785,6 +853,8 @@ def render() -> None:
         if st.button("Replace the range", key="w.saliency.range_go", icon=":material/find_replace:"):
             with widgets.user_errors():
                 current = check_variant(st.session_state[vkey], length)
+                if r0 >= r1:
+                    raise DeepDifEInputError(f"range: give a From before To ({system.convention})")
                 st.session_state[vkey] = apply_edit(current, int(r0), int(r1), rep)
     st.text_area(
         "Variant sequence (edit it here or paste a whole variant)",
@@ -817,7 +887,7 @@ def render() -> None:
         v1.metric("Variant P(responsive)", f"{var.probability:.3f}", delta=f"{var.probability - ref.probability:+.3f}")
         v2.metric("Variant forward", f"{var.forward:.3f}", delta=f"{var.forward - ref.forward:+.3f}")
         v3.metric("Variant reverse", f"{var.reverse:.3f}", delta=f"{var.reverse - ref.reverse:+.3f}")
-        shown = ", ".join(f"{p} {sequence[p]}→{variant[p]}" for p in changed[:12])
+        shown = ", ".join(f"{system.label(p)} {sequence[p]}→{variant[p]}" for p in changed[:12])
         noun = "base" if len(changed) == 1 else "bases"
         st.caption(f"{len(changed)} {noun} changed: {shown}{' …' if len(changed) > 12 else ''}")
 
@@ -828,7 +898,7 @@ def render() -> None:
             hits = _motif_hits(sequence, opts["pvalue"])
 
     # ---- the figure
-    axis = sw.axis_labels(opts["axis"], length, coords=coords, pad_side=pad_side)
+    axis = sw.system_axis(system)
     ism = None
     if ref.ism is not None:
         ism = ref.ism.delta_probability[0] if opts["ism_values"] == "Δ probability" else ref.ism.hypothetical[0]
@@ -845,7 +915,7 @@ def render() -> None:
         highlight=highlight,
         axis=axis,
         meta={"gene": gene, "method": opts["method"], "window": list(window), "variant": variant is not None},
-        revision=f"{gene_key}-{window}-{opts['view']}-{opts['axis']}",
+        revision=f"{gene_key}-{window}-{opts['view']}-{system.mode}",
     )
     with fig_box:
         st.plotly_chart(
@@ -861,13 +931,16 @@ def render() -> None:
                 if hits.empty:
                     st.caption("No JASPAR plant motif passes this p-value; raise it with the slider.")
                 else:
-                    show = hits[
-                        ["motif_id", "motif_name", "tf_class", "start", "end", "strand", "p_value", "score", "site"]
-                    ]
-                    st.dataframe(show, hide_index=True, key="saliency.hits")
+                    show = system.hits_table(
+                        hits[
+                            ["motif_id", "motif_name", "tf_class", "start", "end", "strand", "p_value", "score", "site"]
+                        ]
+                    )
+                    st.caption(f"Positions: {_md(system.unit)} ({system.convention}).")
+                    st.dataframe(show, hide_index=True, key=f"saliency.hits.{system.mode}")
 
     # ---- downloads
-    genomic = sw.genomic_positions(coords, length, pad_side=pad_side) if coords is not None else None
+    genomic = genomic_positions(coords, length, pad_side=pad_side) if coords is not None else None
     sites = [highlight] if highlight else []
     title = f"{gene}  {opts['method']}  p = {ref.probability:.3f}"
     fwd, rev = ref.attr.contrib_fwd[0], ref.attr.contrib_rev[0]

@@ -3,13 +3,14 @@
 Streamlit-free and TensorFlow-free: pure functions of numpy arrays and tables, so
 they are tested without a server.  Positions are **promoter coordinates** (0-based
 index into the model's input sequence); axis labels may show other coordinates
-(distance to the TSS, genomic) through :class:`AxisLabels`.
+(distance to the TSS, genomic) through :class:`AxisLabels`, made from the page's
+:class:`dashboard.coordinates.CoordinateSystem` (the one place that converts them).
 """
 
 from __future__ import annotations
 
 import html
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,10 +19,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.coordinates import (  # noqa: F401  (genomic_positions, parse_coords: re-exported)
+    CoordinateSystem,
+    Coords,
+    genomic_positions,
+    parse_coords,
+)
 from deepdife_core.plot.figures import ALPHABET, COLORS
 
-#: ``Chr1:1000-1600(+)``: 0-based start, exclusive end (bedtools getfasta ``-name -s`` headers)
-_COORDS = re.compile(r"^\s*(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)\((?P<strand>[+\-.])\)\s*$")
 STRAND_COLORS = {"+": "#3949ab", "-": "#ef6c00"}
 HIGHLIGHT_COLOR = "#fdd835"
 #: letters are drawn for windows up to this many bp; wider windows fall back to bars
@@ -34,66 +39,29 @@ MAX_LANES = 8
 
 
 @dataclass(frozen=True)
-class Coords:
-    """A parsed ``Chr:start-end(strand)`` location (0-based start, exclusive end)."""
-
-    chrom: str
-    start: int
-    end: int
-    strand: str
-
-    @property
-    def length(self) -> int:
-        return self.end - self.start
-
-
-def parse_coords(text: object) -> Coords | None:
-    """``Coords`` of ``"Chr3:16938040-16938660(-)"``, or ``None`` when absent or malformed."""
-    if not isinstance(text, str):
-        return None
-    m = _COORDS.match(text)
-    if m is None or int(m["end"]) <= int(m["start"]):
-        return None
-    return Coords(m["chrom"], int(m["start"]), int(m["end"]), m["strand"])
-
-
-def genomic_positions(coords: Coords, length: int, *, pad_side: str = "left") -> np.ndarray:
-    """1-based genomic coordinate of every promoter position ``(length,)``; ``-1`` on padding.
-
-    The record covers ``coords.length`` bp read 5'->3' on ``coords.strand`` (the
-    reverse complement of the genome for ``-``); the model's input is that record
-    fitted to ``length`` (trimmed or N-padded on ``pad_side``, see
-    :func:`deepdife_core.data.encode.pad_or_trim`).
-    """
-    p = np.arange(length)
-    r = p + (coords.length - length) if pad_side == "left" else p  # index into the record
-    inside = (r >= 0) & (r < coords.length)
-    g = coords.end - r if coords.strand == "-" else coords.start + 1 + r
-    return np.where(inside, g, -1).astype(np.int64)
-
-
-@dataclass(frozen=True)
 class AxisLabels:
     """How the x axis is labelled: a title and a label for each promoter position (``None``: the position)."""
 
     title: str
     labels: tuple[str, ...] | None = None
+    #: how a promoter range ``[start, end)`` is written (``None``: ``start-end``)
+    span: Callable[[int, int], str] | None = None
 
     def label(self, pos: int) -> str:
         return str(pos) if self.labels is None else self.labels[pos]
 
+    def range(self, start: int, end: int) -> str:
+        return f"{start}-{end}" if self.span is None else self.span(start, end)
+
 
 def axis_labels(mode: str, length: int, *, coords: Coords | None = None, pad_side: str = "left") -> AxisLabels:
     """Axis labelling for ``mode`` = ``"promoter"``, ``"tss"`` (distance to the TSS) or ``"genomic"``."""
-    if mode == "tss":
-        tss = length if pad_side == "left" else 0
-        return AxisLabels("distance to the TSS (bp)", tuple(str(p - tss) for p in range(length)))
-    if mode == "genomic" and coords is not None:
-        g = genomic_positions(coords, length, pad_side=pad_side)
-        labels = tuple(f"{v:,}" if v > 0 else "pad" for v in g)
-        arrow = "← 5' (minus strand)" if coords.strand == "-" else "(plus strand)"
-        return AxisLabels(f"{coords.chrom} position {arrow}", labels)
-    return AxisLabels("position in the promoter (bp, 0-based)")
+    return system_axis(CoordinateSystem.make(mode, length, coords=coords, pad_side=pad_side))
+
+
+def system_axis(system: CoordinateSystem) -> AxisLabels:
+    """The axis of a :class:`~dashboard.coordinates.CoordinateSystem`: its title and position labels."""
+    return AxisLabels(system.title, system.labels(), system.span)
 
 
 def _nice_step(span: int, target: int = 10) -> int:
@@ -181,9 +149,11 @@ def letter_traces(a: np.ndarray, start: int, *, min_fraction: float = 0.005, wid
     return traces
 
 
-def bar_traces(a: np.ndarray, start: int) -> list[go.Bar]:
-    """Stacked bars (one trace per base) of ``a (n, 4)`` at positions ``start ..``."""
+def bar_traces(a: np.ndarray, start: int, axis: AxisLabels | None = None) -> list[go.Bar]:
+    """Stacked bars (one trace per base) of ``a (n, 4)`` at positions ``start ..`` (hover in ``axis``'s labels)."""
     x = np.arange(start, start + len(a))
+    labels = [axis.label(int(p)) for p in x] if axis is not None and axis.labels is not None else None
+    where = "%{customdata}" if labels is not None else "%{x}"
     return [
         go.Bar(
             x=x,
@@ -193,7 +163,8 @@ def bar_traces(a: np.ndarray, start: int) -> list[go.Bar]:
             marker={"color": COLORS[letter], "line": {"width": 0}},
             width=0.9,
             showlegend=False,
-            hovertemplate=f"%{{x}} {letter}: %{{y:.4f}}<extra></extra>",
+            customdata=labels,
+            hovertemplate=f"{where} {letter}: %{{y:.4f}}<extra></extra>",
         )
         for b, letter in enumerate(ALPHABET)
     ]
@@ -239,8 +210,10 @@ def assign_lanes(starts: np.ndarray, ends: np.ndarray, *, gap: int = 1) -> np.nd
     return lanes
 
 
-def motif_traces(hits: pd.DataFrame) -> tuple[list[go.Scatter], int, int]:
+def motif_traces(hits: pd.DataFrame, axis: AxisLabels | None = None) -> tuple[list[go.Scatter], int, int]:
     """Labelled boxes of motif hits in lanes (one filled trace per strand, one label trace).
+
+    The hover text gives each hit's range in ``axis``'s coordinates (default: promoter positions).
 
     Returns the traces, the number of lanes used and the number of hits left out
     (beyond :data:`MAX_LANES`).
@@ -277,8 +250,9 @@ def motif_traces(hits: pd.DataFrame) -> tuple[list[go.Scatter], int, int]:
             )
         )
     labels = [html.escape(str(n) or str(i)) for n, i in zip(h["motif_name"], h["motif_id"], strict=True)]
+    axis = axis or AxisLabels("")
     hover = [
-        html.escape(f"{i} {n} ({s}) {a}-{b} · p = {p:.1e} · {site}")
+        html.escape(f"{i} {n} ({s}) {axis.range(int(a), int(b))} · p = {p:.1e} · {site}")
         for i, n, s, a, b, p, site in zip(
             h["motif_id"], h["motif_name"], h["strand"], h["start"], h["end"], h["p_value"], h["site"], strict=True
         )
@@ -368,7 +342,8 @@ def saliency_figure(
     axis = axis or AxisLabels("position in the promoter (bp, 0-based)")
     if view == "letters" and e - s > MAX_LETTER_WINDOW:
         view = "bars"
-    motif, n_lanes, _ = motif_traces(hits[(hits["end"] > s) & (hits["start"] < e)] if hits is not None else None)
+    shown_hits = hits[(hits["end"] > s) & (hits["start"] < e)] if hits is not None else None
+    motif, n_lanes, _ = motif_traces(shown_hits, axis)
     rows: list[tuple[str, float]] = []
     if motif:
         rows.append(("motifs", 0.08 + 0.035 * n_lanes))
@@ -385,13 +360,12 @@ def saliency_figure(
         row_heights=[h for _, h in rows],
     )
     row_of = {name: i + 1 for i, (name, _) in enumerate(rows)}
-    draw = letter_traces if view == "letters" else bar_traces
     ylim = _ylim(fwd[s:e], rev[s:e])
     for name, a in (("forward", fwd), ("reverse", rev), ("variant − reference", diff)):
         if a is None:
             continue
         r = row_of[name]
-        for tr in draw(a[s:e], s):
+        for tr in letter_traces(a[s:e], s) if view == "letters" else bar_traces(a[s:e], s, axis):
             fig.add_trace(tr, row=r, col=1)
         if view == "letters":
             fig.add_trace(_hover_trace(a[s:e], s, sequence, axis, name), row=r, col=1)
@@ -437,7 +411,9 @@ def saliency_figure(
                     "y": (lo + hi) / 2,
                     "yanchor": "middle",
                 },
-                hovertemplate="%{x} → %{y}: %{z:.4f}<extra>ISM</extra>",
+                customdata=None if axis.labels is None else [[axis.label(p) for p in range(s, e)]] * 4,
+                hovertemplate=("%{x}" if axis.labels is None else "%{customdata}")
+                + " → %{y}: %{z:.4f}<extra>ISM</extra>",
                 name="ISM",
             ),
             row=r,

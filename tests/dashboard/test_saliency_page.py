@@ -166,8 +166,71 @@ def test_genomic_axis_and_window(app, tiny_model, tiny_dataset, tiny_table):
     layout = _spec(app)["layout"]
     assert layout[bottom]["ticktext"][0] == str(layout[bottom]["tickvals"][0] - 100)
     slider = next(s for s in app.slider if (s.key or "").startswith("w.saliency.window."))
-    slider.set_value((20, 60)).run()
+    slider.set_value((-80, -40)).run()  # the slider is in distances to the TSS too
     assert _spec(app)["layout"]["xaxis"]["range"] == [19.5, 59.5]
+
+
+def test_one_coordinate_choice_governs_slider_hits_highlight_and_edits(app, tiny_model, tiny_dataset, tiny_table):
+    row = tiny_table.iloc[0]  # the gene shown first: Chr3:8959749-8959849(-), 100 bp = the model's length
+    assert row["coords"] == "Chr3:8959749-8959849(-)"
+    end, seq = 8959849, row["sequence"]  # promoter position p is genome base end - p (1-based)
+    app.session_state[state.SALIENCY_HIGHLIGHT] = (30, 42)
+    _open(app)
+    app.select_slider(key="w.saliency.pvalue").set_value(1e-3).run()
+
+    def window():
+        return next(s for s in app.slider if (s.key or "").startswith("w.saliency.window."))
+
+    def position():
+        return next(n for n in app.number_input if n.label == "Position")
+
+    def caption(start: str) -> str:
+        return next(c for c in texts(app.caption) if c.startswith(start))
+
+    w = window()
+    assert (w.label, w.min, w.max, w.value) == ("Window (promoter position, 0-based)", 0, 100, (15, 57))
+    w.set_value((20, 60)).run()
+    position().set_value(40).run()
+    hits = app.dataframe[0].value
+    assert len(hits) and {"start", "end", "strand"} <= set(hits.columns)
+    assert caption("Highlighted:") == "Highlighted: positions 30-42 (shaded; 0-based, end excluded)."
+
+    app.radio(key="w.saliency.axis").set_value("tss").run()
+    assert not app.exception and not app.error, texts(app.error)
+    w = window()
+    assert (w.label, w.min, w.max, w.value) == ("Window (bp from the TSS)", -100, 0, (-80, -40))
+    assert (position().value, position().min, position().max) == (-60, -100, -1)
+    tss = app.dataframe[0].value
+    assert "start" not in tss.columns and tss["start_to_tss"].tolist() == (hits["start"] - 100).tolist()
+    assert tss["end_to_tss"].tolist() == (hits["end"] - 100).tolist()
+    assert caption("Highlighted:") == "Highlighted: -70 to -58 bp from the TSS (shaded; bp from the TSS, end excluded)."
+    assert _spec(app)["layout"]["xaxis"]["range"] == [19.5, 59.5]  # the same bases are drawn
+
+    app.radio(key="w.saliency.axis").set_value("genomic").run()
+    assert not app.exception and not app.error, texts(app.error)
+    w = window()  # bases 20..59 of the promoter are genome bases end-59 .. end-20
+    assert (w.label, w.min, w.max, w.value) == ("Window (Chr3, 1-based)", end - 99, end, (end - 59, end - 20))
+    assert position().value == end - 40
+    gen = app.dataframe[0].value
+    assert gen["genomic_start"].tolist() == (end - hits["end"] + 1).tolist()
+    assert gen["genomic_end"].tolist() == (end - hits["start"]).tolist()
+    assert gen["genomic_strand"].tolist() == hits["strand"].map({"+": "-", "-": "+"}).tolist()
+    assert set(gen["chrom"]) == {"Chr3"}
+    assert caption("Highlighted:") == (
+        f"Highlighted: Chr3:{end - 41:,}-{end - 30:,} (minus strand) (shaded; 1-based, both ends included)."
+    )
+    # an edit typed in genome coordinates changes that base of the promoter
+    new = "A" if seq[45] != "A" else "C"
+    position().set_value(end - 45)
+    app.selectbox(key="w.saliency.edit_base").set_value(new)
+    app.button(key="w.saliency.edit_go").click().run()
+    assert not app.exception and not app.error, texts(app.error)
+    assert any(f"1 base changed: {end - 45:,} {seq[45]}→{new}" in c for c in texts(app.caption))
+    # the window slider moved in genome coordinates is the same window back in promoter positions
+    window().set_value((end - 79, end - 10)).run()
+    app.radio(key="w.saliency.axis").set_value("promoter").run()
+    assert window().value == (10, 80) and position().value == 45
+    assert any(f"1 base changed: 45 {seq[45]}→{new}" in c for c in texts(app.caption))
 
 
 def test_pvalue_slider_filters_motif_hits(app, tiny_model, tiny_dataset):

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from deepdife_core.jobs.runner import runner as core_jobs
+from deepdife_core.jobs import runner as core_jobs
 from tests.e2e.e2e_helpers import ROOT, goto_page, open_with_demo, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
