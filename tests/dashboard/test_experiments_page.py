@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -71,3 +72,42 @@ def test_every_experiment_form_renders_and_bad_inputs_are_messages(app, tiny_mod
     app.button(key="w.experiments.start").click().run()
     assert any("not an IUPAC consensus" in e or "not IUPAC DNA" in e for e in texts(app.error))
     assert not (dirs["workspace"] / "jobs").exists() or not list((dirs["workspace"] / "jobs").iterdir())
+
+
+def _fake_job(dirs, **fields) -> str:
+    """An experiment job folder in a given state (no process behind it)."""
+    import json
+
+    from deepdife_core.jobs import runner as jobs
+
+    folder = jobs.create_job(dirs["workspace"] / "jobs", "experiment", {"out": str(dirs["workspace"] / "x" / "dose-7")})
+    job = json.loads((folder / "job.json").read_text())
+    job.update(fields)
+    (folder / "job.json").write_text(json.dumps(job))
+    return folder.name
+
+
+def test_the_job_panel_shows_a_live_experiment_with_stop_and_its_end(app, tiny_model, tiny_dataset, dirs):
+    """The one job panel (dashboard.job_panel): heading, Stop, the stop note; failures and stops in plain words."""
+    from dashboard import state
+
+    job_id = _fake_job(dirs, state="running", pid=os.getpid())  # a living process: the job is not lost
+    goto(app, "experiments")
+    assert not app.exception
+    assert any("**Experiment dose-7** — running" in m.value for m in app.markdown), (
+        [m.value for m in app.markdown],
+        texts(app.error),
+    )
+    app.button(key=f"w.experiments.stop.{job_id}").click().run()
+    assert (dirs["workspace"] / "jobs" / job_id / "stop").is_file()
+    assert any("the experiment ends after the current batch" in i for i in texts(app.info))
+    failed = _fake_job(dirs, state="failed", error_kind="internal", error="boom")
+    app.session_state[state.EXPERIMENTS_JOB_ID] = failed
+    app.run()
+    assert texts(app.error) == [
+        f"Sorry, experiment job {failed} failed because of an internal problem (boom). Details are in its log.txt."
+    ]
+    assert not app.get("progress")  # a failed experiment shows its message only
+    app.session_state[state.EXPERIMENTS_JOB_ID] = _fake_job(dirs, state="stopped")
+    app.run()
+    assert "The experiment was stopped; nothing was saved." in texts(app.warning)
