@@ -50,11 +50,9 @@ def dose_response(
 
     Parameters
     ----------
-    predictor : Predictor
-        The model (:class:`~deepdife_core.model.cnn.Predictor`).
-    background : Background
-        A :class:`~deepdife_core.experiments.backgrounds.Background`: ``G`` promoters of ``L`` bp
-        (``x`` float32 ``(G, L, 4)``, ``gene_ids``).
+    predictor, background : Predictor, Background
+        The model and the ``G`` backgrounds of ``L`` bp, as for
+        :func:`~deepdife_core.experiments.sweep.position_sweep`.
     motif : MotifSource
         A :class:`~deepdife_core.experiments.sources.MotifSource` of width ``W``.
     config : ExperimentConfig, optional

@@ -73,12 +73,10 @@ def plot_sweep(summary: pd.DataFrame, ax=None, *, value: str = "delta_probabilit
     ----------
     summary
         The :func:`~deepdife_core.experiments.sweep.position_sweep` summary.
-    ax
-        Axes to draw on; default a new figure.
     value
         The summarised column.
-    title
-        Title (top left).
+    ax, title
+        Axes to draw on and title, as for :func:`plot_insertion`.
 
     Returns
     -------
@@ -105,12 +103,10 @@ def plot_spacing(summary: pd.DataFrame, ax=None, *, value: str = "delta_probabil
     ----------
     summary
         The :func:`~deepdife_core.experiments.spacing.spacing_grid` summary.
-    ax
-        Axes to draw on; default a new figure.
     value
         The summarised column.
-    title
-        Title (top left).
+    ax, title
+        Axes to draw on and title, as for :func:`plot_insertion`.
 
     Returns
     -------
@@ -145,10 +141,8 @@ def plot_dose(summary: pd.DataFrame, ax=None, *, title: str | None = None):
     ----------
     summary
         The :func:`~deepdife_core.experiments.dose.dose_response` summary.
-    ax
-        Axes to draw on; default a new figure.
-    title
-        Title (top left).
+    ax, title
+        Axes to draw on and title, as for :func:`plot_insertion`.
 
     Returns
     -------
@@ -177,12 +171,10 @@ def plot_tiling(table: pd.DataFrame, ax=None, *, top: int = 5, title: str | None
     ----------
     table
         The :func:`~deepdife_core.experiments.tile.tile_gene` table.
-    ax
-        Axes to draw on; default a new figure.
     top
         Windows of rank <= top are drawn in red.
-    title
-        Title (top left).
+    ax, title
+        Axes to draw on and title, as for :func:`plot_insertion`.
 
     Returns
     -------
@@ -208,10 +200,8 @@ def plot_ablation(table: pd.DataFrame, ax=None, *, title: str | None = None):
     ----------
     table
         The :func:`~deepdife_core.experiments.ablate.ablate_motif` table.
-    ax
-        Axes to draw on; default a new figure.
-    title
-        Title (top left).
+    ax, title
+        Axes to draw on and title, as for :func:`plot_insertion`.
 
     Returns
     -------

@@ -24,11 +24,9 @@ def spacing_grid(
 
     Parameters
     ----------
-    predictor : Predictor
-        The model (:class:`~deepdife_core.model.cnn.Predictor`).
-    background : Background
-        A :class:`~deepdife_core.experiments.backgrounds.Background`: ``G`` promoters of ``L`` bp
-        (``x`` float32 ``(G, L, 4)``, ``gene_ids``).
+    predictor, background : Predictor, Background
+        The model and the ``G`` backgrounds of ``L`` bp, as for
+        :func:`~deepdife_core.experiments.sweep.position_sweep`.
     motif_a, motif_b : MotifSource
         The first (upstream) and second motif, of widths ``W_A`` and ``W_B``.
     config : ExperimentConfig, optional

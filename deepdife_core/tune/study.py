@@ -268,7 +268,7 @@ class SearchSpace:
         Returns
         -------
         SearchSpace
-            The new space.
+            The new space, with ``values`` fixed.
 
         Raises
         ------
@@ -289,7 +289,7 @@ class SearchSpace:
         Returns
         -------
         SearchSpace
-            The new space.
+            The new space, with ``names`` searched.
 
         Raises
         ------
@@ -661,10 +661,8 @@ def default_storage(name: str, workspace: str | Path | None = None) -> str:
 
     Parameters
     ----------
-    name : str
-        The study name (checked as a safe file name).
-    workspace : str or pathlib.Path, optional
-        The workspace (see :func:`workspace_dir`).
+    name, workspace : str, str or pathlib.Path
+        The study name and the workspace, as for :func:`record_path`.
 
     Returns
     -------
