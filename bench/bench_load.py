@@ -19,43 +19,27 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+if str(ROOT) not in sys.path:  # `dashboard` and `tests.support` are imported from the checkout
+    sys.path.insert(0, str(ROOT))
+
+from tests.support import CHROME_ARGS, CHROMIUM, kill_group, start_streamlit, wait_healthy  # noqa: E402
+
 OUT = HERE / "results" / "load.json"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROME_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SESSIONS = 5
 GENES_PER_SESSION = 8
 PLOT = '[data-testid="stMain"] [data-testid="stPlotlyChart"] .js-plotly-plot'
 RSS_TARGET_GB = 2.0
-if str(ROOT) not in sys.path:  # `dashboard` is imported from the checkout
-    sys.path.insert(0, str(ROOT))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rss_kb(pid: int) -> dict[str, int]:
@@ -108,38 +92,9 @@ def _prepare(base: Path) -> tuple[dict[str, str], Path, list[str]]:
 
 
 def _start_server(base: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    log = open(base / "server.log", "wb")  # noqa: SIM115 - the server owns it until killed
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard/app.py",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
+    proc, url, _log = start_streamlit(base, env)  # the server owns the log until killed
+    if wait_healthy(url, tries=200):
+        return proc, url
     raise RuntimeError("the Streamlit server did not start: " + (base / "server.log").read_text()[-2000:])
 
 
@@ -225,11 +180,6 @@ async def _browse(url: str, genes: list[str]) -> list[dict]:
     return list(results)
 
 
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGTERM)
-
-
 def main() -> dict:
     if not CHROMIUM.exists():
         result = {"benchmark": "load", "skipped": "/usr/bin/chromium is not installed"}
@@ -255,8 +205,8 @@ def main() -> dict:
 
             pid = (read_job(job) or {}).get("pid")
             if pid:
-                _kill_group(int(pid))
-        _kill_group(proc.pid)
+                kill_group(int(pid))
+        kill_group(proc.pid)
     times = np.array([t for s in sessions for t in s["times"]])
     opens = np.array([s["open_s"] for s in sessions])
     errors = [e for s in sessions for e in s["errors"]]

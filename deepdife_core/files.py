@@ -140,11 +140,63 @@ def creation_mode(base: int = 0o666) -> int:
     return base & ~mask
 
 
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "wb", **open_kwargs: Any) -> Iterator[Any]:
+    """Open a temp file beside ``path`` for writing; on a clean exit it is flushed and renamed over ``path``.
+
+    The file gets the usual permissions (``0666`` minus the umask, e.g. ``0644``),
+    not the temp file's ``0600``.  Missing parent folders are created.  When the
+    ``with`` body (or the write) fails, the temp file is removed and ``path`` is left
+    as it was.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write (replaced whole, never left half-written).
+    mode : str, optional
+        The :func:`os.fdopen` mode (default ``"wb"``; e.g. ``"w"`` for text).
+    **open_kwargs
+        More :func:`os.fdopen` arguments (``encoding``, ``newline``).
+
+    Yields
+    ------
+    file object
+        The open temp file.
+
+    Raises
+    ------
+    DeepDifEInputError
+        On a full disk or an unwritable folder (see :func:`storage_error`).
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        err = storage_error(exc, path)
+        if err is None:
+            raise
+        raise err from exc
+    try:
+        os.fchmod(fd, creation_mode())
+        with os.fdopen(fd, mode, **open_kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        err = storage_error(exc, path)
+        if err is None:
+            raise
+        raise err from exc
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``.
 
     The file gets the usual permissions (``0666`` minus the umask, e.g. ``0644``),
-    not the temp file's ``0600``.  Missing parent folders are created.
+    not the temp file's ``0600``.  Missing parent folders are created (see :func:`atomic_open`).
 
     Parameters
     ----------
@@ -159,28 +211,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         On a full disk or an unwritable folder (see :func:`storage_error`); ``path`` is left
         as it was.
     """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        err = storage_error(exc, path)
-        if err is None:
-            raise
-        raise err from exc
-    try:
-        os.fchmod(fd, creation_mode())
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        err = storage_error(exc, path)
-        if err is None:
-            raise
-        raise err from exc
+    with atomic_open(path, "wb") as fh:
+        fh.write(data)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

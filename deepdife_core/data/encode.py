@@ -126,6 +126,35 @@ def one_hot(seqs: Sequence[str] | str, length: int | None = None) -> np.ndarray:
     return x[0] if single else x
 
 
+def one_hot_batch(x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """A one-hot batch ``(N, L, 4)`` from a batch or one ``(L, 4)`` sequence.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        One-hot ``(N, L, 4)`` or ``(L, 4)``.
+
+    Returns
+    -------
+    batch : numpy.ndarray
+        ``x`` as an array ``(N, L, 4)`` (one sequence: ``(1, L, 4)``).
+    single : bool
+        True when ``x`` was one ``(L, 4)`` sequence.
+
+    Raises
+    ------
+    DeepDifEInputError
+        If ``x`` is not of shape ``(N, L, 4)`` or ``(L, 4)``.
+    """
+    arr = np.asarray(x)
+    single = arr.ndim == 2
+    if single:
+        arr = arr[None]
+    if arr.ndim != 3 or arr.shape[-1] != 4:
+        raise DeepDifEInputError(f"expected a one-hot array (N, L, 4), got shape {arr.shape}")
+    return arr, single
+
+
 def decode(x: np.ndarray) -> list[str] | str:
     """Turn a one-hot array back into strings (all-zero rows -> ``N``).
 
@@ -145,12 +174,7 @@ def decode(x: np.ndarray) -> list[str] | str:
     DeepDifEInputError
         If ``x`` is not of shape ``(N, L, 4)`` or ``(L, 4)``.
     """
-    arr = np.asarray(x)
-    single = arr.ndim == 2
-    if single:
-        arr = arr[None]
-    if arr.ndim != 3 or arr.shape[-1] != 4:
-        raise DeepDifEInputError(f"expected a one-hot array (N, L, 4), got shape {arr.shape}")
+    arr, single = one_hot_batch(x)
     idx = np.where(arr.max(axis=-1) > 0, arr.argmax(axis=-1), 4)
     letters = np.frombuffer(b"ACGTN", dtype=np.uint8)[idx]
     out = [row.tobytes().decode("ascii") for row in letters]

@@ -1081,12 +1081,8 @@ def records_from_table(
 
     Parameters
     ----------
-    source : str, Path, bytes or binary file object
-        The table (see :func:`read_table`).
-    cfg : DatasetConfig, optional
-        How sequences are fitted (default ``DatasetConfig()``).
-    name : str, optional
-        File name used in error messages.
+    source, cfg, name : str, Path, bytes or binary file object; DatasetConfig; str
+        As for :func:`sequences_from_table`.
     alt_tss : {"all", "first"}, optional
         What to do with several records of one gene.
 
@@ -1638,15 +1634,13 @@ def validate_training_set(df: pd.DataFrame, *, name: str = "dataset") -> pd.Data
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        A dataset table.
-    name : str, optional
-        Its name in error messages (default ``"dataset"``).
+    df, name : pandas.DataFrame, str
+        As for :func:`validate_dataset`.
 
     Returns
     -------
     pandas.DataFrame
-        ``df`` itself.
+        ``df`` itself, checked as a training set.
 
     Raises
     ------

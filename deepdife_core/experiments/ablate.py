@@ -7,7 +7,7 @@ import pandas as pd
 
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.experiments.config import ABLATE_MODES, ExperimentConfig
-from deepdife_core.experiments.scoring import score, score_lazily
+from deepdife_core.experiments.scoring import score, score_lazily, scoring_options
 from deepdife_core.motifs.modisco import Motif
 from deepdife_core.motifs.scan import prepare_database, scan_sequences
 
@@ -140,14 +140,7 @@ def ablate_motif(
         return out
 
     prob, logit = score_lazily(
-        predictor,
-        len(hit) * reps,
-        make,
-        batch_size=cfg.batch_size,
-        chunk=cfg.chunk,
-        progress=progress,
-        should_stop=should_stop,
-        stage="ablate",
+        predictor, len(hit) * reps, make, **scoring_options(cfg, progress, should_stop, "ablate")
     )
     p1, z1 = p0.copy(), z0.copy()
     if len(hit):

@@ -7,7 +7,7 @@ import pandas as pd
 
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.experiments.config import ExperimentConfig
-from deepdife_core.experiments.scoring import check_length, orientations, oriented, score_designs
+from deepdife_core.experiments.scoring import check_length, orientations, oriented, score_designs, scoring_options
 from deepdife_core.experiments.summary import summarize
 
 
@@ -50,11 +50,9 @@ def dose_response(
 
     Parameters
     ----------
-    predictor : Predictor
-        The model (:class:`~deepdife_core.model.cnn.Predictor`).
-    background : Background
-        A :class:`~deepdife_core.experiments.backgrounds.Background`: ``G`` promoters of ``L`` bp
-        (``x`` float32 ``(G, L, 4)``, ``gene_ids``).
+    predictor, background : Predictor, Background
+        The model and the ``G`` backgrounds of ``L`` bp, as for
+        :func:`~deepdife_core.experiments.sweep.position_sweep`.
     motif : MotifSource
         A :class:`~deepdife_core.experiments.sources.MotifSource` of width ``W``.
     config : ExperimentConfig, optional
@@ -85,16 +83,7 @@ def dose_response(
         for c in range(2, cfg.max_copies + 1):
             multis[(o, c)] = len(designs)
             designs.append([(int(positions[k]), oriented(insts[k], o)) for k in range(c)])
-    prob, logit = score_designs(
-        predictor,
-        background.x,
-        designs,
-        batch_size=cfg.batch_size,
-        chunk=cfg.chunk,
-        progress=progress,
-        should_stop=should_stop,
-        stage="dose",
-    )
+    prob, logit = score_designs(predictor, background.x, designs, **scoring_options(cfg, progress, should_stop, "dose"))
     ids = np.asarray(background.gene_ids, dtype=object)
     parts = [
         pd.DataFrame(

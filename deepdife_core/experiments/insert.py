@@ -6,7 +6,7 @@ import pandas as pd
 
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.experiments.config import ExperimentConfig
-from deepdife_core.experiments.scoring import check_length, orientations, oriented, score_designs
+from deepdife_core.experiments.scoring import check_length, orientations, oriented, score_designs, scoring_options
 
 #: columns of :func:`insertion`'s table (``*_plus`` / ``*_minus`` only with orientation ``both``)
 INSERT_COLUMNS = (
@@ -75,14 +75,7 @@ def insertion(predictor, background, motif, config: ExperimentConfig | None = No
     oris = orientations(cfg.orientation)
     designs = [[]] + [[(pos, oriented(inst, o))] for o in oris]
     prob, logit = score_designs(
-        predictor,
-        background.x,
-        designs,
-        batch_size=cfg.batch_size,
-        chunk=cfg.chunk,
-        progress=progress,
-        should_stop=should_stop,
-        stage="insert",
+        predictor, background.x, designs, **scoring_options(cfg, progress, should_stop, "insert")
     )
     out = pd.DataFrame(
         {

@@ -8,18 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from deepdife_core.errors import DeepDifEInputError
+from deepdife_core.plot.figures import figure_axes
 
 _PAIR_COLORS = {"++": "#d62728", "+-": "#1f77b4", "-+": "#2ca02c", "--": "#9467bd"}
-
-
-def _axes(ax, size: tuple[float, float]):
-    if ax is not None:
-        return ax.figure, ax
-    fig = Figure(figsize=size, layout="constrained")
-    return fig, fig.add_subplot()
 
 
 def _need(df: pd.DataFrame, cols: tuple[str, ...], what: str) -> None:
@@ -55,7 +48,7 @@ def plot_insertion(table: pd.DataFrame, ax=None, *, value: str = "delta_probabil
     matplotlib.figure.Figure
     """
     _need(table, (value,), "insertion plot")
-    fig, ax = _axes(ax, (5.0, 3.2))
+    fig, ax = figure_axes(ax, (5.0, 3.2))
     groups = list(dict.fromkeys(table["motif"])) if "motif" in table.columns else ["motif"]
     data = [
         (table.loc[table["motif"] == m, value] if "motif" in table.columns else table[value]).to_numpy() for m in groups
@@ -80,12 +73,10 @@ def plot_sweep(summary: pd.DataFrame, ax=None, *, value: str = "delta_probabilit
     ----------
     summary
         The :func:`~deepdife_core.experiments.sweep.position_sweep` summary.
-    ax
-        Axes to draw on; default a new figure.
     value
         The summarised column.
-    title
-        Title (top left).
+    ax, title
+        Axes to draw on and title, as for :func:`plot_insertion`.
 
     Returns
     -------
@@ -93,7 +84,7 @@ def plot_sweep(summary: pd.DataFrame, ax=None, *, value: str = "delta_probabilit
     """
     cols = ("pos_from_tss", f"{value}_mean", f"{value}_ci_low", f"{value}_ci_high")
     _need(summary, cols, "sweep plot")
-    fig, ax = _axes(ax, (6.5, 2.8))
+    fig, ax = figure_axes(ax, (6.5, 2.8))
     x = summary["pos_from_tss"].to_numpy()
     ax.fill_between(x, summary[cols[2]], summary[cols[3]], color="#d62728", alpha=0.2, lw=0, label="95% CI")
     ax.plot(x, summary[cols[1]], color="#d62728", lw=1.2, label="mean")
@@ -112,12 +103,10 @@ def plot_spacing(summary: pd.DataFrame, ax=None, *, value: str = "delta_probabil
     ----------
     summary
         The :func:`~deepdife_core.experiments.spacing.spacing_grid` summary.
-    ax
-        Axes to draw on; default a new figure.
     value
         The summarised column.
-    title
-        Title (top left).
+    ax, title
+        Axes to draw on and title, as for :func:`plot_insertion`.
 
     Returns
     -------
@@ -125,7 +114,7 @@ def plot_spacing(summary: pd.DataFrame, ax=None, *, value: str = "delta_probabil
     """
     _need(summary, ("spacing", "orientation", f"{value}_mean"), "spacing plot")
     grid = summary.pivot(index="orientation", columns="spacing", values=f"{value}_mean")
-    fig, ax = _axes(ax, (7.0, 2.4))
+    fig, ax = figure_axes(ax, (7.0, 2.4))
     im = ax.imshow(
         grid.to_numpy(),
         aspect="auto",
@@ -152,17 +141,15 @@ def plot_dose(summary: pd.DataFrame, ax=None, *, title: str | None = None):
     ----------
     summary
         The :func:`~deepdife_core.experiments.dose.dose_response` summary.
-    ax
-        Axes to draw on; default a new figure.
-    title
-        Title (top left).
+    ax, title
+        Axes to draw on and title, as for :func:`plot_insertion`.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     _need(summary, ("copies", "delta_logit_mean", "additive_logit_mean"), "dose plot")
-    fig, ax = _axes(ax, (4.2, 3.0))
+    fig, ax = figure_axes(ax, (4.2, 3.0))
     c = summary["copies"].to_numpy()
     m = summary["delta_logit_mean"].to_numpy()
     err = np.vstack([m - summary["delta_logit_ci_low"].fillna(0), summary["delta_logit_ci_high"].fillna(0) - m])
@@ -184,19 +171,17 @@ def plot_tiling(table: pd.DataFrame, ax=None, *, top: int = 5, title: str | None
     ----------
     table
         The :func:`~deepdife_core.experiments.tile.tile_gene` table.
-    ax
-        Axes to draw on; default a new figure.
     top
         Windows of rank <= top are drawn in red.
-    title
-        Title (top left).
+    ax, title
+        Axes to draw on and title, as for :func:`plot_insertion`.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     _need(table, ("start", "end", "delta_probability", "rank", "pos_from_tss"), "tiling plot")
-    fig, ax = _axes(ax, (6.5, 2.8))
+    fig, ax = figure_axes(ax, (6.5, 2.8))
     mid = (table["pos_from_tss"] + (table["end"] - table["start"]) / 2).to_numpy()
     width = float((table["end"] - table["start"]).iloc[0]) if len(table) else 1.0
     colors = np.where(table["rank"].to_numpy() <= top, "#d62728", "#1f77b4")
@@ -215,17 +200,15 @@ def plot_ablation(table: pd.DataFrame, ax=None, *, title: str | None = None):
     ----------
     table
         The :func:`~deepdife_core.experiments.ablate.ablate_motif` table.
-    ax
-        Axes to draw on; default a new figure.
-    title
-        Title (top left).
+    ax, title
+        Axes to draw on and title, as for :func:`plot_insertion`.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     _need(table, ("p_before", "p_after", "lost"), "ablation plot")
-    fig, ax = _axes(ax, (3.6, 3.4))
+    fig, ax = figure_axes(ax, (3.6, 3.4))
     lost = table["lost"].to_numpy(dtype=bool)
     ax.scatter(table["p_before"][~lost], table["p_after"][~lost], s=6, alpha=0.5, color="#1f77b4", lw=0)
     ax.scatter(table["p_before"][lost], table["p_after"][lost], s=8, alpha=0.8, color="#d62728", lw=0, label="lost")

@@ -79,19 +79,17 @@ def figure_of(kind: str, table: pd.DataFrame, ax=None, title: str | None = None)
     -------
     matplotlib.figure.Figure
     """
-    if kind == "insert":
-        return xplot.plot_insertion(table, ax, title=title)
-    if kind == "sweep":
-        return xplot.plot_sweep(table, ax, title=title)
-    if kind == "spacing":
-        return xplot.plot_spacing(table, ax, title=title)
-    if kind == "dose":
-        return xplot.plot_dose(table, ax, title=title)
-    if kind == "tile":
-        return xplot.plot_tiling(table, ax, title=title)
-    if kind == "ablate":
-        return xplot.plot_ablation(table, ax, title=title)
-    raise DeepDifEInputError(f"unknown experiment {kind!r}; choose from {', '.join(EXPERIMENTS)}")
+    plots = {
+        "insert": xplot.plot_insertion,
+        "sweep": xplot.plot_sweep,
+        "spacing": xplot.plot_spacing,
+        "dose": xplot.plot_dose,
+        "tile": xplot.plot_tiling,
+        "ablate": xplot.plot_ablation,
+    }
+    if kind not in plots:
+        raise DeepDifEInputError(f"unknown experiment {kind!r}; choose from {', '.join(EXPERIMENTS)}")
+    return plots[kind](table, ax, title=title)
 
 
 def _gene_row(df: pd.DataFrame, gene: str) -> pd.Series:

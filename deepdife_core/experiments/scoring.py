@@ -230,6 +230,30 @@ def orientations(orientation: str) -> tuple[str, ...]:
 Edit = tuple[int | np.ndarray, np.ndarray]
 
 
+def scoring_options(cfg, progress: Progress = None, should_stop: ShouldStop = None, stage: str = "") -> dict:
+    """The keyword arguments of :func:`score_designs` / :func:`score_lazily` for one experiment.
+
+    Parameters
+    ----------
+    cfg : ExperimentConfig
+        Its ``batch_size`` and ``chunk`` are used.
+    progress, should_stop, stage
+        As in :func:`score_lazily`.
+
+    Returns
+    -------
+    dict
+        ``batch_size, chunk, progress, should_stop, stage``.
+    """
+    return {
+        "batch_size": cfg.batch_size,
+        "chunk": cfg.chunk,
+        "progress": progress,
+        "should_stop": should_stop,
+        "stage": stage,
+    }
+
+
 def score_designs(
     predictor,
     x: np.ndarray,

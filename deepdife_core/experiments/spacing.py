@@ -7,7 +7,7 @@ import pandas as pd
 
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.experiments.config import ORIENTATION_PAIRS, ExperimentConfig
-from deepdife_core.experiments.scoring import check_length, oriented, score_designs
+from deepdife_core.experiments.scoring import check_length, oriented, score_designs, scoring_options
 from deepdife_core.experiments.summary import summarize
 
 
@@ -24,11 +24,9 @@ def spacing_grid(
 
     Parameters
     ----------
-    predictor : Predictor
-        The model (:class:`~deepdife_core.model.cnn.Predictor`).
-    background : Background
-        A :class:`~deepdife_core.experiments.backgrounds.Background`: ``G`` promoters of ``L`` bp
-        (``x`` float32 ``(G, L, 4)``, ``gene_ids``).
+    predictor, background : Predictor, Background
+        The model and the ``G`` backgrounds of ``L`` bp, as for
+        :func:`~deepdife_core.experiments.sweep.position_sweep`.
     motif_a, motif_b : MotifSource
         The first (upstream) and second motif, of widths ``W_A`` and ``W_B``.
     config : ExperimentConfig, optional
@@ -75,14 +73,7 @@ def spacing_grid(
             pairs[(int(s), pair)] = len(designs)
             designs.append([(pos_a, a[pair[0]]), (int(pb), b[pair[1]])])
     prob, logit = score_designs(
-        predictor,
-        background.x,
-        designs,
-        batch_size=cfg.batch_size,
-        chunk=cfg.chunk,
-        progress=progress,
-        should_stop=should_stop,
-        stage="spacing",
+        predictor, background.x, designs, **scoring_options(cfg, progress, should_stop, "spacing")
     )
     ids = np.asarray(background.gene_ids, dtype=object)
     parts = []

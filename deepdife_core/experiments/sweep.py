@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from deepdife_core.experiments.config import ExperimentConfig
-from deepdife_core.experiments.scoring import check_length, orientations, oriented, score_designs
+from deepdife_core.experiments.scoring import check_length, orientations, oriented, score_designs, scoring_options
 from deepdife_core.experiments.summary import summarize
 
 
@@ -64,14 +64,7 @@ def position_sweep(
     oriented_inst = [oriented(inst, o) for o in oris]
     designs = [[]] + [[(int(p), oi)] for p in positions for oi in oriented_inst]
     prob, logit = score_designs(
-        predictor,
-        background.x,
-        designs,
-        batch_size=cfg.batch_size,
-        chunk=cfg.chunk,
-        progress=progress,
-        should_stop=should_stop,
-        stage="sweep",
+        predictor, background.x, designs, **scoring_options(cfg, progress, should_stop, "sweep")
     )
     k = len(oris)
     p_after = prob[1:].reshape(len(positions), k, g).mean(axis=1)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.experiments.config import ExperimentConfig
-from deepdife_core.experiments.scoring import score, score_lazily
+from deepdife_core.experiments.scoring import score, score_lazily, scoring_options
 from deepdife_core.interpret.explain import dinucleotide_shuffle
 
 _COORDS = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)\((?P<strand>[+\-.])\)$")
@@ -186,14 +186,7 @@ def tile_gene(
     make, reps = _variants(x, starts, cfg.window, cfg.mode, cfg.n_shuffles, cfg.seed)
     p0, z0 = score(predictor, x[None], batch_size=cfg.batch_size)
     prob, logit = score_lazily(
-        predictor,
-        len(starts) * reps,
-        make,
-        batch_size=cfg.batch_size,
-        chunk=cfg.chunk,
-        progress=progress,
-        should_stop=should_stop,
-        stage="tile",
+        predictor, len(starts) * reps, make, **scoring_options(cfg, progress, should_stop, "tile")
     )
     p_after = prob.reshape(len(starts), reps).mean(axis=1)
     z_after = logit.reshape(len(starts), reps).mean(axis=1)

@@ -175,6 +175,22 @@ def _gff3(rows: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return genes, tx
 
 
+def _extent(parts: pd.DataFrame, key: str, **more: tuple[str, str]) -> pd.DataFrame:
+    """One row per ``key``: the union of its parts (first chrom/strand, min start/line, max end) and ``more``."""
+    return (
+        parts.groupby(key, sort=False)
+        .agg(
+            chrom=("chrom", "first"),
+            strand=("strand", "first"),
+            start=("start", "min"),
+            end=("end", "max"),
+            line=("line", "min"),
+            **more,
+        )
+        .reset_index()
+    )
+
+
 def _gtf(rows: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     kind = rows[2].astype(str).str.strip().str.lower()
     gid = _strip(rows[8].str.extract(_GTF_GENE, expand=False))
@@ -187,18 +203,7 @@ def _gtf(rows: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     else:  # transcripts = the extent of their exons
         ex = kind.isin({"exon", "cds"}) & (tid != "")
         parts = _coords(rows[ex], name).assign(transcript_id=tid[ex].to_numpy(), gene_id=gid[ex].to_numpy())
-        tx = (
-            parts.groupby("transcript_id", sort=False)
-            .agg(
-                chrom=("chrom", "first"),
-                strand=("strand", "first"),
-                start=("start", "min"),
-                end=("end", "max"),
-                line=("line", "min"),
-                gene_id=("gene_id", "first"),
-            )
-            .reset_index()
-        )
+        tx = _extent(parts, "transcript_id", gene_id=("gene_id", "first"))
     return genes, tx
 
 
@@ -262,17 +267,7 @@ def read_annotation(source, *, name: str | None = None) -> tuple[pd.DataFrame, d
     if genes.empty or not tx["gene_id"].isin(set(genes["gene_id"])).all():
         # genes known only through their transcripts: their extent is the transcripts' union
         extra = tx[~tx["gene_id"].isin(set(genes["gene_id"]))]
-        derived = (
-            extra.groupby("gene_id", sort=False)
-            .agg(
-                chrom=("chrom", "first"),
-                strand=("strand", "first"),
-                start=("start", "min"),
-                end=("end", "max"),
-                line=("line", "min"),
-            )
-            .reset_index()
-        )
+        derived = _extent(extra, "gene_id")
         genes = pd.concat([genes, derived], ignore_index=True)
         _duplicates(genes["gene_id"], genes["line"], "gene", name, key=normalize_id)
     stranded = genes["strand"].isin(["+", "-"])

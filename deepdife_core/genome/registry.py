@@ -307,10 +307,8 @@ def load_genome(name: str, workspace: str | Path | None = None) -> Genome:
 
     Parameters
     ----------
-    name
-        Registry name.
-    workspace
-        The workspace folder, or None for the environment's.
+    name, workspace
+        The registry name and the workspace folder (None: the environment's), as for :func:`remove_genome`.
 
     Returns
     -------

@@ -59,7 +59,7 @@ from typing import Any
 
 import numpy as np
 
-from deepdife_core.data.encode import pad_one_hot
+from deepdife_core.data.encode import one_hot_batch, pad_one_hot
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.files import atomic_write_bytes
 from deepdife_core.interpret import deeplift
@@ -381,12 +381,7 @@ def dinucleotide_shuffle(x: np.ndarray, n_shuffles: int, *, seed: int = 0) -> np
         float32 ``(N, n_shuffles, L, 4)`` (or ``(n_shuffles, L, 4)`` for 2-D input), with the
         same first and last base and the same dinucleotide counts as each input.
     """
-    x = np.asarray(x)
-    single = x.ndim == 2
-    if single:
-        x = x[None]
-    if x.ndim != 3 or x.shape[-1] != 4:
-        raise DeepDifEInputError(f"expected a one-hot array (N, L, 4), got shape {x.shape}")
+    x, single = one_hot_batch(x)
     if n_shuffles < 1:
         raise DeepDifEInputError(f"n_shuffles must be >= 1, got {n_shuffles}")
     tokens = tokens_from_one_hot(x)
@@ -977,14 +972,10 @@ def grad_x_input(
 
     Parameters
     ----------
-    predictor : Predictor
-        One model or an ensemble.
-    X : numpy.ndarray
-        One-hot ``(N, input_length, 4)`` (no padding).
+    predictor, X, cache : Predictor, numpy.ndarray, AttributionCache
+        As for :func:`ism`.
     config : ExplainConfig, optional
         Settings; ``method`` is set to ``"gradxinput"``.
-    cache : AttributionCache, optional
-        Genes already explained are read, not recomputed.
 
     Returns
     -------

@@ -332,10 +332,8 @@ class Predictor:
 
         Parameters
         ----------
-        x : numpy.ndarray
-            One-hot ``(N, input_length, 4)``.
-        batch_size : int, optional
-            Sequences per forward pass, default 256.
+        x, batch_size : numpy.ndarray, int
+            As for :meth:`predict_strands`.
 
         Returns
         -------

@@ -1440,12 +1440,8 @@ class LogoCache:
 
         Parameters
         ----------
-        pattern : Pattern
-            The pattern.
-        strand : str
-            ``"fwd"`` or ``"rev"``.
-        fmt : str
-            ``"png"`` or ``"svg"``.
+        pattern, strand, fmt : Pattern, str, str
+            As for :meth:`path`.
 
         Returns
         -------

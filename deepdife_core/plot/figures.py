@@ -22,7 +22,21 @@ ALPHABET = ("A", "C", "G", "T")
 COLORS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839"}
 
 
-def _axes(ax, figsize: tuple[float, float]):
+def figure_axes(ax, figsize: tuple[float, float]):
+    """The figure and axes to draw on: ``ax`` and its figure, else a new Figure with one axes.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes or None
+        Axes to draw on; None makes a new (pyplot-free, constrained-layout) Figure.
+    figsize : tuple of float
+        ``(width, height)`` in inches of a new Figure.
+
+    Returns
+    -------
+    figure, axes
+        The :class:`~matplotlib.figure.Figure` and its axes.
+    """
     if ax is not None:
         return ax.figure, ax
     fig = Figure(figsize=figsize, layout="constrained")
@@ -84,7 +98,7 @@ def plot_attribution_logo(
     end = a.shape[0] if end is None else min(end, a.shape[0])
     if not 0 <= start < end:
         raise DeepDifEInputError(f"empty window [{start}, {end}) for a {a.shape[0]}-bp track")
-    fig, ax = _axes(ax, (max(4.0, (end - start) / 12), 1.8))
+    fig, ax = figure_axes(ax, (max(4.0, (end - start) / 12), 1.8))
     _draw_glyphs(ax, a, start, end)
     for s, e in sites:
         if e > start and s < end:
@@ -280,7 +294,7 @@ def plot_ism_heatmap(
     end = d.shape[0] if end is None else min(end, d.shape[0])
     if not 0 <= start < end:
         raise DeepDifEInputError(f"empty window [{start}, {end}) for a {d.shape[0]}-bp track")
-    fig, ax = _axes(ax, (max(4.0, (end - start) / 15), 1.8))
+    fig, ax = figure_axes(ax, (max(4.0, (end - start) / 15), 1.8))
     lim = float(np.abs(d[start:end]).max()) or 1.0
     im = ax.imshow(
         d[start:end].T,

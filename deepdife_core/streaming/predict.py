@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from deepdife_core.data.io import (
     record_ids,
 )
 from deepdife_core.errors import DeepDifEInputError
-from deepdife_core.files import creation_mode, export_csv, storage_error
+from deepdife_core.files import atomic_open, export_csv
 from deepdife_core.model.folder import model_data_config
 
 COLUMNS = ("gene_id", "probability", "prediction", "probability_forward", "probability_reverse")
@@ -166,44 +164,24 @@ def predict_fasta_to_csv(
     name = name or Path(fasta).name
     fit = model_data_config(predictor)
     plan = _plan(fasta, name, alt_tss)
-    out = Path(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    except OSError as exc:
-        err = storage_error(exc, out)
-        if err is None:
-            raise
-        raise err from exc
     done = 0
-    try:
-        os.fchmod(fd, creation_mode())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(",".join(COLUMNS) + "\n")
-            for ids, seqs in _chunks(fasta, name, plan, alt_tss, cfg.chunk_records):
-                x = one_hot([pad_or_trim(s, fit.length, side=fit.pad_side) for s in seqs])
-                fwd, rev = predictor.predict_strands(x, batch_size=cfg.batch_size)
-                prob = predictor.combine(fwd, rev)
-                table = pd.DataFrame(
-                    {
-                        "gene_id": ids,
-                        "probability": np.round(prob, 6),
-                        "prediction": (prob >= cfg.threshold).astype(int),
-                        "probability_forward": np.round(fwd, 6),
-                        "probability_reverse": np.round(rev, 6),
-                    }
-                )
-                fh.write(export_csv(table, header=False))
-                done += len(ids)
-                if progress is not None:
-                    progress(done, plan.report.n_kept)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        err = storage_error(exc, out)
-        if err is None:
-            raise
-        raise err from exc
+    with atomic_open(out, "w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(COLUMNS) + "\n")
+        for ids, seqs in _chunks(fasta, name, plan, alt_tss, cfg.chunk_records):
+            x = one_hot([pad_or_trim(s, fit.length, side=fit.pad_side) for s in seqs])
+            fwd, rev = predictor.predict_strands(x, batch_size=cfg.batch_size)
+            prob = predictor.combine(fwd, rev)
+            table = pd.DataFrame(
+                {
+                    "gene_id": ids,
+                    "probability": np.round(prob, 6),
+                    "prediction": (prob >= cfg.threshold).astype(int),
+                    "probability_forward": np.round(fwd, 6),
+                    "probability_reverse": np.round(rev, 6),
+                }
+            )
+            fh.write(export_csv(table, header=False))
+            done += len(ids)
+            if progress is not None:
+                progress(done, plan.report.n_kept)
     return plan.report

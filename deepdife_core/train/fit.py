@@ -553,6 +553,19 @@ def _split_table(df: pd.DataFrame, parts: dict[str, np.ndarray]) -> str:
     return table.to_csv(index=False)
 
 
+def _run_setup(df, model_cfg, train_cfg, augment_cfg, phylo_cfg, dataset_cfg, dataset_name, out, overwrite):
+    """The checked table and the configs of one training run (:func:`train_dataset`, :func:`cross_validate`)."""
+    tc = train_cfg or TrainConfig()
+    aug = augment_cfg or AugmentConfig()
+    phylo = phylo_cfg or PhyloConfig()
+    df = validate_training_set(df, name=dataset_name or "dataset")
+    aug = _strand_aug(aug, tc)
+    mc, length = _model_cfg_for(df, model_cfg, aug, tc)
+    dcfg = _dataset_cfg_for(dataset_cfg, length)
+    _check_out(out, overwrite)
+    return df, tc, aug, phylo, mc, length, dcfg
+
+
 def train_dataset(
     df: pd.DataFrame,
     *,
@@ -616,14 +629,9 @@ def train_dataset(
         ``evaluated_on``, ``baseline_kmer``, ``learning``), the split, the run config and,
         when saved, ``path``.
     """
-    tc = train_cfg or TrainConfig()
-    aug = augment_cfg or AugmentConfig()
-    phylo = phylo_cfg or PhyloConfig()
-    df = validate_training_set(df, name=dataset_name or "dataset")
-    aug = _strand_aug(aug, tc)
-    mc, length = _model_cfg_for(df, model_cfg, aug, tc)
-    dcfg = _dataset_cfg_for(dataset_cfg, length)
-    _check_out(out, overwrite)
+    df, tc, aug, phylo, mc, length, dcfg = _run_setup(
+        df, model_cfg, train_cfg, augment_cfg, phylo_cfg, dataset_cfg, dataset_name, out, overwrite
+    )
     parts, split_source = resolve_split(df, tc)
     x = one_hot(df["sequence"].tolist())
     y = df["label"].to_numpy()
@@ -785,14 +793,9 @@ def cross_validate(
         ``refit_path`` when saved; ``stopped=True`` with empty metrics if stopped before
         any fold finished an epoch.
     """
-    tc = train_cfg or TrainConfig()
-    aug = augment_cfg or AugmentConfig()
-    phylo = phylo_cfg or PhyloConfig()
-    df = validate_training_set(df, name=dataset_name or "dataset")
-    aug = _strand_aug(aug, tc)
-    mc, length = _model_cfg_for(df, model_cfg, aug, tc)
-    dcfg = _dataset_cfg_for(dataset_cfg, length)
-    _check_out(out, overwrite)
+    df, tc, aug, phylo, mc, length, dcfg = _run_setup(
+        df, model_cfg, train_cfg, augment_cfg, phylo_cfg, dataset_cfg, dataset_name, out, overwrite
+    )
     if refit and out is not None:
         _check_out(Path(str(out) + "_refit"), overwrite)
     n = len(df)

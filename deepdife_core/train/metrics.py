@@ -35,6 +35,14 @@ def binary_cross_entropy(y: np.ndarray, p: np.ndarray, eps: float = 1e-7) -> flo
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
+def _two_class_score(metric, y: np.ndarray, p: np.ndarray) -> float | None:
+    """``metric(y, p)`` as a float, or None when ``y`` has fewer than two classes."""
+    y = np.asarray(y)
+    if len(np.unique(y)) < 2:
+        return None
+    return float(metric(y, p))
+
+
 def auroc(y: np.ndarray, p: np.ndarray) -> float | None:
     """Area under the ROC curve.
 
@@ -52,10 +60,7 @@ def auroc(y: np.ndarray, p: np.ndarray) -> float | None:
     """
     from sklearn.metrics import roc_auc_score
 
-    y = np.asarray(y)
-    if len(np.unique(y)) < 2:
-        return None
-    return float(roc_auc_score(y, p))
+    return _two_class_score(roc_auc_score, y, p)
 
 
 def auprc(y: np.ndarray, p: np.ndarray) -> float | None:
@@ -63,10 +68,8 @@ def auprc(y: np.ndarray, p: np.ndarray) -> float | None:
 
     Parameters
     ----------
-    y : numpy.ndarray
-        ``(N,)`` labels in {0, 1}.
-    p : numpy.ndarray
-        ``(N,)`` scores.
+    y, p : numpy.ndarray
+        ``(N,)`` labels in {0, 1} and ``(N,)`` scores, as for :func:`auroc`.
 
     Returns
     -------
@@ -75,10 +78,7 @@ def auprc(y: np.ndarray, p: np.ndarray) -> float | None:
     """
     from sklearn.metrics import average_precision_score
 
-    y = np.asarray(y)
-    if len(np.unique(y)) < 2:
-        return None
-    return float(average_precision_score(y, p))
+    return _two_class_score(average_precision_score, y, p)
 
 
 def evaluate_predictions(y: np.ndarray, p: np.ndarray, *, threshold: float = 0.5, curves: bool = True) -> dict:

@@ -174,6 +174,13 @@ def _default_params() -> dict[str, Param]:
 PARAM_NAMES = tuple(_default_params())
 
 
+def _known_param(name: str) -> str:
+    """``name`` when it is one of :data:`PARAM_NAMES`, else a :class:`DeepDifEInputError` listing them."""
+    if name not in PARAM_NAMES:
+        raise DeepDifEInputError(f"unknown tuning parameter {name!r}; choose from {', '.join(PARAM_NAMES)}")
+    return name
+
+
 @dataclass(frozen=True)
 class SearchSpace:
     """What a study searches.  Every parameter can be fixed or freed.
@@ -195,9 +202,8 @@ class SearchSpace:
     params: dict[str, Param] = field(default_factory=_default_params)
 
     def __post_init__(self) -> None:
-        unknown = [k for k in self.params if k not in PARAM_NAMES]
-        if unknown:
-            raise DeepDifEInputError(f"unknown tuning parameter {unknown[0]!r}; choose from {', '.join(PARAM_NAMES)}")
+        for k in self.params:
+            _known_param(k)
         merged = {**_default_params(), **self.params}
         object.__setattr__(self, "params", {k: merged[k] for k in PARAM_NAMES})
 
@@ -227,8 +233,7 @@ class SearchSpace:
         defaults = _default_params()
         out = {}
         for name, spec in (data or {}).items():
-            if name not in defaults:
-                raise DeepDifEInputError(f"unknown tuning parameter {name!r}; choose from {', '.join(PARAM_NAMES)}")
+            _known_param(name)
             if not isinstance(spec, dict):
                 spec = {"free": False, "value": spec}
             base = defaults[name].to_dict()
@@ -263,18 +268,14 @@ class SearchSpace:
         Returns
         -------
         SearchSpace
-            The new space.
+            The new space, with ``values`` fixed.
 
         Raises
         ------
         DeepDifEInputError
             For an unknown parameter name.
         """
-        upd = {}
-        for k, v in values.items():
-            if k not in PARAM_NAMES:
-                raise DeepDifEInputError(f"unknown tuning parameter {k!r}; choose from {', '.join(PARAM_NAMES)}")
-            upd[k] = replace(self.params[k], free=False, value=v)
+        upd = {k: replace(self.params[_known_param(k)], free=False, value=v) for k, v in values.items()}
         return SearchSpace({**self.params, **upd})
 
     def free(self, *names: str) -> SearchSpace:
@@ -288,18 +289,14 @@ class SearchSpace:
         Returns
         -------
         SearchSpace
-            The new space.
+            The new space, with ``names`` searched.
 
         Raises
         ------
         DeepDifEInputError
             For an unknown parameter name.
         """
-        upd = {}
-        for k in names:
-            if k not in PARAM_NAMES:
-                raise DeepDifEInputError(f"unknown tuning parameter {k!r}; choose from {', '.join(PARAM_NAMES)}")
-            upd[k] = replace(self.params[k], free=True)
+        upd = {k: replace(self.params[_known_param(k)], free=True) for k in names}
         return SearchSpace({**self.params, **upd})
 
     @property
@@ -664,10 +661,8 @@ def default_storage(name: str, workspace: str | Path | None = None) -> str:
 
     Parameters
     ----------
-    name : str
-        The study name (checked as a safe file name).
-    workspace : str or pathlib.Path, optional
-        The workspace (see :func:`workspace_dir`).
+    name, workspace : str, str or pathlib.Path
+        The study name and the workspace, as for :func:`record_path`.
 
     Returns
     -------

@@ -2,52 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.support import CHROME_ARGS, CHROMIUM, kill_group, start_streamlit, wait_healthy
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 BENCH = ROOT / "bench" / "results" / "dashboard.json"
-CHROME_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        return
-    for _ in range(50):
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")
@@ -57,43 +22,9 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
     base = tmp_path_factory.mktemp("e2e")
     env = dict(os.environ, DEEPDIFE_WORKSPACE=str(base / "workspace"), DEEPDIFE_MODELS=str(base / "models"))
-    port = _free_port()
-    log = open(base / "server.log", "wb")  # noqa: SIM115 - closed in teardown
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard/app.py",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            break
-    else:
-        _kill_group(proc.pid)
+    proc, url, log = start_streamlit(base, env)
+    if not wait_healthy(url, proc, seconds=60) and proc.poll() is None:
+        kill_group(proc.pid, wait_s=5.0)
         pytest.fail("the Streamlit server did not start:\n" + (base / "server.log").read_text()[-3000:])
     if proc.poll() is not None:
         pytest.fail("the Streamlit server exited:\n" + (base / "server.log").read_text()[-3000:])
@@ -105,8 +36,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         except ValueError:
             pid = None
         if pid:
-            _kill_group(int(pid))
-    _kill_group(proc.pid)
+            kill_group(int(pid), wait_s=5.0)
+    kill_group(proc.pid, wait_s=5.0)
     log.close()
 
 

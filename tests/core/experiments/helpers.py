@@ -7,52 +7,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepdife_core.config import ModelConfig
 from deepdife_core.data.encode import one_hot
 from deepdife_core.experiments.backgrounds import Background
 from deepdife_core.experiments.sources import from_iupac
 from deepdife_core.model.cnn import Predictor, build_model
-
-ABRE_PWM = ["A", "C", "G", "T", "G", "GT", "C"]  # ACGTGKC
-
+from tests.core.oracle import ABRE_PWM, abre_config, abre_logit, set_abre_weights  # noqa: F401
 
 L = 80
 
 
 def oracle_predictor() -> Predictor:
     """One conv filter = ABRE PWM (7 on a match, bias -5.5), global max -> logit 2*relu - 1 (forward strand only)."""
-    k = len(ABRE_PWM)
-    cfg = ModelConfig(
-        head="flatten",
-        input_length=L,
-        pad_left=0,
-        pad_right=0,
-        n_conv=1,
-        filters=2,
-        kernel_size=k,
-        pool_size=L - k + 1,
-        dense_units=(),
-        dropout=0.0,
-        l2=0.0,
-        conjoin=False,
-        strand_shared=False,
-    )
-    model = build_model(cfg)
-    kernel = np.zeros((k, 4, 2), dtype=np.float32)
-    for j, bases in enumerate(ABRE_PWM):
-        for b in bases:
-            kernel[j, "ACGT".index(b), 0] = 1.0
-    model.get_layer("conv_0").set_weights([kernel, np.array([-5.5, 0.0], dtype=np.float32)])
-    model.get_layer("output").set_weights([np.array([[2.0], [0.0]], np.float32), np.array([-1.0], np.float32)])
-    return Predictor([model], cfg)
+    cfg = abre_config(L, conjoin=False)
+    return Predictor([set_abre_weights(build_model(cfg))], cfg)
 
 
-def oracle_logit(seq: str) -> float:
-    """The oracle's logit computed from the string alone (independent of Keras)."""
-    best = 0
-    for p in range(len(seq) - 6):
-        best = max(best, sum(seq[p + j] in bases for j, bases in enumerate(ABRE_PWM)))
-    return 2.0 * max(best - 5.5, 0.0) - 1.0
+oracle_logit = abre_logit
 
 
 def sigmoid(z):

@@ -17,38 +17,17 @@ from deepdife_core.data.encode import decode, one_hot, reverse_complement
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.interpret import explain as E  # noqa: N812
 from deepdife_core.model.cnn import Predictor, build_model
+from tests.core.oracle import ABRE_PWM, abre_config, set_abre_weights
 
 ROOT = Path(__file__).resolve().parents[3]
-ABRE_PWM = ["A", "C", "G", "T", "G", "GT", "C"]  # ACGTGKC
 LENGTH = 60
 SITE = 25
 
 
 def oracle_predictor(pad: int = 0) -> Predictor:
     """One conv filter = ABRE PWM (score 7 on a match, bias -5.5); global max -> logit 2*relu - 1."""
-    k = len(ABRE_PWM)
-    cfg = ModelConfig(
-        head="flatten",
-        strand_shared=False,  # the filter reads the forward strand only
-        input_length=LENGTH,
-        pad_left=pad,
-        pad_right=pad,
-        n_conv=1,
-        filters=2,
-        kernel_size=k,
-        pool_size=LENGTH + 2 * pad - k + 1,
-        dense_units=(),
-        dropout=0.0,
-        l2=0.0,
-    )
-    model = build_model(cfg)
-    kernel = np.zeros((k, 4, 2), dtype=np.float32)
-    for j, bases in enumerate(ABRE_PWM):
-        for b in bases:
-            kernel[j, "ACGT".index(b), 0] = 1.0
-    model.get_layer("conv_0").set_weights([kernel, np.array([-5.5, 0.0], dtype=np.float32)])
-    model.get_layer("output").set_weights([np.array([[2.0], [0.0]], np.float32), np.array([-1.0], np.float32)])
-    return Predictor([model], cfg)
+    cfg = abre_config(LENGTH, pad)
+    return Predictor([set_abre_weights(build_model(cfg))], cfg)
 
 
 def pwm_scores(seq: str) -> np.ndarray:

@@ -15,9 +15,7 @@ from deepdife_core.model.cnn import Predictor, build_model
 from deepdife_core.motifs.modisco import Motif, write_meme
 from deepdife_core.variants import VariantConfig
 from deepdife_core.variants.run import score_variants
-
-ABRE_PWM = ["A", "C", "G", "T", "G", "GT", "C"]  # ACGTGKC
-
+from tests.core.oracle import ABRE_PWM, abre_config, abre_logit, set_abre_weights  # noqa: F401
 
 L = 80
 
@@ -36,42 +34,15 @@ def rc(s: str) -> str:
 
 
 def oracle_cfg(length: int = L) -> ModelConfig:
-    k = len(ABRE_PWM)
-    return ModelConfig(
-        head="flatten",
-        input_length=length,
-        pad_left=0,
-        pad_right=0,
-        n_conv=1,
-        filters=2,
-        kernel_size=k,
-        pool_size=length - k + 1,
-        dense_units=(),
-        dropout=0.0,
-        l2=0.0,
-        conjoin=False,
-        strand_shared=False,
-    )
+    return abre_config(length, conjoin=False)
 
 
 def oracle_model(length: int = L):
     """One conv filter = ABRE PWM (7 on a match, bias -5.5), global max -> logit 2*relu - 1 (forward strand)."""
-    k = len(ABRE_PWM)
-    model = build_model(oracle_cfg(length))
-    kernel = np.zeros((k, 4, 2), dtype=np.float32)
-    for j, bases in enumerate(ABRE_PWM):
-        for b in bases:
-            kernel[j, "ACGT".index(b), 0] = 1.0
-    model.get_layer("conv_0").set_weights([kernel, np.array([-5.5, 0.0], dtype=np.float32)])
-    model.get_layer("output").set_weights([np.array([[2.0], [0.0]], np.float32), np.array([-1.0], np.float32)])
-    return model
+    return set_abre_weights(build_model(oracle_cfg(length)))
 
 
-def oracle_logit(seq: str) -> float:
-    best = 0
-    for p in range(len(seq) - 6):
-        best = max(best, sum(seq[p + j] in bases for j, bases in enumerate(ABRE_PWM)))
-    return 2.0 * max(best - 5.5, 0.0) - 1.0
+oracle_logit = abre_logit
 
 
 def sigmoid(z):
