@@ -108,15 +108,15 @@ SAVE_THEN_HANG = textwrap.dedent(
     """
     import sys, time
     sys.path.insert(0, {root!r})
-    from deepdife_core.model import folder as artifacts
+    from deepdife_core.model import folder as _folder
     from deepdife_core.config import ModelConfig, RunConfig
     from deepdife_core.model.cnn import build_model
 
-    real = _files.atomic_write_json
+    real = _folder.atomic_write_json
     def slow(path, obj):  # model.keras is on disk, the JSON files are not: hang here
         print("saving", flush=True)
         time.sleep(600)
-    _files.atomic_write_json = slow
+    _folder.atomic_write_json = slow  # the name save_model_folder calls
     cfg = ModelConfig(input_length=60, kernel_size=6, filters=4, dense_units=(4,))
     _folder.save_model_folder({target!r}, models=[build_model(cfg)], config=RunConfig(model=cfg), overwrite=True)
     """
@@ -159,7 +159,7 @@ FILL_DISK = textwrap.dedent(
     import resource, signal, sys
     sys.path.insert(0, {root!r})
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
-    from deepdife_core.model import folder as artifacts
+    from deepdife_core.model import folder as _folder
     from deepdife_core.config import ModelConfig, RunConfig
     from deepdife_core.errors import DeepDifEInputError
     from deepdife_core.model.cnn import build_model
