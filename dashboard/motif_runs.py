@@ -25,7 +25,7 @@ from dashboard.paths import attributions_dir, models_dir, motifs_dir, workspace_
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.files import atomic_write_text, check_name, read_json
 from deepdife_core.interpret.explain import ExplainConfig
-from deepdife_core.motifs.modisco import LogoCache, MotifConfig, MotifResult, read_meme, read_modisco_h5
+from deepdife_core.motifs.modisco import LogoCache, MatchConfig, MotifConfig, MotifResult, read_meme, read_modisco_h5
 
 #: files whose modification times decide whether a cached read of a run is stale
 RUN_FILES = ("run.json", "patterns.csv", "matches.csv", "seqlets.csv", "modisco.h5")
@@ -204,8 +204,8 @@ def start_discovery(
     jaspar_release: str | None = None,
     config: MotifConfig | None = None,
     explain: ExplainConfig | None = None,
-    top_k: int = 3,
-    trim_threshold: float = 0.3,
+    top_k: int = MatchConfig.top_k,
+    trim_threshold: float = MatchConfig.trim_threshold,
 ) -> str:
     """Launch a motif-discovery job (:func:`deepdife_core.jobs.motifs.run`); returns its job id.
 
@@ -329,7 +329,7 @@ def logo_paths(run: RunData, names: list[str]) -> dict[str, tuple[Path, Path]]:
     folder = Path(run.folder)
     if not folder.is_dir():
         raise DeepDifEInputError(f"motif run {folder.name!r} is no longer there (deleted or renamed)")
-    trim = float(run.info.get("trim_threshold", 0.3))
+    trim = float(run.info.get("trim_threshold", MatchConfig.trim_threshold))
     cache = LogoCache(folder / "logos")
     by_name = {p.name: p for p in run.result.patterns}
     return {

@@ -16,7 +16,7 @@ from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.interpret.explain import ExplainConfig
 from deepdife_core.jobs.motifs import GENE_SETS, select_genes, summarize_progress
 from deepdife_core.jobs.runner import read_events
-from deepdife_core.motifs.modisco import MotifConfig, jaspar_releases
+from deepdife_core.motifs.modisco import MatchConfig, MotifConfig, jaspar_releases
 
 #: (model, gene set, name) of the default run name filled in last
 RUN_NAME_AUTO = "motifs.run_name_auto"
@@ -127,7 +127,12 @@ def _motif_config_inputs() -> dict:
             )
         vals["top_k"] = int(
             c3.number_input(
-                "Matches per pattern", min_value=1, max_value=10, value=3, key="w.motifs.top_k", help="TOMTOM top-k."
+                "Matches per pattern",
+                min_value=1,
+                max_value=10,
+                value=MatchConfig.top_k,
+                key="w.motifs.top_k",
+                help="TOMTOM top-k.",
             )
         )
     vals["window"] = vals["window"] or None

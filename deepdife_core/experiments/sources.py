@@ -10,7 +10,7 @@ import numpy as np
 
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.files import check_name
-from deepdife_core.motifs.modisco import DEFAULT_DB_CACHE, jaspar_plants, read_modisco_h5
+from deepdife_core.motifs.modisco import DEFAULT_DB_CACHE, MatchConfig, jaspar_plants, read_modisco_h5
 
 #: IUPAC code -> the bases it allows
 IUPAC = {
@@ -182,7 +182,9 @@ def from_jaspar(spec: str, *, database=None, release: str | None = None, cache_d
     return MotifSource(m.label, ppm, "jaspar", str(spec))
 
 
-def from_motif_run(spec: str, motifs_root: str | Path, *, trim_threshold: float = 0.3) -> MotifSource:
+def from_motif_run(
+    spec: str, motifs_root: str | Path, *, trim_threshold: float = MatchConfig.trim_threshold
+) -> MotifSource:
     """A discovered pattern ``RUN:pos_0`` of a motif run folder under ``motifs_root`` (its trimmed CWM consensus).
 
     The inserted bases are the pattern's CWM consensus (:meth:`deepdife_core.motifs.modisco.Pattern.query_ppm`
