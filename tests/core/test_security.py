@@ -298,7 +298,7 @@ def test_every_keras_load_uses_safe_mode_and_nothing_switches_it_off():
                 calls.append(path.name)
                 kw = {k.arg: ast.unparse(k.value) for k in node.keywords}
                 assert kw.get("safe_mode") == "True", f"{path}: {ast.unparse(node)}"
-    assert "_files.py" in calls  # the loader that CLI, dashboard and jobs share
+    assert "folder.py" in calls  # the loader that CLI, dashboard and jobs share
 
 
 def test_user_files_are_never_unpickled():

@@ -3,6 +3,7 @@ without cached values."""
 
 from __future__ import annotations
 
+import inspect
 import io
 from pathlib import Path
 
@@ -19,7 +20,7 @@ class _StopError(DeepDifEInputError):
 
 
 def test_motifs_caches_go_to_the_workspace_not_the_current_folder(tmp_path, monkeypatch, capsys):
-    import deepdife_core.motifs.modisco as motifs
+    import deepdife_core.cli.motifs as cli_motifs
 
     ws, here = tmp_path / "ws", tmp_path / "elsewhere"
     here.mkdir()
@@ -27,11 +28,13 @@ def test_motifs_caches_go_to_the_workspace_not_the_current_folder(tmp_path, monk
     monkeypatch.chdir(here)
     seen = {}
 
-    def fake_db(spec, *, release=None, cache_dir=None):
+    spec_default = inspect.signature(cli_motifs.load_motif_database).parameters["spec"].default
+
+    def fake_db(spec=spec_default, *, release=None, cache_dir=None):
         seen["cache_dir"] = Path(cache_dir)
         raise _StopError("stop here")
 
-    monkeypatch.setattr(motifs, "load_motif_database", fake_db)
+    monkeypatch.setattr(cli_motifs, "load_motif_database", fake_db)  # the name the command calls
     rc = cli.main(["motifs", "--model", "m", "--fasta", "x.fa", "--out", str(tmp_path / "run")])
     assert rc == 2 and "stop here" in capsys.readouterr().err
     assert seen["cache_dir"] == ws / "motif_db"

@@ -145,7 +145,7 @@ def test_validation_orthologs_never_reach_training(tiny_df, monkeypatch):
         drawn_from.append(set(train_gene_ids))
         return original(train_gene_ids, *a, **k)
 
-    monkeypatch.setattr("deepdife_core.train.augment.build_ortholog_pool", spy)
+    monkeypatch.setattr("deepdife_core.train.fit.build_ortholog_pool", spy)  # the name fit calls
     res = train_dataset(
         tiny_df,
         train_cfg=TrainConfig(epochs=1, batch_size=64),
