@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from deepdife_core.errors import ArtifactError, DeepDifEInputError
 from deepdife_core.files import check_name, creation_mode, now_iso, storage_error
-from deepdife_core.model.folder import check_network_size, save_model_folder
+from deepdife_core.model.folder import check_network_size, imported_run_config, save_model_folder
 
 MAX_UNPACKED_BYTES = 2 * 1024**3
 MAX_MEMBERS = 2000
@@ -150,7 +150,6 @@ def import_legacy_files(json_bytes: bytes, weights_bytes: bytes, name: str, mode
     pathlib.Path
         The new model folder (provenance ``source = "legacy-import"``).
     """
-    from deepdife_core.config import DatasetConfig, RunConfig
     from deepdife_core.model.cnn import import_legacy, legacy_config
 
     check_name(name)
@@ -163,7 +162,7 @@ def import_legacy_files(json_bytes: bytes, weights_bytes: bytes, name: str, mode
         wpath.write_bytes(weights_bytes)
         check_network_size(legacy_config(jpath), "the model JSON")  # before TensorFlow allocates it
         predictor = import_legacy(jpath, wpath)
-    cfg = RunConfig(model=predictor.config, data=DatasetConfig(length=predictor.config.input_length))
+    cfg = imported_run_config(predictor.config)
     return save_model_folder(
         target,
         models=list(predictor.models),

@@ -44,7 +44,6 @@ from deepdife_core.config import (
     DatasetConfig,
     ModelConfig,
     PhyloConfig,
-    RunConfig,
     TrainConfig,
     original_recipe,
 )
@@ -57,7 +56,13 @@ from deepdife_core.errors import DeepDifEError, DeepDifEInputError
 from deepdife_core.files import atomic_write_json, check_name, claim_output, now_iso, write_export_csv
 from deepdife_core.jobs.tune import tuning_provenance
 from deepdife_core.model.cnn import import_legacy, legacy_config
-from deepdife_core.model.folder import check_network_size, load_model, model_data_config, save_model_folder
+from deepdife_core.model.folder import (
+    check_network_size,
+    imported_run_config,
+    load_model,
+    model_data_config,
+    save_model_folder,
+)
 from deepdife_core.streaming import StreamConfig, predict_fasta_to_csv
 from deepdife_core.train.baseline import fit_kmer_baseline
 from deepdife_core.train.fit import cross_validate, train_dataset
@@ -569,7 +574,7 @@ def cmd_import_legacy(args: argparse.Namespace, rep: Reporter) -> int:
         raise DeepDifEInputError(f"--out {out} already exists; choose another name or pass --overwrite")
     check_network_size(legacy_config(args.json), Path(args.json).name)  # before TensorFlow allocates it
     predictor = import_legacy(args.json, args.weights)
-    cfg = RunConfig(model=predictor.config, data=DatasetConfig(length=predictor.config.input_length))
+    cfg = imported_run_config(predictor.config)
     save_model_folder(
         out,
         models=list(predictor.models),

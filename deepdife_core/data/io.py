@@ -1772,7 +1772,9 @@ def load_dataset(path: str | Path, *, cfg: DatasetConfig | None = None) -> pd.Da
         raw = read_table(path)
         seqcol = _find_column(raw, "sequence", path.name)
         lens = raw[seqcol].fillna("").astype(str).str.strip().str.len()
-        cfg = DatasetConfig(length=int(lens.max()) if len(lens) and lens.max() > 0 else 600, max_n_fraction=1.0)
+        cfg = DatasetConfig(
+            length=int(lens.max()) if len(lens) and lens.max() > 0 else DatasetConfig().length, max_n_fraction=1.0
+        )
     # every row as saved: the table's records of one gene were kept or collapsed when it was built
     df, _ = dataset_from_table(path, cfg=cfg, require_both=False, alt_tss="all")
     return df

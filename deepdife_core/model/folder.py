@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from deepdife_core.config import DatasetConfig, RunConfig, config_from_dict, config_to_dict
+from deepdife_core.config import DatasetConfig, ModelConfig, RunConfig, config_from_dict, config_to_dict
 from deepdife_core.errors import ArtifactError, DeepDifEInputError
 from deepdife_core.files import (
     _json_default,
@@ -262,6 +262,23 @@ def load_run_config(folder: str | Path) -> RunConfig:
     cfg = read_config(folder)
     raw = read_json(Path(folder) / "config.json", {}) or {}
     return replace(cfg, data=data_config_from_dict(raw))
+
+
+def imported_run_config(model_cfg: ModelConfig) -> RunConfig:
+    """The RunConfig saved with an imported (published) network.
+
+    Parameters
+    ----------
+    model_cfg
+        The architecture read from the network (e.g. by ``import_legacy``).
+
+    Returns
+    -------
+    RunConfig
+        ``model_cfg`` with a DatasetConfig whose length is the network's input length
+        (its other fields the dataclass defaults: such a model came without a dataset).
+    """
+    return RunConfig(model=model_cfg, data=DatasetConfig(length=model_cfg.input_length))
 
 
 def model_data_config(model) -> DatasetConfig:
