@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -15,12 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench" / "results" / "dashboard.json"
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    """``streamlit run dashboard/app.py`` on a free port with a temp workspace and model registry."""
+@contextlib.contextmanager
+def serve(base: Path):
+    """``streamlit run dashboard/app.py`` on a free port with its workspace and model registry in ``base``."""
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
-    base = tmp_path_factory.mktemp("e2e")
     env = dict(os.environ, DEEPDIFE_WORKSPACE=str(base / "workspace"), DEEPDIFE_MODELS=str(base / "models"))
     proc, url, log = start_streamlit(base, env)
     if not wait_healthy(url, proc, seconds=60) and proc.poll() is None:
@@ -39,6 +39,20 @@ def server(tmp_path_factory: pytest.TempPathFactory):
             kill_group(int(pid), wait_s=5.0)
     kill_group(proc.pid, wait_s=5.0)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """The server the real-browser tests share (one per test session)."""
+    with serve(tmp_path_factory.mktemp("e2e")) as info:
+        yield info
+
+
+@pytest.fixture
+def fresh_server(tmp_path_factory: pytest.TempPathFactory):
+    """A server of one test's own, with an empty workspace (no state left by the tests before it)."""
+    with serve(tmp_path_factory.mktemp("e2e-own")) as info:
+        yield info
 
 
 @pytest.fixture(scope="session")
