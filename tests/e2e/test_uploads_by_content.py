@@ -14,7 +14,8 @@ pytestmark = pytest.mark.e2e
 MAIN = '[data-testid="stMain"]'
 
 
-def test_files_are_judged_by_content(server, browser, tmp_path):
+def test_files_are_judged_by_content(fresh_server, browser, tmp_path):
+    server = fresh_server  # its own server: uploads are lost on a server the flows before it keep busy
     from deepdife_core.data.demo import make_demo_dataset
 
     df = make_demo_dataset(40, length=600, seed=4)
