@@ -175,6 +175,16 @@ class CoordinateSystem:
             return r - _record_offset(self.coords, self.length, self.pad_side)
         return value
 
+    def values(self) -> np.ndarray:
+        """The value of every promoter position ``(length,)`` (int64; padding gets the record's would-be values)."""
+        pos = np.arange(self.length, dtype=np.int64)
+        if self.mode == "tss":
+            return pos - self.tss
+        if self.mode == "genomic" and self.coords is not None:
+            r = pos + _record_offset(self.coords, self.length, self.pad_side)
+            return self.coords.end - r if self.minus else self.coords.start + 1 + r
+        return pos
+
     def position_bounds(self) -> tuple[int, int]:
         """Smallest and largest value of a position (low to high)."""
         a, b = self.to_user(0), self.to_user(self.length - 1)
@@ -223,6 +233,21 @@ class CoordinateSystem:
         """Promoter range ``[start, end)`` written short in this system: ``60-70``, ``-40--30``, ``1,061-1,070``."""
         a, b = self.range_to_user(start, end)
         return f"{a:,}-{b:,}" if self.mode == "genomic" else f"{a}-{b}"
+
+    def file_part(self, start: int, end: int) -> str:
+        """Promoter range ``[start, end)`` for a file name, filesystem-safe.
+
+        ``20-60`` (promoter positions), ``tss-80_-40`` (distance to the TSS), ``Chr3_8959790-8959829``
+        (genomic, both ends included): the values of :meth:`range_to_user`.
+        """
+        a, b = self.range_to_user(start, end)
+        if self.mode == "tss":
+            text = f"tss{a}_{b}"
+        elif self.mode == "genomic" and self.coords is not None:
+            text = f"{self.coords.chrom}_{a}-{b}"
+        else:
+            text = f"{a}-{b}"
+        return re.sub(r"[^A-Za-z0-9._-]", "_", text)
 
     @property
     def convention(self) -> str:

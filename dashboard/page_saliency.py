@@ -8,7 +8,8 @@ axis, and can be edited to see the new probability and the difference track.
 
 One coordinate choice (promoter position, distance to the TSS, or genomic when the
 record has coordinates; ``coords`` in the URL) governs the window slider, the edit
-positions, the motif-hit table, the highlight and the plot axis: the page keeps
+positions, the motif-hit table, the highlight, the plot axis, the exported figure's axis and the
+figure downloads' file names: the page keeps
 promoter positions and converts them in one place, :mod:`dashboard.coordinates`.
 
 Deep links: ``saliency?model=NAME&gene=ID&hl=START-END`` (promoter coordinates,
@@ -233,11 +234,19 @@ def export_figure(
     diff: np.ndarray | None = None,
     sites: list[tuple[int, int]] | None = None,
     row_bp: int = 200,
+    system: CoordinateSystem | None = None,
 ):
-    """Publication figure of a window: :func:`deepdife_core.plot.figures.plot_gene` (as ``deepdife explain --plot``)."""
+    """Publication figure of a window: :func:`deepdife_core.plot.figures.plot_gene` (as ``deepdife explain --plot``).
+
+    ``window`` and ``sites`` are promoter positions; the x axis shows ``system``'s values (default: promoter
+    positions, as ``deepdife explain --plot``).
+    """
     from deepdife_core.plot.figures import plot_gene
 
-    return plot_gene(fwd, rev, window=row_bp, span=window, diff=diff, sites=sites or (), title=title)
+    extra = {}
+    if system is not None and system.mode != "promoter":
+        extra = {"positions": system.values(), "xlabel": system.title}
+    return plot_gene(fwd, rev, window=row_bp, span=window, diff=diff, sites=sites or (), title=title, **extra)
 
 
 def figure_bytes(make: Callable[[], object], fmt: str) -> bytes:
@@ -946,15 +955,16 @@ def render() -> None:
     fwd, rev = ref.attr.contrib_fwd[0], ref.attr.contrib_rev[0]
 
     def make_figure():
-        return export_figure(fwd, rev, window=window, title=title, diff=diff, sites=sites)
+        return export_figure(fwd, rev, window=window, title=title, diff=diff, sites=sites, system=system)
 
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", gene)[:100] or "gene"
+    drawn = system.file_part(*window)  # the window in the chosen coordinates
     st.subheader("Downloads")
     d1, d2, d3, d4 = st.columns(4)
     d1.download_button(
         "Figure (SVG)",
         data=lambda: figure_bytes(make_figure, "svg"),
-        file_name=f"{stem}-{opts['method']}-{window[0]}-{window[1]}.svg",
+        file_name=f"{stem}-{opts['method']}-{drawn}.svg",
         mime="image/svg+xml",
         key="w.saliency.dl_svg",
         on_click="ignore",
@@ -963,7 +973,7 @@ def render() -> None:
     d2.download_button(
         "Figure (PNG)",
         data=lambda: figure_bytes(make_figure, "png"),
-        file_name=f"{stem}-{opts['method']}-{window[0]}-{window[1]}.png",
+        file_name=f"{stem}-{opts['method']}-{drawn}.png",
         mime="image/png",
         key="w.saliency.dl_png",
         on_click="ignore",

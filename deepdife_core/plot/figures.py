@@ -181,6 +181,8 @@ def plot_gene(
     span: tuple[int, int] | None = None,
     diff: np.ndarray | None = None,
     title: str | None = None,
+    positions: np.ndarray | None = None,
+    xlabel: str | None = None,
 ) -> Figure:
     """DeepDifE-style figure of one gene: forward and reverse-strand logos, long genes in windows.
 
@@ -206,6 +208,15 @@ def plot_gene(
     title : str, optional
         The figure's title instead of ``gene_id`` and ``probability`` (shown as
         text: ``$`` is not read as mathtext).
+    positions : numpy.ndarray, optional
+        ``(L,)`` integers: the coordinate shown for each promoter position (e.g.
+        the distance to the TSS, or genomic coordinates, which decrease along a
+        minus-strand promoter).  The x ticks are then placed on round values of
+        these coordinates and labelled with them, and each row's label gives its
+        first and last base in them (default: promoter positions, 0-based; the
+        drawing itself, ``span`` and ``sites`` stay in promoter positions).
+    xlabel : str, optional
+        Label of the bottom x axis (default: none).
 
     Returns
     -------
@@ -216,7 +227,8 @@ def plot_gene(
     Raises
     ------
     DeepDifEInputError
-        If a track is not ``(L, 4)``, the tracks differ in shape or the span is empty.
+        If a track is not ``(L, 4)``, the tracks differ in shape, the span is empty
+        or ``positions`` is not ``(L,)`` integers.
     """
     fwd = _check_track(contrib_fwd, "contrib_fwd")
     rev = _check_track(contrib_rev, "contrib_rev")
@@ -232,6 +244,7 @@ def plot_gene(
         if d.shape != fwd.shape:
             raise DeepDifEInputError(f"variant difference {d.shape} and tracks {fwd.shape} differ in shape")
         tracks.append(("variant − ref", d))
+    coord = None if positions is None else _check_positions(positions, length)
     spans = [(s0 + a, s0 + b) for a, b in windows(e0 - s0, window)]
     width = max(6.0, min(24.0, (spans[0][1] - spans[0][0]) / 9))
     fig = Figure(figsize=(width, 1.5 * len(tracks) * len(spans) + 0.4), layout="constrained")
@@ -242,18 +255,58 @@ def plot_gene(
     pad = 0.05 * (hi - lo)
     k = 0
     for s, e in spans:
-        where = f" {s}-{e}" if len(spans) > 1 else ""
+        where = f" {s}-{e}" if coord is None else f" {coord[s]:,}–{coord[e - 1]:,}"
+        where = where if len(spans) > 1 else ""
         for name, t in tracks:
             ylim = (lo - pad, hi + pad) if name != "variant − ref" else None
             plot_attribution_logo(t, axes[k], start=s, end=e, ylim=ylim, sites=sites)
             axes[k].set_ylabel(f"{name}{where}", fontsize=8)
+            if coord is not None:
+                ticks = coordinate_ticks(coord, s, e)
+                axes[k].set_xticks(ticks, [f"{coord[p]:,}" for p in ticks])
             k += 1
+    if xlabel:
+        axes[-1].set_xlabel(xlabel, fontsize=8)
     if title is None:
         title = gene_id or "gene"
         if probability is not None:
             title += f"  (p = {probability:.3f})"
     fig.suptitle(title.replace("$", r"\$"), fontsize=10, x=0.01, ha="left")
     return fig
+
+
+def _check_positions(positions: np.ndarray, length: int) -> np.ndarray:
+    p = np.asarray(positions)
+    if p.shape != (length,) or not np.issubdtype(p.dtype, np.integer):
+        raise DeepDifEInputError(f"positions must be ({length},) integers (one per position), got {p.dtype} {p.shape}")
+    return p.astype(np.int64)
+
+
+def coordinate_ticks(positions: np.ndarray, start: int, end: int, *, nbins: int = 10) -> list[int]:
+    """Promoter positions in ``[start, end)`` whose coordinate is a round value (tick places).
+
+    Parameters
+    ----------
+    positions : numpy.ndarray
+        ``(L,)`` integer coordinate of each promoter position (increasing or decreasing).
+    start, end : int
+        The window ``[start, end)`` in promoter positions, 0-based.
+    nbins : int
+        About how many ticks (matplotlib's ``MaxNLocator``).
+
+    Returns
+    -------
+    list of int
+        Promoter positions, increasing, whose coordinates are multiples of one round step.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    v = np.asarray(positions[start:end], dtype=np.int64)
+    if not len(v):
+        return []
+    values = MaxNLocator(nbins=nbins, integer=True).tick_values(int(v.min()), int(v.max()))
+    step = round(float(values[1] - values[0])) if len(values) > 1 else 1
+    return (start + np.flatnonzero(v % max(step, 1) == 0)).tolist()
 
 
 def plot_ism_heatmap(

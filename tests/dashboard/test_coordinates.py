@@ -126,3 +126,28 @@ def test_conversions_round_trip(coords, length, pad_side):
             assert s.range_from_user(*s.range_to_user(a, b)) == (a, b)
         lo, hi = s.position_bounds()
         assert sorted(s.to_user(p) for p in range(length)) == list(range(lo, hi + 1))
+
+
+@pytest.mark.parametrize(
+    ("mode", "coords", "pad_side", "length"),
+    [
+        ("promoter", None, "left", 10),
+        ("tss", None, "left", 10),
+        ("genomic", PLUS, "left", 10),
+        ("genomic", MINUS, "left", 10),
+        ("genomic", MINUS, "right", 14),
+        ("genomic", PLUS, "left", 6),
+    ],
+)
+def test_values_are_to_user_of_every_position(mode, coords, pad_side, length):
+    s = make(mode, length, coords, pad_side)
+    assert s.values().tolist() == [s.to_user(p) for p in range(length)]
+
+
+def test_file_parts_are_the_shown_range_and_safe():
+    assert make("promoter").file_part(2, 5) == "2-5"
+    assert make("tss", 100).file_part(20, 60) == "tss-80_-40"
+    assert make("genomic", coords=PLUS).file_part(2, 5) == "Chr1_1003-1005"
+    assert make("genomic", coords=MINUS).file_part(2, 5) == "Chr2_506-508"  # low to high, both included
+    odd = parse_coords("chr1/x|y:1000-1010(+)")
+    assert make("genomic", coords=odd).file_part(0, 10) == "chr1_x_y_1001-1010"

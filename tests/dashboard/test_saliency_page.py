@@ -405,6 +405,69 @@ def test_downloads_present_and_valid(app, tiny_model, tiny_dataset, tiny_table):
         assert npz["probability"].shape == (1,)
 
 
+def _record_download_names(monkeypatch) -> dict[str, str]:
+    """Label -> file name of every download button drawn from now on.
+
+    The page's data are deferred callables, whose file name AppTest (no Runtime) does not keep: the
+    real ``download_button`` is wrapped to see the ``file_name`` it is given (and still draws the button).
+    """
+    from streamlit.delta_generator import DeltaGenerator
+
+    names: dict[str, str] = {}
+    real = DeltaGenerator.download_button
+
+    def download_button(self, label, data, file_name=None, *args, **kwargs):
+        names[label] = file_name
+        return real(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", download_button)
+    return names
+
+
+def test_figure_downloads_follow_the_coordinate_choice(app, tiny_model, tiny_dataset, tiny_table, monkeypatch):
+    row = tiny_table.iloc[0]
+    assert row["coords"] == "Chr3:8959749-8959849(-)"  # promoter position p is genome base 8959849 - p
+    stem = row["gene_id"]
+    names = _record_download_names(monkeypatch)
+    _open(app)
+    next(s for s in app.slider if (s.key or "").startswith("w.saliency.window.")).set_value((20, 60)).run()
+    assert [b.proto.label for b in app.get("download_button")] == list(names)  # the buttons drawn
+    assert names["Figure (SVG)"] == f"{stem}-deepshap-20-60.svg"  # promoter positions, as before
+    assert names["Figure (PNG)"] == f"{stem}-deepshap-20-60.png"
+    assert names["Per-base scores (CSV)"] == f"{stem}-deepshap.csv"
+    app.radio(key="w.saliency.axis").set_value("tss").run()
+    assert not app.exception and not app.error, texts(app.error)
+    assert names["Figure (SVG)"] == f"{stem}-deepshap-tss-80_-40.svg"
+    assert names["Figure (PNG)"] == f"{stem}-deepshap-tss-80_-40.png"
+    app.radio(key="w.saliency.axis").set_value("genomic").run()
+    assert not app.exception and not app.error, texts(app.error)
+    # bases 20..59 are genome bases 8959790..8959829 (both included)
+    assert names["Figure (SVG)"] == f"{stem}-deepshap-Chr3_8959790-8959829.svg"
+    assert names["Figure (PNG)"] == f"{stem}-deepshap-Chr3_8959790-8959829.png"
+    assert names["Attributions (npz)"] == f"{stem}-deepshap.npz"
+
+
+def test_exported_figure_axis_follows_the_coordinate_system():
+    from dashboard.coordinates import CoordinateSystem, parse_coords
+    from dashboard.page_saliency import export_figure
+
+    rng = np.random.default_rng(0)
+    fwd, rev = rng.normal(size=(100, 4)), rng.normal(size=(100, 4))
+    minus = CoordinateSystem.make("genomic", 100, coords=parse_coords("Chr3:8959749-8959849(-)"))
+    fig = export_figure(fwd, rev, window=(20, 60), title="G1", system=minus)
+    ax = fig.axes[0]
+    ticks = [int(t) for t in ax.get_xticks()]
+    assert ticks and [t.get_text() for t in ax.get_xticklabels()] == [f"{8959849 - t:,}" for t in ticks]
+    assert fig.axes[-1].get_xlabel() == minus.title
+    tss = CoordinateSystem.make("tss", 100)
+    fig = export_figure(fwd, rev, window=(20, 60), title="G1", system=tss)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [
+        str(int(t) - 100) for t in fig.axes[0].get_xticks()
+    ]
+    fig = export_figure(fwd, rev, window=(20, 60), title="G1")  # no system: promoter positions, no axis label
+    assert fig.axes[-1].get_xlabel() == ""
+
+
 # ----------------------------------------------------------------------------- ensembles and deletions
 
 

@@ -58,3 +58,39 @@ def test_gene_figure_of_a_span_with_the_variant_track():
         plot.plot_gene(fwd, rev, span=(200, 200))
     with pytest.raises(DeepDifEInputError, match="variant difference"):
         plot.plot_gene(fwd, rev, diff=track(10))
+
+
+def _tick_labels(ax) -> list[tuple[float, str]]:
+    return [(t, label.get_text()) for t, label in zip(ax.get_xticks(), ax.get_xticklabels(), strict=True)]
+
+
+def test_gene_figure_labels_its_axis_in_the_given_coordinates():
+    fwd, rev = track(250), track(250, seed=1)
+    # default: promoter positions, no axis label (as before `positions` existed)
+    fig = plot.plot_gene(fwd, rev, window=100, span=(40, 160))
+    fig.draw_without_rendering()
+    ticks = _tick_labels(fig.axes[0])
+    assert ticks and all(label == f"{t:.0f}" for t, label in ticks if 39.5 <= t <= 139.5)
+    assert fig.axes[-1].get_xlabel() == "" and fig.axes[0].get_ylabel() == "forward 40-140"
+
+    # distance to the TSS: promoter position p is p - 250
+    fig = plot.plot_gene(
+        fwd, rev, window=100, span=(40, 160), positions=np.arange(250) - 250, xlabel="distance to the TSS (bp)"
+    )
+    first = _tick_labels(fig.axes[0])
+    assert first == [(p, str(p - 250)) for p in range(40, 140, 10)]  # round values -210, -200, ... -120
+    second = _tick_labels(fig.axes[2])  # the second row, 140-160: a finer step
+    assert len(second) >= 3 and all(140 <= t < 160 and label == str(int(t) - 250) for t, label in second)
+    assert fig.axes[0].get_ylabel() == "forward -210–-111" and fig.axes[2].get_ylabel() == "forward -110–-91"
+    assert fig.axes[-1].get_xlabel() == "distance to the TSS (bp)"
+    assert fig.axes[0].get_xlim() == (39.5, 139.5)  # the letters stay at promoter positions
+
+    # a minus-strand promoter: genomic coordinates run down along it
+    end = 10_451
+    fig = plot.plot_gene(fwd, rev, window=None, span=(0, 200), positions=end - np.arange(250), xlabel="Chr1 position")
+    ticks = _tick_labels(fig.axes[0])
+    assert len(ticks) >= 5 and all(label == f"{end - int(t):,}" for t, label in ticks)
+    values = [end - int(t) for t, _ in ticks]
+    assert values == sorted(values, reverse=True) and all(v % 20 == 0 for v in values)
+    with pytest.raises(DeepDifEInputError, match="positions"):
+        plot.plot_gene(fwd, rev, positions=np.arange(10))
