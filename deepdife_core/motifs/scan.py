@@ -22,6 +22,7 @@ is as fast as the next), and a prepared database is reused for every sequence:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,12 +36,14 @@ from deepdife_core.motifs.modisco import Motif, MotifDatabase
 __all__ = [
     "HIT_COLUMNS",
     "ScanDatabase",
+    "TouchingHits",
     "log_odds",
     "null_survival",
     "prepare_database",
     "pvalue_of_score",
     "scan_sequence",
     "scan_sequences",
+    "touching_hits",
 ]
 
 #: columns of the hit tables returned by :func:`scan_sequences`
@@ -446,3 +449,266 @@ def scan_sequence(sequence: str | np.ndarray, db: ScanDatabase, *, max_pvalue: f
     if isinstance(sequence, np.ndarray) and sequence.ndim != 2:
         raise DeepDifEInputError(f"expected one sequence (L, 4), got shape {sequence.shape}")
     return scan_sequences(sequence, db, max_pvalue=max_pvalue).drop(columns="seq_idx")
+
+
+# ----------------------------------------------------------------------------- hits touching given positions
+
+_SEED_Q = 5  # bases per seed block (codes over A, C, G, T, N: 5**5 of them)
+_SEED_MARGIN = 1e-3  # bits: the float32 bounds never drop a site the exact float64 score keeps
+_TOKEN_LUT = np.full(256, -1, dtype=np.int8)
+for _c in "ACGTNRYSWKMBDHV-":
+    _TOKEN_LUT[ord(_c)] = _TOKEN_LUT[ord(_c.lower())] = "ACGT".index(_c) if _c in "ACGT" else _N
+
+
+@dataclass(frozen=True)
+class TouchingHits:
+    """Hits of :func:`touching_hits`, one entry per site (a hit touching several anchors appears once per anchor).
+
+    Attributes
+    ----------
+    seq_idx, matrix, start
+        ``(H,)`` int64: the sequence, the scanned matrix (index into ``db.widths``) and the
+        site's 0-based start in its sequence (end: ``start + db.widths[matrix]``).
+    score, p_value
+        ``(H,)`` float64, exactly as :func:`scan_sequences` reports them.
+    """
+
+    seq_idx: np.ndarray
+    matrix: np.ndarray
+    start: np.ndarray
+    score: np.ndarray
+    p_value: np.ndarray
+
+
+@dataclass(frozen=True)
+class _SeedIndex:
+    """Per matrix two seed blocks whose float32 score tables bound every site's score from above.
+
+    ``entries[indptr[k]:indptr[k + 1]]`` are the matrices whose first block, started at
+    ``anchor + d`` (``k = (d - dmin) * 5**q + code``) with the anchor inside the site, can still
+    reach the threshold.
+    """
+
+    q: int
+    c1: np.ndarray
+    c2: np.ndarray
+    t1: np.ndarray
+    t2: np.ndarray
+    rest: np.ndarray
+    thr: np.ndarray
+    dmin: int
+    nd: int
+    indptr: np.ndarray
+    entries: np.ndarray
+
+
+_SEED_CACHE: dict[tuple[int, float], _SeedIndex] = {}
+
+
+def _seed_index(db: ScanDatabase, max_pvalue: float) -> _SeedIndex:
+    """The seed index of ``db`` at ``max_pvalue``, built once per (database object, threshold)."""
+    key = (id(db), float(max_pvalue))
+    if key not in _SEED_CACHE:
+        _SEED_CACHE[key] = _build_seed_index(db, max_pvalue)
+        weakref.finalize(db, _SEED_CACHE.pop, key, None)
+    return _SEED_CACHE[key]
+
+
+def _build_seed_index(db: ScanDatabase, max_pvalue: float) -> _SeedIndex:
+    q, n_mat, wmax = _SEED_Q, len(db.widths), db.max_width
+    n_codes = 5**q
+    digits = (np.arange(n_codes)[:, None] // 5 ** np.arange(q - 1, -1, -1)[None, :]) % 5  # (codes, q)
+    # columns padded with zeros past each matrix's width (a block may stick out of a narrow matrix)
+    cols = np.zeros((n_mat, wmax + 2 * q, 5))
+    cols[db.col_owner, db.col_offset] = db.col_scores
+    colmax = cols.max(axis=2)  # >= 0: the best base of a column scores >= log2(0.25 + eps) + 2 > 0, N scores 0
+    total = colmax.sum(axis=1)
+    cut = _threshold_bins(db, max_pvalue)
+    sizes = db.table_offset[1:] - db.table_offset[:-1]
+    # a matrix whose best bin still has p > max_pvalue never hits
+    can_hit = db.tables[db.table_offset[1:] - 1] <= max_pvalue
+    # trunc(score / bin) >= cut needs score >= cut * bin (cut >= 1), or score > (cut - 1) * bin
+    thr = (cut - (cut <= 0)) * db.bin_size - _SEED_MARGIN
+    thr = np.where(can_hit & (cut - db.table_low < sizes), thr, np.inf)
+    rows = np.arange(n_mat)
+
+    def table(c: np.ndarray) -> np.ndarray:
+        t = np.zeros((n_mat, n_codes))
+        for k in range(q):
+            t += cols[rows, c + k][:, digits[:, k]]
+        return t
+
+    def block_max(c: np.ndarray) -> np.ndarray:
+        return sum(colmax[rows, c + k] for k in range(q))
+
+    # blocks: the windows whose best base stands out most from the average one (the most selective seeds)
+    gain = colmax - cols[:, :, :4].mean(axis=2)
+    win = sum(gain[:, k : k + wmax] for k in range(q))  # (S, wmax): block started at c
+    c = np.arange(wmax)[None, :]
+    w_ = db.widths[:, None]
+    c1 = np.argmax(np.where((c + q <= w_) | (c == 0), win, -np.inf), axis=1)
+    ok2 = (c < w_) & ((c + q <= c1[:, None]) | (c >= c1[:, None] + q))
+    has2 = ok2.any(axis=1)
+    c2 = np.where(has2, np.argmax(np.where(ok2, win, -np.inf), axis=1), 0)
+    t1 = table(c1)
+    t2 = np.where(has2[:, None], table(c2), 0.0)
+    rest1 = total - block_max(c1)
+    rest = rest1 - np.where(has2, block_max(c2), 0.0)
+    # seed lists: (matrix, code) pairs whose first block can reach the threshold, one per anchor offset d
+    m, x = np.nonzero(t1 + rest1[:, None] >= thr[:, None])
+    w = db.widths[m]
+    reps = np.repeat(np.arange(len(m)), w)
+    j = np.arange(len(reps)) - np.repeat(np.cumsum(w) - w, w)  # the anchor's column in the site: 0 .. w-1
+    d = c1[m][reps] - j  # block start minus anchor
+    dmin = -(wmax - 1)
+    nd = int(c1.max()) - dmin + 1
+    keys = (d - dmin) * n_codes + x[reps]
+    order = np.argsort(keys, kind="stable")
+    indptr = np.zeros(nd * n_codes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys, minlength=nd * n_codes), out=indptr[1:])
+    return _SeedIndex(
+        q=q,
+        c1=c1,
+        c2=c2,
+        t1=t1.astype(np.float32).ravel(),
+        t2=t2.astype(np.float32).ravel(),
+        rest=rest.astype(np.float32),
+        thr=thr.astype(np.float32),
+        dmin=dmin,
+        nd=nd,
+        indptr=indptr,
+        entries=m[reps][order].astype(np.int32),
+    )
+
+
+def _string_tokens(sequences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Tokens of the joined sequences (int8, A, C, G, T = 0-3, other IUPAC = 4) and each one's start ``(N + 1,)``."""
+    text = "".join(sequences)
+    bounds = np.zeros(len(sequences) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in sequences], out=bounds[1:])
+    if not text.isascii():
+        raw = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
+        tok = np.full(len(text), -1, dtype=np.int8)
+    else:
+        raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+        tok = _TOKEN_LUT[raw]
+    if (tok < 0).any():
+        i = int(np.searchsorted(bounds, int(np.argmax(tok < 0)), side="right")) - 1
+        bad = invalid_characters(sequences[i].upper())
+        raise DeepDifEInputError(
+            f"sequence {i + 1}: {sum(sequences[i].upper().count(c) for c in bad)} characters are not DNA "
+            f"(e.g. {bad[0]!r}); use A/C/G/T/N"
+        )
+    return tok, bounds
+
+
+def touching_hits(
+    sequences: Sequence[str],
+    offsets: np.ndarray | Sequence[int],
+    spans: np.ndarray | Sequence[int],
+    db: ScanDatabase,
+    *,
+    max_pvalue: float = 1e-4,
+    group: int = 2048,
+) -> TouchingHits:
+    """The hits of :func:`scan_sequences` in each sequence whose site touches ``[offset, offset + span)``.
+
+    The same sites, scores and p-values as scanning every sequence alone and keeping the hits with
+    ``start < offset + span`` and ``end > offset``, without scoring every start: a seed index built
+    once per database and threshold (two blocks of 5 columns per matrix, whose score tables bound a
+    site's score) leaves ~100 sites per sequence to score exactly.
+
+    Parameters
+    ----------
+    sequences : sequence of str
+        ``N`` DNA strings (any case; IUPAC codes score 0 like N).
+    offsets : array_like of int
+        ``(N,)`` first touched position in each sequence.
+    spans : array_like of int
+        ``(N,)`` touched positions (``>= 1``).
+    db : ScanDatabase
+        A :func:`prepare_database` result.
+    max_pvalue : float
+        Largest p-value reported, in ``(0, 1]``.
+    group : int
+        Sequences handled together (bounds memory: ~50 kB per sequence).
+
+    Returns
+    -------
+    TouchingHits
+        ``(H,)`` arrays; a site touching several positions of a span may appear more than once.
+    """
+    if not isinstance(db, ScanDatabase):
+        raise DeepDifEInputError("db must be prepared with deepdife_core.motifs.scan.prepare_database")
+    if not 0 < max_pvalue <= 1:
+        raise DeepDifEInputError(f"max_pvalue must be in (0, 1], got {max_pvalue}")
+    offsets = np.asarray(offsets, dtype=np.int64).reshape(-1)
+    spans = np.asarray(spans, dtype=np.int64).reshape(-1)
+    if not len(offsets) == len(spans) == len(sequences):
+        raise DeepDifEInputError(
+            f"offsets and spans need one entry per sequence ({len(sequences)}), got {len(offsets)} and {len(spans)}"
+        )
+    ix = _seed_index(db, max_pvalue)
+    cut = _threshold_bins(db, max_pvalue)
+    out = []
+    for g0 in range(0, len(sequences), max(int(group), 1)):
+        part = list(sequences[g0 : g0 + group])
+        out.append(_touching_group(db, ix, cut, part, offsets[g0 : g0 + group], spans[g0 : g0 + group], max_pvalue))
+        out[-1][0] += g0
+    if not out:
+        out = [[np.zeros(0, np.int64)] * 3 + [np.zeros(0)] * 2]
+    return TouchingHits(*(np.concatenate([o[k] for o in out]) for k in range(5)))
+
+
+def _touching_group(db, ix, cut, seqs, offsets, spans, max_pvalue) -> list[np.ndarray]:
+    q, n_codes, wmax = ix.q, 5**ix.q, db.max_width
+    tok, bounds = _string_tokens(seqs)
+    pad_l, pad_r = wmax, wmax + 2 * q
+    tok = np.concatenate([np.full(pad_l, _N, np.int8), tok, np.full(pad_r, _N, np.int8)])
+    lo, hi = bounds[:-1] + pad_l, bounds[1:] + pad_l  # each sequence's [lo, hi) in tok
+    # base-5 code of the q bases from every position
+    code = np.zeros(len(tok) - q, dtype=np.int64)
+    for k in range(q):
+        code = code * 5 + tok[k : len(tok) - q + k]
+    # anchors: every touched position (inside its sequence)
+    spans = np.maximum(spans, 1)
+    a_seq = np.repeat(np.arange(len(seqs)), spans)
+    a_pos = lo[a_seq] + np.repeat(offsets, spans) + np.arange(len(a_seq)) - np.repeat(np.cumsum(spans) - spans, spans)
+    keep = (a_pos >= lo[a_seq]) & (a_pos < hi[a_seq])
+    a_seq, a_pos = a_seq[keep], a_pos[keep]
+    # seed keys: the block started d bases from the anchor (it lies inside the site, so inside the sequence)
+    d = np.arange(ix.dmin, ix.dmin + ix.nd)
+    p = (a_pos[:, None] + d[None, :]).ravel()
+    k_seq = np.repeat(a_seq, ix.nd)
+    inside = (p >= lo[k_seq]) & (p < hi[k_seq])
+    p, k_seq = p[inside], k_seq[inside]
+    keys = np.tile(np.arange(ix.nd) * n_codes, len(a_seq))[inside] + code[p]
+    first, cnt = ix.indptr[keys], ix.indptr[keys + 1] - ix.indptr[keys]
+    rep = np.repeat(np.arange(len(keys)), cnt)
+    m = ix.entries[np.repeat(first - np.cumsum(cnt) + cnt, cnt) + np.arange(len(rep))].astype(np.int64)
+    p, c_seq = p[rep], k_seq[rep]
+    s = p - ix.c1[m]
+    ok = (s >= lo[c_seq]) & (s + db.widths[m] <= hi[c_seq])
+    m, p, s, c_seq = m[ok], p[ok], s[ok], c_seq[ok]
+    # second filter: both blocks' exact table scores plus the best of the other columns
+    base = m * n_codes
+    bound = ix.t1[base + code[p]] + ix.t2[base + code[s + ix.c2[m]]] + ix.rest[m]
+    ok = bound >= ix.thr[m]
+    m, s, c_seq = m[ok], s[ok], c_seq[ok]
+    # exact scores, summed column by column in the order of _scan_tokens (widest first: active = a prefix)
+    order = np.argsort(-db.widths[m], kind="stable")
+    m, s, c_seq = m[order], s[order], c_seq[order]
+    n_open = np.searchsorted(-db.widths[m], -np.arange(wmax), side="left")  # sites wider than j: a prefix
+    col0 = np.concatenate([[0], np.cumsum(db.widths)[:-1]])[m]
+    flat = db.col_scores.ravel()
+    score = np.zeros(len(m))
+    for j in range(wmax):
+        n = int(n_open[j])
+        if not n:
+            break
+        score[:n] += flat[(col0[:n] + j) * 5 + tok[s[:n] + j]]
+    hit = np.trunc(score / db.bin_size) >= cut[m]
+    m, s, c_seq, score = m[hit], s[hit], c_seq[hit], score[hit]
+    pv = pvalue_of_score(db, m, score)
+    keep = pv <= max_pvalue
+    return [c_seq[keep], m[keep], s[keep] - lo[c_seq[keep]], score[keep], pv[keep]]

@@ -14,7 +14,7 @@ from deepdife_core.genome.fasta import open_genome
 from deepdife_core.genome.promoters import PromoterConfig, cut, sites, window
 from deepdife_core.genome.registry import GENOME_FILE
 from deepdife_core.interpret.explain import ExplainConfig, grad_x_input
-from deepdife_core.motifs.scan import scan_sequences
+from deepdife_core.motifs.scan import touching_hits
 from deepdife_core.variants import EFFECT_COLUMNS, VariantConfig
 from deepdife_core.variants.apply import apply_alleles, model_input, model_span
 from deepdife_core.variants.vcf import ReadReport, read_window
@@ -68,9 +68,14 @@ def summarise(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def motif_changes(
-    db, pairs: list[tuple[str, str, int, int, int]], pvalue: float, *, group: int = 64
+    db, pairs: list[tuple[str, str, int, int, int]], pvalue: float, *, group: int = 1024
 ) -> list[tuple[str, str]]:
     """Motifs lost and gained at each allele: best p-value over sites touching the allele crossing ``pvalue``.
+
+    A site counts for a context when it lies wholly inside it and overlaps the allele
+    (``start < offset + span`` and ``end > offset``, ``span`` = the allele's length, at least 1):
+    exactly the hits :func:`~deepdife_core.motifs.scan.scan_sequences` reports for the context
+    alone, found with :func:`~deepdife_core.motifs.scan.touching_hits` (no table per hit).
 
     Parameters
     ----------
@@ -82,7 +87,7 @@ def motif_changes(
     pvalue
         The site threshold.
     group
-        Contexts joined into one scanned sequence (bounds the scan's memory: ~``group * 60 * S * 8`` bytes).
+        Alleles handled together (bounds memory: ~100 kB per allele).
 
     Returns
     -------
@@ -91,37 +96,37 @@ def motif_changes(
     """
     if not pairs:
         return []
-    seqs = [p[0] for p in pairs] + [p[1] for p in pairs]
     n = len(pairs)
-    off = np.array([p[2] for p in pairs] * 2)
-    span = np.array([p[3] for p in pairs] + [max(p[4], 1) for p in pairs])
-    # contexts scanned joined in groups (one scan call each): a site counts for its context only if it lies
-    # wholly inside it, which gives exactly the hits of scanning every context alone
-    frames = []
-    for g0 in range(0, len(seqs), group):
-        part = seqs[g0 : g0 + group]
-        bounds = np.concatenate([[0], np.cumsum([len(t) for t in part])])
-        h = scan_sequences("".join(part), db, max_pvalue=pvalue)
-        start, end = h["start"].to_numpy(), h["end"].to_numpy()
-        k = np.searchsorted(bounds, start, side="right") - 1
-        inside = end <= bounds[k + 1]
-        h, k = h[inside], k[inside]
-        frames.append(h.assign(seq_idx=k + g0, start=start[inside] - bounds[k], end=end[inside] - bounds[k]))
-    hits = pd.concat(frames, ignore_index=True)
-    idx = hits["seq_idx"].to_numpy()
-    touch = (hits["start"].to_numpy() < off[idx] + span[idx]) & (hits["end"].to_numpy() > off[idx])
-    hits = hits[touch]
-    best: list[dict[str, tuple[float, str]]] = [{} for _ in range(2 * n)]
-    for i, mid, name, p in zip(hits["seq_idx"], hits["motif_id"], hits["motif_name"], hits["p_value"], strict=True):
-        if mid not in best[i] or p < best[i][mid][0]:
-            best[i][mid] = (p, f"{name} ({mid})")
-    out = []
-    for k in range(n):
-        ref, alt = best[k], best[n + k]
-        lost = sorted((v for m, v in ref.items() if m not in alt))
-        gained = sorted((v for m, v in alt.items() if m not in ref))
-        out.append(("; ".join(v[1] for v in lost), "; ".join(v[1] for v in gained)))
-    return out
+    ids = np.array([m.id for m in db.motifs], dtype=object)
+    _, uid = np.unique(ids.astype(str), return_inverse=True)  # motifs sharing an ID count as one
+    n_uid = int(uid.max()) + 1
+    mat_uid = uid[db.strand_motif]
+    lost: list[list[tuple[float, str]]] = [[] for _ in range(n)]
+    gained: list[list[tuple[float, str]]] = [[] for _ in range(n)]
+    for g0 in range(0, n, max(int(group), 1)):
+        part = pairs[g0 : g0 + group]
+        k = len(part)
+        seqs = [p[0] for p in part] + [p[1] for p in part]
+        off = np.array([p[2] for p in part] * 2, dtype=np.int64)
+        span = np.array([p[3] for p in part] + [max(p[4], 1) for p in part], dtype=np.int64)
+        h = touching_hits(seqs, off, span, db, max_pvalue=pvalue, group=2 * k)
+        # the best site of each (context, motif ID): the first in scan_sequences' order (p-value, start, matrix)
+        order = np.lexsort((h.matrix, h.start, h.p_value, h.seq_idx))
+        key = h.seq_idx[order] * n_uid + mat_uid[h.matrix[order]]
+        key, first = np.unique(key, return_index=True)
+        best_p, best_mat = h.p_value[order][first], h.matrix[order][first]
+        ctx, u = key // n_uid, key % n_uid
+        allele = ctx % k
+        key2 = allele * n_uid + u
+        is_ref = ctx < k
+        in_other = np.where(is_ref, np.isin(key2, key2[~is_ref]), np.isin(key2, key2[is_ref]))
+        for j in np.flatnonzero(~in_other):
+            mot = db.motifs[db.strand_motif[best_mat[j]]]
+            (lost if is_ref[j] else gained)[g0 + allele[j]].append((float(best_p[j]), f"{mot.name} ({mot.id})"))
+    return [
+        ("; ".join(v[1] for v in sorted(lo)), "; ".join(v[1] for v in sorted(ga)))
+        for lo, ga in zip(lost, gained, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

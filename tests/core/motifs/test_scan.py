@@ -18,6 +18,7 @@ from deepdife_core.motifs.scan import (
     pvalue_of_score,
     scan_sequence,
     scan_sequences,
+    touching_hits,
 )
 
 COMP = str.maketrans("ACGT", "TGCA")
@@ -177,3 +178,61 @@ def test_jaspar_plants_finds_a_planted_abre(tmp_path):
     on_site = hits[(hits["start"] < 410) & (hits["end"] > 400)]
     assert len(on_site) >= 1
     assert on_site["tf_class"].str.contains("Basic leucine zipper", case=False).any()
+
+
+def _touching_oracle(seqs, offsets, spans, sdb, max_pvalue):
+    """scan_sequences on each sequence alone, hits overlapping [offset, offset + span) kept."""
+    out = set()
+    for i, (seq, off, span) in enumerate(zip(seqs, offsets, spans, strict=True)):
+        h = scan_sequence(seq, sdb, max_pvalue=max_pvalue) if seq else pd.DataFrame(columns=HIT_COLUMNS)
+        h = h[(h["start"] < off + span) & (h["end"] > off)]
+        out |= {(i, r.motif_id, r.strand, r.start, r.end, r.score, r.p_value) for r in h.itertuples()}
+    return out
+
+
+def _as_set(h, sdb):
+    return {
+        (i, sdb.motifs[sdb.strand_motif[m]].id, sdb.strand[m], s, s + sdb.widths[m], sc, p)
+        for i, m, s, sc, p in zip(h.seq_idx, h.matrix, h.start, h.score, h.p_value, strict=True)
+    }
+
+
+def test_touching_hits_are_the_scan_hits_over_the_span():
+    """Same sites, scores (bit for bit) and p-values as scan_sequences, for narrow, wide and duplicate-ID motifs."""
+    rng = np.random.default_rng(5)
+    widths = (3, 4, 5, 7, 9, 12, 16, 21)
+    motifs = [Motif(f"R{i}", f"r{i}", rng.dirichlet(np.ones(4) * 0.3, size=w)) for i, w in enumerate(widths)]
+    motifs.append(Motif("R1", "twin", rng.dirichlet(np.ones(4) * 0.3, size=6)))
+    sdb = prepare_database(motifs)
+    seqs, offs, spans = [], [], []
+    for k in range(300):
+        n = int(rng.integers(0, 70))
+        s = "".join(rng.choice(list("ACGTN" if k % 5 == 0 else "ACGT"), n))
+        seqs.append(s.lower() if k % 7 == 0 else s)
+        offs.append(int(rng.integers(0, max(n, 1))))
+        spans.append(int(rng.integers(1, 6)) if k % 3 == 0 else 1)
+    for pv, least in ((0.2, 1000), (1e-2, 30)):
+        h = touching_hits(seqs, offs, spans, sdb, max_pvalue=pv, group=37)
+        mine = _as_set(h, sdb)
+        assert len(mine) > least
+        assert mine == _touching_oracle(seqs, offs, spans, sdb, pv)
+        assert (h.p_value <= pv).all()
+
+
+def test_touching_hits_plant_and_errors(db):
+    seq = random_dna(40, seed=2)
+    seq = seq[:10] + "TGACTTAGCCAT" + seq[22:]
+    h = touching_hits([seq, seq, seq], [15, 0, 21], [1, 10, 1], db, max_pvalue=1e-5)
+    m1 = [
+        (i, int(s))
+        for i, m, s in zip(h.seq_idx, h.matrix, h.start, strict=True)
+        if db.motifs[db.strand_motif[m]].id == "M1"
+    ]
+    # the site [10, 22) touches 15 and 21, not [0, 10)
+    assert sorted(set(m1)) == [(0, 10), (2, 10)]
+    with pytest.raises(DeepDifEInputError, match="not DNA"):
+        touching_hits(["ACGT", "ACXT"], [0, 0], [1, 1], db)
+    with pytest.raises(DeepDifEInputError, match="one entry per sequence"):
+        touching_hits(["ACGT"], [0, 1], [1], db)
+    empty = touching_hits([], [], [], db)
+    assert len(empty.seq_idx) == 0
