@@ -49,7 +49,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     Parameters
     ----------
     sub : argparse._SubParsersAction
-        ``deepdife``'s sub-parsers.
+        ``deepdife``'s sub-parsers, which the ``experiment`` group joins.
     common : argparse.ArgumentParser
         The parent parser of the common options (``--quiet``, ...).
     """
@@ -174,14 +174,14 @@ def cmd_experiment(args: argparse.Namespace, rep) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``experiment <kind>`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``experiment <kind>`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     kind = args.experiment_kind
     out = check_out_file(args.out)

@@ -34,7 +34,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     Parameters
     ----------
     sub : argparse._SubParsersAction
-        ``deepdife``'s sub-parsers.
+        ``deepdife``'s sub-parsers, which ``explain`` joins.
     common : argparse.ArgumentParser
         The parent parser of the common options (``--quiet``, ...).
     """
@@ -153,14 +153,14 @@ def cmd_explain(args: argparse.Namespace, rep) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``explain`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``explain`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     out = _check_out(args.out)
     if args.n_background < 1:

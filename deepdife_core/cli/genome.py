@@ -94,14 +94,14 @@ def cmd_genome_add(args: argparse.Namespace, rep) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``genome add`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``genome add`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     rep.say(f"registering {args.name}: indexing {args.fasta}, parsing {args.annotation} ...")
     info = add_genome(args.name, args.fasta, args.annotation, chrom_map=args.chrom_map, overwrite=args.overwrite)
@@ -133,14 +133,14 @@ def cmd_genome_list(args: argparse.Namespace, rep) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``genome list`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``genome list`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     table = list_genomes()
     if table.empty:
@@ -156,14 +156,14 @@ def cmd_genome_remove(args: argparse.Namespace, rep) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``genome remove`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``genome remove`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     remove_genome(args.name)
     rep.say(f"removed genome {args.name}")
@@ -176,14 +176,14 @@ def cmd_promoters(args: argparse.Namespace, rep) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``promoters`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``promoters`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     if bool(args.genes) == bool(args.all):
         raise DeepDifEInputError("give either --genes IDS.txt (one gene ID per line) or --all")
@@ -208,7 +208,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     Parameters
     ----------
     sub
-        ``deepdife``'s sub-parsers.
+        ``deepdife``'s sub-parsers, which ``genome`` joins.
     common
         The parent parser of common options.
     """

@@ -155,14 +155,14 @@ def cmd_dataset_build(args: argparse.Namespace, rep: Reporter) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``dataset build`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``dataset build`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     out = check_out_file(args.out)
     cfg = _dataset_cfg(args)
@@ -245,14 +245,14 @@ def cmd_dataset_check(args: argparse.Namespace, rep: Reporter) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``dataset check`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``dataset check`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     df = io.load_dataset(args.file)
     summary = io.summarize(df)
@@ -329,14 +329,14 @@ def cmd_train(args: argparse.Namespace, rep: Reporter) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``train`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``train`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     out = Path(args.out)
     check_name(out.name)
@@ -418,14 +418,14 @@ def cmd_predict(args: argparse.Namespace, rep: Reporter) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``predict`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``predict`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     out = check_out_file(args.out)
     predictor = load_model(args.model)
@@ -482,14 +482,14 @@ def cmd_evaluate(args: argparse.Namespace, rep: Reporter) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``evaluate`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``evaluate`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     predictor = load_model(args.model)
     df = _load_table(args.data, args.fasta, cfg=model_data_config(predictor))
@@ -559,14 +559,14 @@ def cmd_import_legacy(args: argparse.Namespace, rep: Reporter) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``import-legacy`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``import-legacy`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     out = Path(args.out)
     check_name(out.name)
@@ -599,14 +599,14 @@ def cmd_demo(args: argparse.Namespace, rep: Reporter) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``demo`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``demo`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     out = check_out_file(args.out)
     df = make_demo_dataset(args.n_genes, length=args.length, seed=args.seed)

@@ -27,7 +27,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     Parameters
     ----------
     sub : argparse._SubParsersAction
-        ``deepdife``'s sub-parsers.
+        ``deepdife``'s sub-parsers, which ``motifs`` joins.
     common : argparse.ArgumentParser
         The parent parser of the common options (``--quiet``, ...).
     """
@@ -137,14 +137,14 @@ def cmd_motifs(args: argparse.Namespace, rep) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``motifs`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``motifs`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     out = Path(args.out)
     check_name(out.name, "--out folder name")  # also refuses DIR/.. and '.', which cannot be replaced

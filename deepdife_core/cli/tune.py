@@ -30,7 +30,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     Parameters
     ----------
     sub : argparse._SubParsersAction
-        ``deepdife``'s sub-parsers.
+        ``deepdife``'s sub-parsers, which ``tune`` joins.
     common : argparse.ArgumentParser
         The parent parser of the common options (``--quiet``, ...).
     """
@@ -170,14 +170,14 @@ def cmd_tune(args: argparse.Namespace, rep) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options of the sub-command.
+        The ``tune`` options as parsed.
     rep : Reporter
         Progress lines on stderr.
 
     Returns
     -------
     int
-        Exit code (0; errors are raised and mapped to 2 by :func:`deepdife_core.cli.main.main`).
+        0 when ``tune`` is done; bad input raises, :func:`deepdife_core.cli.main.main` exits 2.
     """
     if args.action == "best":
         print(json.dumps(tune.best_params(args.study, args.storage, workspace=args.workspace), indent=2))

@@ -78,7 +78,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     Parameters
     ----------
     sub
-        ``deepdife``'s sub-parsers.
+        ``deepdife``'s sub-parsers, which ``variants`` joins.
     common
         The parent parser of common options.
     """
