@@ -1434,79 +1434,51 @@ def run_worker(
                 f"({secs:.1f} s)",
             )
 
+    def loop() -> int:
+        """Run trials until the study's budget is reached or a stop is asked for."""
+        ran = 0
+        failures = 0
+        while True:
+            if should_stop():
+                _say(quiet, f"{tag} stop requested")
+                break
+            with _file_lock(ctx.lock_path) as release:
+                release_box[0] = release
+                optuna.storages.fail_stale_trials(study)
+                c = _counts(study)
+                if c["finished"] >= n_trials:
+                    break
+                if c["finished"] + c["running"] >= n_trials:
+                    wait = True
+                else:
+                    wait = False
+                    try:
+                        study.optimize(objective, n_trials=1, callbacks=[report], gc_after_trial=False)
+                        ran += 1
+                        failures = 0
+                    except TuneStoppedError:
+                        _say(quiet, f"{tag} stop requested; the running trial is marked failed")
+                        break
+                    except Exception as exc:
+                        if disk_full(exc):
+                            raise  # no use retrying: one line, from run_worker
+                        ran += 1
+                        failures += 1
+                        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                        _say(quiet, f"{tag} trial failed: {msg}")
+                        if failures >= max_consecutive_failures:
+                            raise DeepDifEError(f"{failures} trials in a row failed; last error: {msg}") from exc
+            if wait:
+                time.sleep(max(0.2, min(2.0, heartbeat_interval / 2)))
+        return ran
+
     _quiet_disk_full_logs()
     try:
-        return _worker_loop(
-            name,
-            n_trials,
-            study,
-            ctx,
-            objective,
-            release_box,
-            report,
-            should_stop,
-            quiet,
-            tag,
-            heartbeat_interval,
-            max_consecutive_failures,
-        )
+        return loop()
     except Exception as exc:
         if disk_full(exc):
             raise disk_full_error(name, hide_password(ctx.storage)) from None
         raise
-
-
-def _worker_loop(
-    name,
-    n_trials,
-    study,
-    ctx,
-    objective,
-    release_box,
-    report,
-    should_stop,
-    quiet,
-    tag,
-    heartbeat_interval,
-    max_consecutive_failures,
-) -> int:
-    import optuna
-
-    ran = 0
-    failures = 0
-    while True:
-        if should_stop():
-            _say(quiet, f"{tag} stop requested")
-            break
-        with _file_lock(ctx.lock_path) as release:
-            release_box[0] = release
-            optuna.storages.fail_stale_trials(study)
-            c = _counts(study)
-            if c["finished"] >= n_trials:
-                break
-            if c["finished"] + c["running"] >= n_trials:
-                wait = True
-            else:
-                wait = False
-                try:
-                    study.optimize(objective, n_trials=1, callbacks=[report], gc_after_trial=False)
-                    ran += 1
-                    failures = 0
-                except TuneStoppedError:
-                    _say(quiet, f"{tag} stop requested; the running trial is marked failed")
-                    break
-                except Exception as exc:
-                    if disk_full(exc):
-                        raise  # no use retrying: one line, from run_worker
-                    ran += 1
-                    failures += 1
-                    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    _say(quiet, f"{tag} trial failed: {msg}")
-                    if failures >= max_consecutive_failures:
-                        raise DeepDifEError(f"{failures} trials in a row failed; last error: {msg}") from exc
-        if wait:
-            time.sleep(max(0.2, min(2.0, heartbeat_interval / 2)))
-    return ran
 
 
 def run_study(
