@@ -454,6 +454,7 @@ def scan_sequence(sequence: str | np.ndarray, db: ScanDatabase, *, max_pvalue: f
 # ----------------------------------------------------------------------------- hits touching given positions
 
 _SEED_Q = 5  # bases per seed block (codes over A, C, G, T, N: 5**5 of them)
+_SEED_BLOCKS = 4  # blocks per matrix whose tables bound a site's score
 _SEED_MARGIN = 1e-3  # bits: the float32 bounds never drop a site the exact float64 score keeps
 _TOKEN_LUT = np.full(256, -1, dtype=np.int8)
 for _c in "ACGTNRYSWKMBDHV-":
@@ -491,15 +492,21 @@ class _SeedIndex:
 
     q: int
     c1: np.ndarray
-    c2: np.ndarray
-    t1: np.ndarray
-    t2: np.ndarray
-    rest: np.ndarray
+    starts: tuple[np.ndarray, ...]
+    tables: tuple[np.ndarray, ...]
+    needs: tuple[np.ndarray, ...]
+    widths: np.ndarray
+    col0: np.ndarray
+    sufmax: np.ndarray
     thr: np.ndarray
     dmin: int
     nd: int
     indptr: np.ndarray
     entries: np.ndarray
+    entry_score: np.ndarray
+    entry_base: np.ndarray
+    entry_shift: np.ndarray
+    entry_need: np.ndarray
 
 
 _SEED_CACHE: dict[tuple[int, float], _SeedIndex] = {}
@@ -547,13 +554,22 @@ def _build_seed_index(db: ScanDatabase, max_pvalue: float) -> _SeedIndex:
     c = np.arange(wmax)[None, :]
     w_ = db.widths[:, None]
     c1 = np.argmax(np.where((c + q <= w_) | (c == 0), win, -np.inf), axis=1)
-    ok2 = (c < w_) & ((c + q <= c1[:, None]) | (c >= c1[:, None] + q))
-    has2 = ok2.any(axis=1)
-    c2 = np.where(has2, np.argmax(np.where(ok2, win, -np.inf), axis=1), 0)
+    taken = np.zeros((n_mat, wmax + 2 * q), dtype=bool)
+    taken[rows[:, None], c1[:, None] + np.arange(q)] = True
     t1 = table(c1)
-    t2 = np.where(has2[:, None], table(c2), 0.0)
     rest1 = total - block_max(c1)
-    rest = rest1 - np.where(has2, block_max(c2), 0.0)
+    # further blocks, each the best window disjoint from those before (a zero table where there is none)
+    starts, tabs, needs, rest = [], [], [], rest1
+    for _ in range(_SEED_BLOCKS - 1):
+        free = sum(taken[:, k : k + wmax] for k in range(q)) == 0
+        ok = (c < w_) & free
+        has = ok.any(axis=1)
+        ck = np.where(has, np.argmax(np.where(ok, win, -np.inf), axis=1), 0)
+        taken[rows[has, None], ck[has, None] + np.arange(q)] = True
+        rest = rest - np.where(has, block_max(ck), 0.0)
+        starts.append(ck.astype(np.int32))
+        tabs.append(np.where(has[:, None], table(ck), 0.0).astype(np.float32).ravel())
+        needs.append((thr - rest).astype(np.float32))
     # seed lists: (matrix, code) pairs whose first block can reach the threshold, one per anchor offset d
     m, x = np.nonzero(t1 + rest1[:, None] >= thr[:, None])
     w = db.widths[m]
@@ -568,16 +584,24 @@ def _build_seed_index(db: ScanDatabase, max_pvalue: float) -> _SeedIndex:
     np.cumsum(np.bincount(keys, minlength=nd * n_codes), out=indptr[1:])
     return _SeedIndex(
         q=q,
-        c1=c1,
-        c2=c2,
-        t1=t1.astype(np.float32).ravel(),
-        t2=t2.astype(np.float32).ravel(),
-        rest=rest.astype(np.float32),
+        c1=c1.astype(np.int32),
+        starts=tuple(starts),
+        tables=tuple(tabs),
+        needs=tuple(needs),
+        widths=db.widths.astype(np.int32),
+        col0=np.concatenate([[0], np.cumsum(db.widths)[:-1]]).astype(np.int32),
+        sufmax=np.concatenate(
+            [np.cumsum(colmax[:, :wmax][:, ::-1], axis=1)[:, ::-1], np.zeros((n_mat, 1))], axis=1
+        ).ravel(),
         thr=thr.astype(np.float32),
         dmin=dmin,
         nd=nd,
         indptr=indptr,
         entries=m[reps][order].astype(np.int32),
+        entry_score=t1[m, x].astype(np.float32)[reps][order],
+        entry_base=(m * n_codes).astype(np.int32)[reps][order],
+        entry_shift=(starts[0] - c1).astype(np.int32)[m][reps][order],
+        entry_need=needs[0][m][reps][order],
     )
 
 
@@ -665,50 +689,62 @@ def _touching_group(db, ix, cut, seqs, offsets, spans, max_pvalue) -> list[np.nd
     tok, bounds = _string_tokens(seqs)
     pad_l, pad_r = wmax, wmax + 2 * q
     tok = np.concatenate([np.full(pad_l, _N, np.int8), tok, np.full(pad_r, _N, np.int8)])
-    lo, hi = bounds[:-1] + pad_l, bounds[1:] + pad_l  # each sequence's [lo, hi) in tok
+    lo, hi = (bounds[:-1] + pad_l).astype(np.int32), (bounds[1:] + pad_l).astype(np.int32)  # [lo, hi) in tok
     # base-5 code of the q bases from every position
-    code = np.zeros(len(tok) - q, dtype=np.int64)
+    code = np.zeros(len(tok) - q, dtype=np.int32)
     for k in range(q):
         code = code * 5 + tok[k : len(tok) - q + k]
     # anchors: every touched position (inside its sequence)
     spans = np.maximum(spans, 1)
-    a_seq = np.repeat(np.arange(len(seqs)), spans)
+    a_seq = np.repeat(np.arange(len(seqs), dtype=np.int32), spans)
     a_pos = lo[a_seq] + np.repeat(offsets, spans) + np.arange(len(a_seq)) - np.repeat(np.cumsum(spans) - spans, spans)
     keep = (a_pos >= lo[a_seq]) & (a_pos < hi[a_seq])
-    a_seq, a_pos = a_seq[keep], a_pos[keep]
-    # seed keys: the block started d bases from the anchor (it lies inside the site, so inside the sequence)
-    d = np.arange(ix.dmin, ix.dmin + ix.nd)
+    a_seq, a_pos = a_seq[keep], a_pos[keep].astype(np.int32)
+    # seed keys: the first block starts d bases from the anchor, inside the sequence (it lies inside the site)
+    d = np.arange(ix.dmin, ix.dmin + ix.nd, dtype=np.int32)
     p = (a_pos[:, None] + d[None, :]).ravel()
-    k_seq = np.repeat(a_seq, ix.nd)
-    inside = (p >= lo[k_seq]) & (p < hi[k_seq])
-    p, k_seq = p[inside], k_seq[inside]
-    keys = np.tile(np.arange(ix.nd) * n_codes, len(a_seq))[inside] + code[p]
+    a_lo, a_hi = np.repeat(lo[a_seq], ix.nd), np.repeat(hi[a_seq], ix.nd)
+    inside = (p >= a_lo) & (p < a_hi)
+    p = p[inside]
+    keys = np.tile(np.arange(ix.nd, dtype=np.int32) * n_codes, len(a_pos))[inside] + code[p]
     first, cnt = ix.indptr[keys], ix.indptr[keys + 1] - ix.indptr[keys]
-    rep = np.repeat(np.arange(len(keys)), cnt)
-    m = ix.entries[np.repeat(first - np.cumsum(cnt) + cnt, cnt) + np.arange(len(rep))].astype(np.int64)
-    p, c_seq = p[rep], k_seq[rep]
-    s = p - ix.c1[m]
-    ok = (s >= lo[c_seq]) & (s + db.widths[m] <= hi[c_seq])
-    m, p, s, c_seq = m[ok], p[ok], s[ok], c_seq[ok]
-    # second filter: both blocks' exact table scores plus the best of the other columns
-    base = m * n_codes
-    bound = ix.t1[base + code[p]] + ix.t2[base + code[s + ix.c2[m]]] + ix.rest[m]
-    ok = bound >= ix.thr[m]
-    m, s, c_seq = m[ok], s[ok], c_seq[ok]
-    # exact scores, summed column by column in the order of _scan_tokens (widest first: active = a prefix)
-    order = np.argsort(-db.widths[m], kind="stable")
-    m, s, c_seq = m[order], s[order], c_seq[order]
-    n_open = np.searchsorted(-db.widths[m], -np.arange(wmax), side="left")  # sites wider than j: a prefix
-    col0 = np.concatenate([[0], np.cumsum(db.widths)[:-1]])[m]
+    idx = np.repeat((first - np.cumsum(cnt) + cnt).astype(np.int32), cnt) + np.arange(int(cnt.sum()), dtype=np.int32)
+    pos = np.repeat(p, cnt)  # the first block's start
+    # the second block, looked up per index entry (its matrix, its start relative to the first block)
+    part = ix.entry_score[idx] + ix.tables[0][ix.entry_base[idx] + code[pos + ix.entry_shift[idx]]]
+    ok = part >= ix.entry_need[idx]
+    idx, pos, part = idx[ok], pos[ok], part[ok]
+    m = ix.entries[idx]
+    s = pos - ix.c1[m]
+    # further filters, one block at a time: the blocks' table scores plus the best of the other columns
+    # (codes outside the sequence still lie in the padded tokens; those sites go below)
+    for start, table, need in zip(ix.starts[1:], ix.tables[1:], ix.needs[1:], strict=True):
+        part += table[m * n_codes + code[s + start[m]]]
+        ok = part >= need[m]
+        m, s, part = m[ok], s[ok], part[ok]
+    # a site lies wholly inside the sequence of its anchor, which is the sequence its start is in
+    w = ix.widths[m]
+    c_seq = (np.searchsorted(lo, s, side="right") - 1).astype(np.int32)
+    ok = (c_seq >= 0) & (s + w <= hi[c_seq])
+    # exact scores, summed column by column in the order of _scan_tokens; the widest first, so the
+    # sites with a column j are a prefix; every 4 columns, sites that cannot reach the threshold go
+    order = np.flatnonzero(ok)[np.argsort(-w[ok], kind="stable")]
+    m, s, c_seq, w = m[order], s[order], c_seq[order], w[order]
+    col = ix.col0[m] * 5
     flat = db.col_scores.ravel()
     score = np.zeros(len(m))
     for j in range(wmax):
-        n = int(n_open[j])
+        n = int(np.searchsorted(-w, -j, side="left"))  # sites wider than j
         if not n:
             break
-        score[:n] += flat[(col0[:n] + j) * 5 + tok[s[:n] + j]]
+        score[:n] += flat[col[:n] + tok[s[:n] + j]]
+        col[:n] += 5
+        if j % 4 == 3 and n:
+            alive = score + ix.sufmax[m * (wmax + 1) + np.minimum(j + 1, w)] >= ix.thr[m]
+            m, s, c_seq, w, col, score = m[alive], s[alive], c_seq[alive], w[alive], col[alive], score[alive]
     hit = np.trunc(score / db.bin_size) >= cut[m]
     m, s, c_seq, score = m[hit], s[hit], c_seq[hit], score[hit]
     pv = pvalue_of_score(db, m, score)
     keep = pv <= max_pvalue
-    return [c_seq[keep], m[keep], s[keep] - lo[c_seq[keep]], score[keep], pv[keep]]
+    c_seq, m = c_seq[keep].astype(np.int64), m[keep].astype(np.int64)
+    return [c_seq, m, s[keep].astype(np.int64) - lo[c_seq], score[keep], pv[keep]]
