@@ -504,9 +504,7 @@ class _SeedIndex:
     indptr: np.ndarray
     entries: np.ndarray
     entry_score: np.ndarray
-    entry_base: np.ndarray
     entry_shift: np.ndarray
-    entry_need: np.ndarray
 
 
 _SEED_CACHE: dict[tuple[int, float], _SeedIndex] = {}
@@ -524,7 +522,6 @@ def _seed_index(db: ScanDatabase, max_pvalue: float) -> _SeedIndex:
 def _build_seed_index(db: ScanDatabase, max_pvalue: float) -> _SeedIndex:
     q, n_mat, wmax = _SEED_Q, len(db.widths), db.max_width
     n_codes = 5**q
-    digits = (np.arange(n_codes)[:, None] // 5 ** np.arange(q - 1, -1, -1)[None, :]) % 5  # (codes, q)
     # columns padded with zeros past each matrix's width (a block may stick out of a narrow matrix)
     cols = np.zeros((n_mat, wmax + 2 * q, 5))
     cols[db.col_owner, db.col_offset] = db.col_scores
@@ -539,10 +536,10 @@ def _build_seed_index(db: ScanDatabase, max_pvalue: float) -> _SeedIndex:
     thr = np.where(can_hit & (cut - db.table_low < sizes), thr, np.inf)
     rows = np.arange(n_mat)
 
-    def table(c: np.ndarray) -> np.ndarray:
-        t = np.zeros((n_mat, n_codes))
+    def table(c: np.ndarray) -> np.ndarray:  # (S, 5**q): code = sum of digit_k * 5**(q-1-k)
+        t = np.zeros((n_mat, 1))
         for k in range(q):
-            t += cols[rows, c + k][:, digits[:, k]]
+            t = (t[:, :, None] + cols[rows, c + k][:, None, :]).reshape(n_mat, -1)
         return t
 
     def block_max(c: np.ndarray) -> np.ndarray:
@@ -597,11 +594,9 @@ def _build_seed_index(db: ScanDatabase, max_pvalue: float) -> _SeedIndex:
         dmin=dmin,
         nd=nd,
         indptr=indptr,
-        entries=m[reps][order].astype(np.int32),
+        entries=m[reps][order].astype(np.int16 if n_mat < 2**15 else np.int32),
         entry_score=t1[m, x].astype(np.float32)[reps][order],
-        entry_base=(m * n_codes).astype(np.int32)[reps][order],
-        entry_shift=(starts[0] - c1).astype(np.int32)[m][reps][order],
-        entry_need=needs[0][m][reps][order],
+        entry_shift=(starts[0] - c1).astype(np.int8)[m][reps][order],
     )
 
 
@@ -710,11 +705,11 @@ def _touching_group(db, ix, cut, seqs, offsets, spans, max_pvalue) -> list[np.nd
     first, cnt = ix.indptr[keys], ix.indptr[keys + 1] - ix.indptr[keys]
     idx = np.repeat((first - np.cumsum(cnt) + cnt).astype(np.int32), cnt) + np.arange(int(cnt.sum()), dtype=np.int32)
     pos = np.repeat(p, cnt)  # the first block's start
-    # the second block, looked up per index entry (its matrix, its start relative to the first block)
-    part = ix.entry_score[idx] + ix.tables[0][ix.entry_base[idx] + code[pos + ix.entry_shift[idx]]]
-    ok = part >= ix.entry_need[idx]
-    idx, pos, part = idx[ok], pos[ok], part[ok]
-    m = ix.entries[idx]
+    m = ix.entries[idx].astype(np.int32)
+    # the second block, its start relative to the first one's looked up per index entry
+    part = ix.entry_score[idx] + ix.tables[0][m * n_codes + code[pos + ix.entry_shift[idx]]]
+    ok = part >= ix.needs[0][m]
+    m, pos, part = m[ok], pos[ok], part[ok]
     s = pos - ix.c1[m]
     # further filters, one block at a time: the blocks' table scores plus the best of the other columns
     # (codes outside the sequence still lie in the padded tokens; those sites go below)
