@@ -21,12 +21,14 @@ def _need(df: pd.DataFrame, cols: tuple[str, ...], what: str) -> None:
         raise DeepDifEInputError(f"{what}: the table lacks {', '.join(missing)}")
 
 
-def _tidy(ax, title: str | None) -> None:
+def _finish(fig, ax, title: str | None):
+    """``fig`` once ``ax`` is tidied (no top/right spines, small ticks) and titled."""
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.tick_params(labelsize=8)
     if title:
         ax.set_title(title, fontsize=9, loc="left")
+    return fig
 
 
 def plot_insertion(table: pd.DataFrame, ax=None, *, value: str = "delta_probability", title: str | None = None):
@@ -46,6 +48,7 @@ def plot_insertion(table: pd.DataFrame, ax=None, *, value: str = "delta_probabil
     Returns
     -------
     matplotlib.figure.Figure
+        The box-and-points figure, one box per motif.
     """
     _need(table, (value,), "insertion plot")
     fig, ax = figure_axes(ax, (5.0, 3.2))
@@ -62,8 +65,7 @@ def plot_insertion(table: pd.DataFrame, ax=None, *, value: str = "delta_probabil
     ax.set_xticks(range(1, len(groups) + 1), groups, fontsize=8)
     ax.axhline(0, color="#999999", lw=0.8)
     ax.set_ylabel(value.replace("_", " "), fontsize=8)
-    _tidy(ax, title)
-    return fig
+    return _finish(fig, ax, title)
 
 
 def plot_sweep(summary: pd.DataFrame, ax=None, *, value: str = "delta_probability", title: str | None = None):
@@ -74,13 +76,14 @@ def plot_sweep(summary: pd.DataFrame, ax=None, *, value: str = "delta_probabilit
     summary
         The :func:`~deepdife_core.experiments.sweep.position_sweep` summary.
     value
-        The summarised column.
+        The summarised column: its mean and 95% CI are drawn.
     ax, title
         Axes to draw on and title, as for :func:`plot_insertion`.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The effect-by-distance-to-the-TSS figure.
     """
     cols = ("pos_from_tss", f"{value}_mean", f"{value}_ci_low", f"{value}_ci_high")
     _need(summary, cols, "sweep plot")
@@ -92,8 +95,7 @@ def plot_sweep(summary: pd.DataFrame, ax=None, *, value: str = "delta_probabilit
     ax.set_xlabel("motif start relative to the TSS (bp)", fontsize=8)
     ax.set_ylabel(f"mean {value.replace('_', ' ')}", fontsize=8)
     ax.legend(fontsize=7, frameon=False)
-    _tidy(ax, title)
-    return fig
+    return _finish(fig, ax, title)
 
 
 def plot_spacing(summary: pd.DataFrame, ax=None, *, value: str = "delta_probability", title: str | None = None):
@@ -104,13 +106,14 @@ def plot_spacing(summary: pd.DataFrame, ax=None, *, value: str = "delta_probabil
     summary
         The :func:`~deepdife_core.experiments.spacing.spacing_grid` summary.
     value
-        The summarised column.
+        The summarised column; its mean is the colour.
     ax, title
         Axes to draw on and title, as for :func:`plot_insertion`.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The gap-by-orientation heat map.
     """
     _need(summary, ("spacing", "orientation", f"{value}_mean"), "spacing plot")
     grid = summary.pivot(index="orientation", columns="spacing", values=f"{value}_mean")
@@ -130,8 +133,7 @@ def plot_spacing(summary: pd.DataFrame, ax=None, *, value: str = "delta_probabil
     ax.set_xlabel("gap between the two motifs (bp)", fontsize=8)
     ax.set_ylabel("orientations", fontsize=8)
     fig.colorbar(im, ax=ax, label=f"mean {value.replace('_', ' ')}", shrink=0.9)
-    _tidy(ax, title)
-    return fig
+    return _finish(fig, ax, title)
 
 
 def plot_dose(summary: pd.DataFrame, ax=None, *, title: str | None = None):
@@ -147,6 +149,7 @@ def plot_dose(summary: pd.DataFrame, ax=None, *, title: str | None = None):
     Returns
     -------
     matplotlib.figure.Figure
+        The dose-response figure, observed beside additive.
     """
     _need(summary, ("copies", "delta_logit_mean", "additive_logit_mean"), "dose plot")
     fig, ax = figure_axes(ax, (4.2, 3.0))
@@ -160,8 +163,7 @@ def plot_dose(summary: pd.DataFrame, ax=None, *, title: str | None = None):
     ax.set_xlabel("copies", fontsize=8)
     ax.set_ylabel("mean Δ logit", fontsize=8)
     ax.legend(fontsize=7, frameon=False)
-    _tidy(ax, title)
-    return fig
+    return _finish(fig, ax, title)
 
 
 def plot_tiling(table: pd.DataFrame, ax=None, *, top: int = 5, title: str | None = None):
@@ -179,6 +181,7 @@ def plot_tiling(table: pd.DataFrame, ax=None, *, top: int = 5, title: str | None
     Returns
     -------
     matplotlib.figure.Figure
+        The bar chart of the tiled windows.
     """
     _need(table, ("start", "end", "delta_probability", "rank", "pos_from_tss"), "tiling plot")
     fig, ax = figure_axes(ax, (6.5, 2.8))
@@ -189,8 +192,7 @@ def plot_tiling(table: pd.DataFrame, ax=None, *, top: int = 5, title: str | None
     ax.axhline(0, color="#999999", lw=0.8)
     ax.set_xlabel("window centre relative to the TSS (bp)", fontsize=8)
     ax.set_ylabel("Δ probability", fontsize=8)
-    _tidy(ax, title)
-    return fig
+    return _finish(fig, ax, title)
 
 
 def plot_ablation(table: pd.DataFrame, ax=None, *, title: str | None = None):
@@ -206,6 +208,7 @@ def plot_ablation(table: pd.DataFrame, ax=None, *, title: str | None = None):
     Returns
     -------
     matplotlib.figure.Figure
+        The before-against-after scatter of the genes.
     """
     _need(table, ("p_before", "p_after", "lost"), "ablation plot")
     fig, ax = figure_axes(ax, (3.6, 3.4))
@@ -216,5 +219,4 @@ def plot_ablation(table: pd.DataFrame, ax=None, *, title: str | None = None):
     ax.set_xlabel("probability before", fontsize=8)
     ax.set_ylabel("probability after", fontsize=8)
     ax.legend(fontsize=7, frameon=False)
-    _tidy(ax, title)
-    return fig
+    return _finish(fig, ax, title)
