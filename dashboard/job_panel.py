@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
 from dashboard import jobs, widgets
 from dashboard.constants import LIVE_STATES, REFRESH_S, state_words
+from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.jobs.runner import STOP_FILE
 
 
@@ -51,6 +53,46 @@ class JobView:
 def is_live(job: dict | None) -> bool:
     """Whether ``job`` (a ``job.json`` dict) still works."""
     return job is not None and job.get("state") in LIVE_STATES
+
+
+def followed_job(kind: str, key: str) -> dict | None:
+    """The job of ``kind`` a page follows: the session's (its id under ``key``), else the newest live one.
+
+    After a reload, or in a new session, the newest live job of ``kind`` is followed again
+    (its id is put under ``key``); with none live, ``key`` is cleared.
+    """
+    current = st.session_state.get(key)
+    if current:
+        try:
+            job = jobs.read(current)
+        except DeepDifEInputError:
+            job = None
+        if job is not None and job.get("kind") == kind:
+            return job
+    live = [j for j in jobs.list_kind(kind) if is_live(j)]
+    st.session_state[key] = live[0]["id"] if live else None
+    return live[0] if live else None
+
+
+def run_name(job: dict) -> str:
+    """The name of the run ``job`` writes (its ``out`` folder's name), else the job id."""
+    return Path((job.get("args") or {}).get("out", "")).name or job["id"]
+
+
+def scored_progress(events: list[dict], scored: Callable[[dict], str]) -> tuple[float, str]:
+    """Fraction done and a line of text from a job's ``stage`` and ``scored`` events.
+
+    A ``stage`` event's ``text`` is shown as it is; a ``scored`` event (``done`` of
+    ``total``) sets the fraction and is put in words by ``scored(event)``.
+    """
+    frac, text = 0.0, "Starting…"
+    for ev in events:
+        if ev.get("event") == "stage":
+            text = str(ev.get("text", text))
+        elif ev.get("event") == "scored" and ev.get("total"):
+            frac = min(1.0, int(ev["done"]) / int(ev["total"]))
+            text = scored(ev)
+    return frac, text
 
 
 def failure(view: JobView, job: dict) -> None:

@@ -15,8 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import jobs, sidebar, state, widgets
-from dashboard.constants import LIVE_STATES
-from dashboard.job_panel import JobView, is_live, show
+from dashboard.job_panel import JobView, followed_job, is_live, run_name, scored_progress, show
 from dashboard.paths import workspace_dir
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.experiments.config import (
@@ -118,14 +117,7 @@ def start_experiment(
 
 def progress_of(events: list[dict]) -> tuple[float, str]:
     """Fraction done and a line of text from a job's events."""
-    frac, text = 0.0, "Starting…"
-    for ev in events:
-        if ev.get("event") == "stage":
-            text = str(ev.get("text", text))
-        elif ev.get("event") == "scored" and ev.get("total"):
-            frac = min(1.0, int(ev["done"]) / int(ev["total"]))
-            text = f"Scored {int(ev['done']):,} of {int(ev['total']):,} sequences"
-    return frac, text
+    return scored_progress(events, lambda ev: f"Scored {int(ev['done']):,} of {int(ev['total']):,} sequences")
 
 
 # ----------------------------------------------------------------------------- figures (plotly)
@@ -340,26 +332,6 @@ def _form(kind: str) -> tuple[list[str], ExperimentConfig, str | None]:
 # ----------------------------------------------------------------------------- job panel
 
 
-def _followed_job() -> dict | None:
-    current = state.get(state.EXPERIMENTS_JOB_ID)
-    if current:
-        try:
-            job = jobs.read(current)
-        except DeepDifEInputError:
-            job = None
-        if job is not None and job.get("kind") == "experiment":
-            return job
-    live = [j for j in jobs.list_kind("experiment") if j["state"] in LIVE_STATES]
-    if not live:
-        return None
-    state.put(state.EXPERIMENTS_JOB_ID, live[0]["id"])
-    return live[0]
-
-
-def _run_name(job: dict) -> str:
-    return Path((job.get("args") or {}).get("out", "")).name or job["id"]
-
-
 def _on_end(job_id: str, job: dict) -> None:
     res = jobs.result(job_id) or {}
     if job["state"] == "done" and res.get("run_id"):
@@ -382,7 +354,7 @@ def _result(job_id: str, job: dict) -> None:
 VIEW = JobView(
     noun="experiment job",
     stop_key="w.experiments.stop",
-    title=lambda job: f"**Experiment {_md(_run_name(job))}**",
+    title=lambda job: f"**Experiment {_md(run_name(job))}**",
     progress=_progress,
     result=_result,
     on_end=_on_end,
@@ -392,7 +364,7 @@ VIEW = JobView(
 
 
 def _job_panel() -> None:
-    job = _followed_job()
+    job = followed_job("experiment", state.EXPERIMENTS_JOB_ID)
     if job is not None:
         show(VIEW, job)
 

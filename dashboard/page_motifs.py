@@ -9,9 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache, jobs, motif_runs, sidebar, state, widgets
-from dashboard.constants import LIVE_STATES
 from dashboard.datasets import list_datasets
-from dashboard.job_panel import JobView, show
+from dashboard.job_panel import JobView, followed_job, run_name, show
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.interpret.explain import ExplainConfig
 from deepdife_core.jobs.motifs import GENE_SETS, select_genes, summarize_progress
@@ -234,28 +233,6 @@ def _start_form(ds: dict, model_path: str) -> None:
 # ----------------------------------------------------------------------------- job panel
 
 
-def _followed_job() -> dict | None:
-    """The session's job, else (after a reload / in a new session) the newest live discovery job."""
-    current = state.get(state.MOTIFS_JOB_ID)
-    if current:
-        try:
-            job = jobs.read(current)
-        except DeepDifEInputError:
-            job = None
-        if job is not None and job.get("kind") == "motifs":
-            return job
-    live = [j for j in motif_runs.list_motif_jobs() if j["state"] in LIVE_STATES]
-    if not live:
-        state.put(state.MOTIFS_JOB_ID, None)
-        return None
-    state.put(state.MOTIFS_JOB_ID, live[0]["id"])
-    return live[0]
-
-
-def _run_name(job: dict) -> str:
-    return Path((job.get("args") or {}).get("out", "")).name or job["id"]
-
-
 def _on_end(job_id: str, job: dict) -> None:
     res = jobs.result(job_id) or {}
     if job["state"] == "done" and res.get("run_id"):
@@ -271,11 +248,11 @@ def _progress(job_id: str, job: dict) -> None:
 def _result(job_id: str, job: dict) -> None:
     if job["state"] == "stopped":
         note = (jobs.result(job_id) or {}).get("note", "")
-        st.warning(f"Discovery run {_md(_run_name(job))} was stopped; no run was saved. {_md(note)}".strip())
+        st.warning(f"Discovery run {_md(run_name(job))} was stopped; no run was saved. {_md(note)}".strip())
     else:
         res = jobs.result(job_id) or {}
         st.success(
-            f"Discovery run {_md(res.get('run_id', _run_name(job)))} finished: {res.get('n_patterns', '?')} pattern(s) "
+            f"Discovery run {_md(res.get('run_id', run_name(job)))} finished: {res.get('n_patterns', '?')} pattern(s) "
             f"in {res.get('n_genes', '?')} genes ({jobs.format_seconds(res.get('seconds'))})."
         )
 
@@ -283,17 +260,17 @@ def _result(job_id: str, job: dict) -> None:
 VIEW = JobView(
     noun="motif job",
     stop_key="w.motifs.stop",
-    title=lambda job: f"**Discovery run {_md(_run_name(job))}**",
+    title=lambda job: f"**Discovery run {_md(run_name(job))}**",
     progress=_progress,
     result=_result,
     on_end=_on_end,
     stop_note="Stop requested: the job ends after the current step (TF-MoDISco itself cannot be interrupted).",
-    input_prefix=lambda job: f"Discovery run {_md(_run_name(job))}: ",
+    input_prefix=lambda job: f"Discovery run {_md(run_name(job))}: ",
 )
 
 
 def _job_panel() -> None:
-    job = _followed_job()
+    job = followed_job("motifs", state.MOTIFS_JOB_ID)
     if job is not None:
         show(VIEW, job)
 
