@@ -1,7 +1,7 @@
 """Variants page: score the promoter variants of a VCF with the active model, as a background job.
 
 The scoring is :mod:`deepdife_core.variants` (``deepdife variants``), run by the job of
-:mod:`dashboard.variants_job` into ``workspace/variants/<name>/``; the page follows the
+:mod:`deepdife_core.jobs.variants` into ``workspace/variants/<name>/``; the page follows the
 job with :mod:`dashboard.job_panel`, then shows the effect table (filters, sortable),
 Δlogit by distance to the TSS, the gene × sample matrix of per-sample mode, CSV
 downloads (formulas neutralised) and a Saliency link per variant.
@@ -23,15 +23,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import jobs, sidebar, variants_job, widgets
+from dashboard import jobs, sidebar, widgets
 from dashboard.genomes import TSS_LABELS
-from dashboard.job_panel import JobView, is_live, show
+from dashboard.job_panel import JobView, followed_job, is_live, run_name, scored_progress, show
 from dashboard.motif_runs import saliency_url
-from dashboard.paths import jobs_dir, workspace_dir
+from dashboard.paths import workspace_dir
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.files import check_name, export_csv, read_json, restore_formulas
 from deepdife_core.genome.promoters import TSS_CHOICES, PromoterConfig
 from deepdife_core.genome.registry import list_genomes
+from deepdife_core.jobs import variants as variants_job
 from deepdife_core.jobs.runner import read_events
 from deepdife_core.variants import VariantConfig
 
@@ -161,29 +162,22 @@ def start_run(
         "uploads": str(uploads) if uploads else None,
     }
     try:
-        folder, proc = variants_job.start(jobs_dir(), args)
+        return jobs.start_kind(variants_job.KIND, args)
     except BaseException:
         if uploads is not None:
             shutil.rmtree(uploads, ignore_errors=True)
         raise
-    jobs._reap()
-    jobs._watch(folder.name, proc)
-    return folder.name
 
 
 def progress_of(events: list[dict]) -> tuple[float, str]:
     """Fraction done and a line of text from the job's events."""
-    frac, text = 0.0, "Starting…"
-    for ev in events:
-        if ev.get("event") == "stage":
-            text = str(ev.get("text", text))
-        elif ev.get("event") == "scored" and ev.get("total"):
-            frac = min(1.0, int(ev["done"]) / int(ev["total"]))
-            text = (
-                f"Scored the promoters of {int(ev['done']):,} of {int(ev['total']):,} genes "
-                f"({int(ev.get('variants', 0)):,} variants so far)"
-            )
-    return frac, text
+    return scored_progress(
+        events,
+        lambda ev: (
+            f"Scored the promoters of {int(ev['done']):,} of {int(ev['total']):,} genes "
+            f"({int(ev.get('variants', 0)):,} variants so far)"
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------- form
@@ -265,26 +259,6 @@ def _form(model_path: str) -> None:
 # ----------------------------------------------------------------------------- job panel
 
 
-def _run_name(job: dict) -> str:
-    return Path((job.get("args") or {}).get("out", "")).name or job["id"]
-
-
-def _followed_job() -> dict | None:
-    current = st.session_state.get(JOB_KEY)
-    if current:
-        try:
-            job = jobs.read(current)
-        except DeepDifEInputError:
-            job = None
-        if job is not None and job.get("kind") == variants_job.KIND:
-            return job
-    live = [j for j in jobs.list_kind(variants_job.KIND) if is_live(j)]
-    if not live:
-        return None
-    st.session_state[JOB_KEY] = live[0]["id"]
-    return live[0]
-
-
 def _progress(job_id: str, job: dict) -> None:
     frac, text = progress_of(read_events(jobs.job_folder(job_id)))
     st.progress(frac, text=text)
@@ -299,10 +273,10 @@ def _on_end(job_id: str, job: dict) -> None:
 def _result(job_id: str, job: dict) -> None:
     res = jobs.result(job_id) or {}
     if job["state"] == "stopped":
-        st.warning(f"Variant run {_md(_run_name(job))} was stopped; nothing was saved.")
+        st.warning(f"Variant run {_md(run_name(job))} was stopped; nothing was saved.")
     else:
         st.success(
-            f"Variant run {_md(res.get('run_id', _run_name(job)))} finished: {int(res.get('n_variants', 0)):,} "
+            f"Variant run {_md(res.get('run_id', run_name(job)))} finished: {int(res.get('n_variants', 0)):,} "
             f"variants scored ({jobs.format_seconds(res.get('seconds'))})."
         )
 
@@ -310,12 +284,12 @@ def _result(job_id: str, job: dict) -> None:
 VIEW = JobView(
     noun="variant job",
     stop_key="w.variants.stop",
-    title=lambda job: f"**Variant run {_md(_run_name(job))}**",
+    title=lambda job: f"**Variant run {_md(run_name(job))}**",
     progress=_progress,
     result=_result,
     on_end=_on_end,
     stop_note="Stop requested: the job ends after the current chunk of genes; nothing is saved.",
-    input_prefix=lambda job: f"Variant run {_md(_run_name(job))}: ",
+    input_prefix=lambda job: f"Variant run {_md(run_name(job))}: ",
 )
 
 
@@ -522,7 +496,7 @@ def render() -> None:
     else:
         st.markdown(f"Model: **{_md(Path(model_path).name)}**")
         _form(model_path)
-    job = _followed_job()
+    job = followed_job(variants_job.KIND, JOB_KEY)
     if job is not None:
         show(VIEW, job)
     st.divider()

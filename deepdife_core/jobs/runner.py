@@ -471,6 +471,7 @@ RUNNERS: dict[str, Runner | str] = {
     "tune_train": "deepdife_core.jobs.tune:run_train_best",
     "experiment": "deepdife_core.experiments.job:run",
     "genome_add": "deepdife_core.genome.job:run",
+    "variants": "deepdife_core.jobs.variants:run",
 }
 
 

@@ -161,12 +161,7 @@ def score_variants(
         raise DeepDifEInputError("variants are scored in promoter windows; use --region promoter")
     g = load_genome(genome, workspace)
     ann = g.annotation
-    if genes is None:
-        todo, missing = list(dict.fromkeys(ann["gene_id"])), []
-    else:
-        todo, missing = match_genes(ann, genes)
-        if not todo:
-            raise DeepDifEInputError(f"none of the {len(genes)} gene IDs (e.g. '{genes[0]}') is in genome '{genome}'")
+    todo, missing = genes_to_score(ann, genes, genome)
     path, tmp = prepare_vcf(vcf)
     try:
         with pysam.VariantFile(str(path)) as vf:
@@ -200,6 +195,58 @@ def score_variants(
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+    return merge_results(parts, missing, per_sample=per_sample)
+
+
+def genes_to_score(annotation: pd.DataFrame, genes: list[str] | None, genome: str) -> tuple[list[str], list[str]]:
+    """The annotation's gene IDs to score for ``genes`` (None: every gene) and the IDs it lacks.
+
+    Parameters
+    ----------
+    annotation
+        The genome's annotation table (``gene_id`` and transcript columns).
+    genes
+        Gene or transcript IDs as asked; None for every gene of the annotation.
+    genome
+        The genome's name (for the message).
+
+    Returns
+    -------
+    todo : list of str
+        Gene IDs in the annotation's spelling, in the order asked.
+    missing : list of str
+        IDs of ``genes`` that are not in the annotation.
+
+    Raises
+    ------
+    DeepDifEInputError
+        When none of ``genes`` is in the annotation.
+    """
+    if genes is None:
+        return list(dict.fromkeys(annotation["gene_id"])), []
+    todo, missing = match_genes(annotation, genes)
+    if not todo:
+        raise DeepDifEInputError(f"none of the {len(genes)} gene IDs (e.g. '{genes[0]}') is in genome '{genome}'")
+    return todo, missing
+
+
+def merge_results(parts: list[VariantResult], missing: list[str], *, per_sample: bool) -> VariantResult:
+    """One result from the results of chunks of genes (effects in chunk order, reports summed).
+
+    Parameters
+    ----------
+    parts
+        The chunks' results, in the order of their genes.
+    missing
+        The gene IDs asked for but not in the annotation.
+    per_sample
+        Whether the chunks carry haplotypes to combine into the gene x sample matrix.
+
+    Returns
+    -------
+    VariantResult
+        The whole run's result.
+    """
     report = ReadReport()
     for p in parts:
         report.merge(p.report)

@@ -10,31 +10,27 @@ import pandas as pd
 import pytest
 
 from deepdife_core.config import DatasetConfig, RunConfig
-from deepdife_core.genome.registry import add_genome
 from deepdife_core.jobs import runner as core_jobs
 from deepdife_core.model.folder import save_model_folder
-from tests.core.variants.helpers import EXPECTED, GENOME, D, L, U, oracle_cfg, oracle_model, vcf_text, write_vcf
+from tests.core.variants.helpers import (
+    EXPECTED,
+    D,
+    U,
+    add_tiny_genome,
+    oracle_cfg,
+    oracle_model,
+    save_oracle_model,
+    vcf_text,
+    write_vcf,
+)
 from tests.dashboard.apptest_helpers import goto, texts
 
 
 @pytest.fixture
 def variant_ws(dirs, tmp_path):
     """Genome ``tiny`` (3 genes, 1 chromosome) in the test's workspace, the ABRE oracle model, a tabix VCF."""
-    fa = tmp_path / "g.fa"
-    fa.write_text(">Chr1\n" + "\n".join(GENOME[i : i + 60] for i in range(0, len(GENOME), 60)) + "\n")
-    gff = tmp_path / "g.gff3"
-    gff.write_text(
-        "##gff-version 3\n"
-        "Chr1\t.\tgene\t301\t600\t.\t+\t.\tID=G1\n"
-        "Chr1\t.\tgene\t801\t1000\t.\t-\t.\tID=G2\n"
-        "Chr1\t.\tgene\t1201\t1300\t.\t+\t.\tID=G3\n"
-    )
-    add_genome("tiny", fa, gff, workspace=dirs["workspace"])
-    save_model_folder(
-        dirs["models"] / "oracle",
-        models=[oracle_model()],
-        config=RunConfig(model=oracle_cfg(), data=DatasetConfig(length=L)),
-    )
+    add_tiny_genome(tmp_path, dirs["workspace"])
+    save_oracle_model(dirs["models"] / "oracle")
     (tmp_path / "vcf").mkdir()
     return {"vcf": write_vcf(tmp_path / "vcf", vcf_text()), "tmp": tmp_path}
 

@@ -12,6 +12,7 @@ from deepdife_core.config import DatasetConfig, ModelConfig, RunConfig
 from deepdife_core.genome.promoters import PromoterConfig
 from deepdife_core.genome.registry import add_genome
 from deepdife_core.model.cnn import Predictor, build_model
+from deepdife_core.model.folder import save_model_folder
 from deepdife_core.motifs.modisco import Motif, write_meme
 from deepdife_core.variants import VariantConfig
 from deepdife_core.variants.run import score_variants
@@ -139,20 +140,32 @@ EXPECTED = [  # (gene, pos0, ref, alt) in output order
 ]
 
 
-@pytest.fixture(scope="package")
-def ws(tmp_path_factory):
-    root = tmp_path_factory.mktemp("vws")
-    fa = root / "g.fa"
+def add_tiny_genome(folder: Path, workspace: Path) -> None:
+    """Register genome ``tiny`` (Chr1 = :data:`GENOME`; G1 +, G2 -, G3 +) in ``workspace``, its files in ``folder``."""
+    fa = folder / "g.fa"
     fa.write_text(">Chr1\n" + "\n".join(GENOME[i : i + 60] for i in range(0, len(GENOME), 60)) + "\n")
-    gff = root / "g.gff3"
+    gff = folder / "g.gff3"
     gff.write_text(
         "##gff-version 3\n"
         "Chr1\t.\tgene\t301\t600\t.\t+\t.\tID=G1\n"
         "Chr1\t.\tgene\t801\t1000\t.\t-\t.\tID=G2\n"
         "Chr1\t.\tgene\t1201\t1300\t.\t+\t.\tID=G3\n"
     )
+    add_genome("tiny", fa, gff, workspace=workspace)
+
+
+def save_oracle_model(folder: Path) -> None:
+    """Save :func:`oracle_model` as a model folder (fitting sequences to ``L`` bp)."""
+    save_model_folder(
+        folder, models=[oracle_model()], config=RunConfig(model=oracle_cfg(), data=DatasetConfig(length=L))
+    )
+
+
+@pytest.fixture(scope="package")
+def ws(tmp_path_factory):
+    root = tmp_path_factory.mktemp("vws")
     work = root / "workspace"
-    add_genome("tiny", fa, gff, workspace=work)
+    add_tiny_genome(root, work)
     vcf = write_vcf(root, vcf_text())
     meme = root / "abre.meme"
     ppm = np.full((7, 4), 0.01)
@@ -160,11 +173,7 @@ def ws(tmp_path_factory):
         ppm[j, "ACGT".index(c)] = 0.97
     write_meme([Motif("MA9999.1", "ABF1", ppm / ppm.sum(1, keepdims=True))], meme)
     folder = root / "model"
-    from deepdife_core.model.folder import save_model_folder
-
-    save_model_folder(
-        folder, models=[oracle_model()], config=RunConfig(model=oracle_cfg(), data=DatasetConfig(length=L))
-    )
+    save_oracle_model(folder)
     return {"root": root, "work": str(work), "vcf": vcf, "meme": str(meme), "model": folder}
 
 
