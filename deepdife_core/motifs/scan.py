@@ -491,6 +491,7 @@ class _SeedIndex:
     """
 
     q: int
+    cut: np.ndarray
     c1: np.ndarray
     starts: tuple[np.ndarray, ...]
     tables: tuple[np.ndarray, ...]
@@ -581,6 +582,7 @@ def _build_seed_index(db: ScanDatabase, max_pvalue: float) -> _SeedIndex:
     np.cumsum(np.bincount(keys, minlength=nd * n_codes), out=indptr[1:])
     return _SeedIndex(
         q=q,
+        cut=cut,
         c1=c1.astype(np.int32),
         starts=tuple(starts),
         tables=tuple(tabs),
@@ -668,18 +670,17 @@ def touching_hits(
             f"offsets and spans need one entry per sequence ({len(sequences)}), got {len(offsets)} and {len(spans)}"
         )
     ix = _seed_index(db, max_pvalue)
-    cut = _threshold_bins(db, max_pvalue)
     out = []
     for g0 in range(0, len(sequences), max(int(group), 1)):
         part = list(sequences[g0 : g0 + group])
-        out.append(_touching_group(db, ix, cut, part, offsets[g0 : g0 + group], spans[g0 : g0 + group], max_pvalue))
+        out.append(_touching_group(db, ix, part, offsets[g0 : g0 + group], spans[g0 : g0 + group], max_pvalue))
         out[-1][0] += g0
     if not out:
         out = [[np.zeros(0, np.int64)] * 3 + [np.zeros(0)] * 2]
     return TouchingHits(*(np.concatenate([o[k] for o in out]) for k in range(5)))
 
 
-def _touching_group(db, ix, cut, seqs, offsets, spans, max_pvalue) -> list[np.ndarray]:
+def _touching_group(db, ix, seqs, offsets, spans, max_pvalue) -> list[np.ndarray]:
     q, n_codes, wmax = ix.q, 5**ix.q, db.max_width
     tok, bounds = _string_tokens(seqs)
     pad_l, pad_r = wmax, wmax + 2 * q
@@ -737,7 +738,7 @@ def _touching_group(db, ix, cut, seqs, offsets, spans, max_pvalue) -> list[np.nd
         if j % 4 == 3 and n:
             alive = score + ix.sufmax[m * (wmax + 1) + np.minimum(j + 1, w)] >= ix.thr[m]
             m, s, c_seq, w, col, score = m[alive], s[alive], c_seq[alive], w[alive], col[alive], score[alive]
-    hit = np.trunc(score / db.bin_size) >= cut[m]
+    hit = np.trunc(score / db.bin_size) >= ix.cut[m]
     m, s, c_seq, score = m[hit], s[hit], c_seq[hit], score[hit]
     pv = pvalue_of_score(db, m, score)
     keep = pv <= max_pvalue

@@ -101,6 +101,7 @@ def motif_changes(
     _, uid = np.unique(ids.astype(str), return_inverse=True)  # motifs sharing an ID count as one
     n_uid = int(uid.max()) + 1
     mat_uid = uid[db.strand_motif]
+    labels = [f"{db.motifs[k].name} ({db.motifs[k].id})" for k in db.strand_motif.tolist()]
     lost: list[list[tuple[float, str]]] = [[] for _ in range(n)]
     gained: list[list[tuple[float, str]]] = [[] for _ in range(n)]
     for g0 in range(0, n, max(int(group), 1)):
@@ -120,9 +121,8 @@ def motif_changes(
         key2 = allele * n_uid + u
         is_ref = ctx < k
         in_other = np.where(is_ref, np.isin(key2, key2[~is_ref]), np.isin(key2, key2[is_ref]))
-        for j in np.flatnonzero(~in_other):
-            mot = db.motifs[db.strand_motif[best_mat[j]]]
-            (lost if is_ref[j] else gained)[g0 + allele[j]].append((float(best_p[j]), f"{mot.name} ({mot.id})"))
+        for r, al, p, mat in zip(*(x[~in_other].tolist() for x in (is_ref, allele, best_p, best_mat)), strict=True):
+            (lost if r else gained)[g0 + al].append((p, labels[mat]))
     return [
         ("; ".join(v[1] for v in sorted(lo)), "; ".join(v[1] for v in sorted(ga)))
         for lo, ga in zip(lost, gained, strict=True)
@@ -195,9 +195,10 @@ def score_chunk(
     samples = list(vcf.header.samples)
     ref_seqs, alt_seqs, alt_gene, rows, contexts, hap_seqs = [], [], [], [], [], []
     wmax = scan_db.max_width if scan_db is not None else 0
+    gene_ids, chroms, strands, tsss = (s[c].tolist() for c in ("gene_id", "chrom", "strand", "site"))
     try:
         for g in range(len(s)):
-            chrom, strand, tss = s.at[g, "chrom"], s.at[g, "strand"], int(s.at[g, "site"])
+            chrom, strand, tss = chroms[g], strands[g], int(tsss[g])
             a0, b0 = int(lo[g]), int(hi[g])
             fwd, _ = cut(fa, chrom, a0, b0, "+", genome.chrom_lengths[chrom])
             ref_seqs.append(model_input(fwd, strand, length, side))
@@ -209,7 +210,7 @@ def score_chunk(
                 carriers = np.flatnonzero(al.carriers > 0)
                 rows.append(
                     {
-                        "gene_id": s.at[g, "gene_id"],
+                        "gene_id": gene_ids[g],
                         "chrom": chrom,
                         "pos": al.pos0 + 1,
                         "ref": al.ref,
