@@ -22,6 +22,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -417,6 +418,9 @@ def _json_default(obj: Any) -> Any:
 #: environment variable naming the job folder this process runs (set by :func:`deepdife_core.jobs.runner.run_job`);
 #: a claim made for that job (see :func:`claim_output`) belongs to this process
 JOB_ENV = "DEEPDIFE_JOB_FOLDER"
+#: a queued job whose process has not said anything after this many seconds is lost (the job runner reports
+#: it failed, and a claim made for it is stale)
+QUEUE_TIMEOUT_S = 300.0
 #: claims held here: (claim file, thread) -> how many nested :func:`claim_output` blocks hold it (two
 #: threads of one process, e.g. two dashboard sessions, are two writers)
 _HELD: dict[tuple[Path, int], int] = {}
@@ -482,16 +486,23 @@ def _claim_owner(path: Path) -> dict | None:
 def _claim_live(owner: dict) -> bool:
     """Whether the writer named in a claim file is still at work (a killed one leaves a stale claim).
 
-    A job claim lives while the job's ``job.json`` says queued, or running with a live
-    process (read here, below the job runner, which keeps the same file).
+    A job claim lives while the job's ``job.json`` says running with a live process, or
+    queued for at most :data:`QUEUE_TIMEOUT_S` (read here, below the job runner, which
+    keeps the same file and applies the same rule).
     """
     job = owner.get("job")
     if job:
-        data = read_json(Path(job) / "job.json", {}) or {}
+        path = Path(job) / "job.json"
+        data = read_json(path, {}) or {}
         state = data.get("state")
         if state == "running":
             return pid_alive(data.get("pid"))
-        return state == "queued"
+        if state != "queued":
+            return False
+        try:
+            return time.time() - path.stat().st_mtime <= QUEUE_TIMEOUT_S
+        except OSError:
+            return False
     pid = owner.get("pid")
     return pid is None or pid_alive(pid)
 

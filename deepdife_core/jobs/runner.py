@@ -41,7 +41,7 @@ import numpy as np
 from deepdife_core.config import AugmentConfig, ModelConfig, PhyloConfig, TrainConfig, from_dict
 from deepdife_core.data.io import load_dataset, read_dataset_config, read_orthologs
 from deepdife_core.errors import DeepDifEInputError
-from deepdife_core.files import JOB_ENV, atomic_write_json, pid_alive
+from deepdife_core.files import JOB_ENV, QUEUE_TIMEOUT_S, atomic_write_json, pid_alive
 from deepdife_core.train.fit import cross_validate, stop_file_check, train_dataset
 
 STATES = ("queued", "running", "done", "failed", "stopped")
@@ -51,8 +51,6 @@ PROGRESS_FILE = "progress.jsonl"
 RESULT_FILE = "result.json"
 LOG_FILE = "log.txt"
 STOP_FILE = "stop"
-#: a queued job whose process has not said anything after this many seconds is reported lost
-QUEUE_TIMEOUT_S = 300.0
 
 
 def _now() -> str:

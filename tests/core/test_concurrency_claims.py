@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,19 @@ def test_a_claim_of_a_finished_job_is_stale(tmp_path):
     with artifacts.atomic_dir(target) as tmp:
         (tmp / "x").write_text("ok")
     assert (target / "x").exists()
+
+
+def test_a_claim_of_a_job_queued_past_the_timeout_is_stale_as_the_runner_says(tmp_path):
+    target = tmp_path / "models" / "m"
+    folder = jobs.create_job(tmp_path / "jobs", "train", {})
+    artifacts.acquire_claim(target, job=folder)
+    with pytest.raises(DeepDifEInputError, match="being written by the dashboard job"):
+        artifacts.acquire_claim(target)  # queued just now: the claim holds
+    old = time.time() - artifacts.QUEUE_TIMEOUT_S - 5
+    os.utime(folder / "job.json", (old, old))
+    assert jobs.read_job(folder)["error_kind"] == "lost"
+    artifacts.acquire_claim(target)  # the runner calls it lost, so the claim is taken over
+    artifacts.release_claim(target)
 
 
 def test_nested_claims_of_one_writer_share_the_claim(tmp_path):
