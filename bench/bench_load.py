@@ -1,19 +1,36 @@
-"""Load test (issue 8): five browser sessions on the Saliency page while a training job runs.
+"""Load test (issues 8, 17): browser sessions on the Saliency page while a training job runs, timed per part.
 
 A real ``streamlit run dashboard/app.py`` server (as ``make run``) with the demo
-dataset and model in a temporary workspace whose attribution cache holds all
-2,000 demo genes (DeepSHAP, filled with ``deepdife explain --cache``).  A
-training job on the demo data runs in the background the whole time.  Five
-Chromium sessions (Playwright, headless, concurrently) each open genes through
-the Saliency page's deep link and wait for the attribution track to be drawn.
+dataset and model in a temporary workspace whose attribution cache holds the
+genes the sessions visit (DeepSHAP and ISM, filled with ``deepdife explain
+--cache``: every gene switch is a *cached* one).  A training job on the demo
+data runs in the background the whole time (``--no-training``: not).  For each
+count of ``--sessions`` (default ``1,5``), that many Chromium sessions
+(Playwright, headless, concurrently) each open a gene through the Saliency
+page's deep link, then switch to ``--genes`` more through the search box and
+wait for the attribution track to be drawn.
 
-Writes ``bench/results/load.json``: p50 / p95 / max seconds from navigation to a
-rendered track, errors seen (exceptions, apologies, tracebacks in the server
-log), and the server's resident memory (current and peak, target < 2 GB).
+Where a gene switch's time goes: the server runs with ``DEEPDIFE_PROFILE`` set,
+so the page appends its timed parts of each script run (see
+:class:`dashboard.page_saliency.Profile`): ``script`` (the Saliency page's
+whole run), ``attributions`` (attribution cache lookup and the model's strand
+probabilities), ``motifs`` (JASPAR scan), ``figure`` (building the plotly
+figure), ``serialise`` (``st.plotly_chart``: the figure's JSON into the
+message) and ``other`` (the rest of the script).  Each switch the browser saw
+(Enter to the gene's track drawn) is matched with the server run of that gene
+inside it; ``client`` is the switch's time minus the server run (websocket
+transport and the browser drawing the figure).
+
+Writes ``bench/results/load.json``: per session count p50 / p95 / max seconds
+per part and of the whole switch, errors seen (exceptions, apologies,
+tracebacks in the server log), the server's resident memory (current and peak,
+target < 2 GB), and ``os.getloadavg()`` before, between and after (the cores
+may be shared with other work).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -36,8 +53,12 @@ if str(ROOT) not in sys.path:  # `dashboard` and `tests.support` are imported fr
 from tests.support import CHROME_ARGS, CHROMIUM, kill_group, start_streamlit, wait_healthy  # noqa: E402
 
 OUT = HERE / "results" / "load.json"
-SESSIONS = 5
+SESSIONS = (1, 5)
 GENES_PER_SESSION = 8
+#: the parts of a server script run the page times (dashboard.page_saliency.Profile), in the order of the page
+PARTS = ("attributions", "motifs", "figure", "serialise")
+#: the server side of a cached gene switch should take at most this long (issue 17)
+SERVER_TARGET_S = 0.3
 PLOT = '[data-testid="stMain"] [data-testid="stPlotlyChart"] .js-plotly-plot'
 RSS_TARGET_GB = 2.0
 
@@ -52,9 +73,17 @@ def _rss_kb(pid: int) -> dict[str, int]:
     return out
 
 
-def _prepare(base: Path) -> tuple[dict[str, str], Path, list[str]]:
-    """Workspace with the demo dataset, the demo model, and a full attribution cache."""
-    env = dict(os.environ, DEEPDIFE_WORKSPACE=str(base / "workspace"), DEEPDIFE_MODELS=str(base / "models"))
+def _prepare(base: Path, n_cached: int, seed: int = 0) -> tuple[dict[str, str], Path, list[str]]:
+    """Workspace with the demo dataset, the demo model, and ``n_cached`` genes' attributions in the disk cache.
+
+    Returns the server's environment, the dataset file and the cached genes (the sessions visit only these).
+    """
+    env = dict(
+        os.environ,
+        DEEPDIFE_WORKSPACE=str(base / "workspace"),
+        DEEPDIFE_MODELS=str(base / "models"),
+        DEEPDIFE_PROFILE=str(base / "profile.jsonl"),
+    )
     os.environ.update({k: env[k] for k in ("DEEPDIFE_WORKSPACE", "DEEPDIFE_MODELS")})
     from dashboard.datasets import ensure_demo_dataset, list_datasets
 
@@ -64,29 +93,33 @@ def _prepare(base: Path) -> tuple[dict[str, str], Path, list[str]]:
     import pandas as pd
 
     genes = pd.read_csv(ds["path"])["gene_id"].astype(str).tolist()
+    genes = [str(g) for g in np.random.default_rng(seed).permutation(genes)[:n_cached]]
     t0 = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "deepdife_core.cli.main",
-            "explain",
-            "--quiet",
-            "--model",
-            str(base / "models" / "demo"),
-            "--data",
-            str(ds["path"]),
-            "--method",
-            "deepshap",
-            "--cache",
-            str(base / "workspace" / "attributions"),
-            "--out",
-            str(base / "all.npz"),
-        ],
-        check=True,
-        cwd=ROOT,
-        env=env,
-    )
+    for method in ("deepshap", "ism"):  # what the page shows by default: DeepSHAP tracks and the ISM heat map
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "deepdife_core.cli.main",
+                "explain",
+                "--quiet",
+                "--model",
+                str(base / "models" / "demo"),
+                "--data",
+                str(ds["path"]),
+                "--genes",
+                *genes,
+                "--method",
+                method,
+                "--cache",
+                str(base / "workspace" / "attributions"),
+                "--out",
+                str(base / f"{method}.npz"),
+            ],
+            check=True,
+            cwd=ROOT,
+            env=env,
+        )
     print(f"filled the attribution cache: {len(genes)} genes in {time.perf_counter() - t0:.0f} s", flush=True)
     return env, Path(ds["path"]), genes
 
@@ -143,7 +176,10 @@ async def _errors(page, where: str) -> list[str]:
 
 
 async def _session(browser, url: str, genes: list[str], index: int) -> dict:
-    """Open the first gene by deep link (a new browser tab), then the others through the search box."""
+    """Open the first gene by deep link (a new browser tab), then the others through the search box.
+
+    Each switch is ``{gene, seconds, t_enter, t_drawn}`` (wall-clock, to match the server's profile).
+    """
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     page.set_default_timeout(180_000)
@@ -152,52 +188,154 @@ async def _session(browser, url: str, genes: list[str], index: int) -> dict:
     await _drawn(page, genes[0])
     open_s = time.perf_counter() - t0
     errors = await _errors(page, f"session {index}, gene {genes[0]}")
-    times = []
+    switches = []
     for gene in genes[1:]:
         await _idle(page)
         box = page.locator('[data-testid="stMain"]').get_by_role("textbox", name="Search by gene ID")
         await box.fill(gene)
-        t0 = time.perf_counter()
+        t_enter, t0 = time.time(), time.perf_counter()
         await box.press("Enter")
         await _drawn(page, gene)
-        times.append(time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
+        switches.append({"gene": gene, "seconds": seconds, "t_enter": t_enter, "t_drawn": t_enter + seconds})
         errors += await _errors(page, f"session {index}, gene {gene}")
     await ctx.close()
-    return {"open_s": open_s, "times": times, "errors": errors}
+    return {"open_s": open_s, "switches": switches, "errors": errors}
 
 
-async def _browse(url: str, genes: list[str]) -> list[dict]:
+async def _browse(url: str, genes: list[str], counts: tuple[int, ...], per_session: int) -> dict[int, dict]:
+    """For each session count: that many concurrent sessions, each opening ``per_session + 1`` genes."""
     from playwright.async_api import async_playwright
 
+    out: dict[int, dict] = {}
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS, headless=True)
         # warm the server (model load, TF graph) once, as a user who opened the page earlier would have
         await _session(browser, url, genes[:1], -1)
         rng = np.random.default_rng(0)
-        picks = [list(rng.choice(genes, GENES_PER_SESSION, replace=False)) for _ in range(SESSIONS)]
-        results = await asyncio.gather(*[_session(browser, url, p, i) for i, p in enumerate(picks)])
+        for n in counts:
+            picks = [[str(g) for g in rng.choice(genes, per_session + 1, replace=False)] for _ in range(n)]
+            load_before = os.getloadavg()
+            t0 = time.perf_counter()
+            results = await asyncio.gather(*[_session(browser, url, p, i) for i, p in enumerate(picks)])
+            out[n] = {
+                "sessions": list(results),
+                "wall_seconds": time.perf_counter() - t0,
+                "loadavg_before": load_before,
+                "loadavg_after": os.getloadavg(),
+            }
         await browser.close()
-    return list(results)
+    return out
 
 
-def main() -> dict:
+def _stats(values: list[float]) -> dict:
+    a = np.asarray(values, dtype=float)
+    if not len(a):
+        return {"n": 0}
+    return {
+        "p50": round(float(np.percentile(a, 50)), 3),
+        "p95": round(float(np.percentile(a, 95)), 3),
+        "max": round(float(a.max()), 3),
+        "n": len(a),
+    }
+
+
+def read_profile(path: Path) -> list[dict]:
+    """The page's script runs from its ``DEEPDIFE_PROFILE`` lines: ``{run, gene, t_start, t_end, parts}``."""
+    runs: dict[str, dict] = {}
+    if not path.is_file():
+        return []
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(ValueError):
+            d = json.loads(line)
+            run = runs.setdefault(d["run"], {"run": d["run"], "gene": d["gene"], "parts": {}})
+            run["t_start"], run["t_end"] = d["t_start"], d["t_end"]
+            run["parts"][d["part"]] = d
+    return list(runs.values())
+
+
+def match_switches(switches: list[dict], runs: list[dict], *, slack_s: float = 0.05) -> list[dict]:
+    """Each browser switch with the server runs that drew its gene inside it (Enter .. track drawn).
+
+    Returns one row per switch with a run: the switch's ``seconds``, the parts of the last such run
+    (``other``: its script time not in a timed part), ``client`` (switch minus that run's script time),
+    ``runs`` (how many script runs of the gene fell inside the switch) and the figure's JSON ``bytes``.
+    """
+    rows = []
+    for sw in switches:
+        inside = [
+            r
+            for r in runs
+            if r["gene"] == sw["gene"]
+            and r["t_start"] >= sw["t_enter"] - slack_s
+            and r["t_end"] <= sw["t_drawn"] + slack_s
+            and "figure" in r["parts"]
+        ]
+        if not inside:
+            continue
+        run = max(inside, key=lambda r: r["t_end"])
+        parts = {p: run["parts"][p]["seconds"] for p in PARTS if p in run["parts"]}
+        script = run["parts"]["script"]["seconds"]
+        rows.append(
+            {
+                "seconds": sw["seconds"],
+                "script": script,
+                **parts,
+                "other": script - sum(parts.values()),
+                "client": sw["seconds"] - script,
+                "runs": len(inside),
+                "bytes": run["parts"].get("serialise", {}).get("bytes"),
+            }
+        )
+    return rows
+
+
+def summarise(browse: dict, runs: list[dict], per_session: int) -> dict:
+    """Per-part p50 / p95 / max of the switches, opening times and errors of one session count."""
+    sessions = browse["sessions"]
+    switches = [s for ses in sessions for s in ses["switches"]]
+    rows = match_switches(switches, runs)
+    parts = {p: _stats([r[p] for r in rows if p in r]) for p in ("script", *PARTS, "other", "client")}
+    script = parts["script"]
+    return {
+        "sessions": len(sessions),
+        "genes_per_session": per_session,
+        "open_by_deep_link_s": _stats([s["open_s"] for s in sessions]),
+        "seconds_to_track": _stats([s["seconds"] for s in switches]),
+        "parts_s": parts,
+        "switches_matched_to_a_server_run": len(rows),
+        "script_runs_per_switch_max": max((r["runs"] for r in rows), default=0),
+        "figure_json_bytes_p50": int(np.percentile([r["bytes"] for r in rows if r["bytes"]], 50)) if rows else None,
+        "server_script_p95_within_target": bool(script.get("p95", float("inf")) <= SERVER_TARGET_S),
+        "wall_seconds": round(browse["wall_seconds"], 1),
+        "loadavg_before": [round(v, 2) for v in browse["loadavg_before"]],
+        "loadavg_after": [round(v, 2) for v in browse["loadavg_after"]],
+        "errors": [e for s in sessions for e in s["errors"]],
+    }
+
+
+def main(
+    counts: tuple[int, ...] = SESSIONS, per_session: int = GENES_PER_SESSION, training: bool = True, out: Path = OUT
+) -> dict:
     if not CHROMIUM.exists():
         result = {"benchmark": "load", "skipped": "/usr/bin/chromium is not installed"}
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(json.dumps(result, indent=2) + "\n")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
         return result
+    load_start = os.getloadavg()
     base = Path(tempfile.mkdtemp(prefix="deepdife-load-"))
-    env, dataset_path, genes = _prepare(base)
+    env, dataset_path, genes = _prepare(base, n_cached=2 * (per_session + 1))
     proc, url = _start_server(base, env)
     job = None
     try:
-        job = _start_training(dataset_path, base)
+        if training:
+            job = _start_training(dataset_path, base)
         t0 = time.perf_counter()
-        sessions = asyncio.run(_browse(url, genes))
+        browsed = asyncio.run(_browse(url, genes, counts, per_session))
         wall = time.perf_counter() - t0
         from deepdife_core.jobs.runner import read_job
 
-        job_state = (read_job(job) or {}).get("state")
+        job_state = (read_job(job) or {}).get("state") if job is not None else None
         rss = _rss_kb(proc.pid)
     finally:
         if job is not None:
@@ -207,46 +345,55 @@ def main() -> dict:
             if pid:
                 kill_group(int(pid))
         kill_group(proc.pid)
-    times = np.array([t for s in sessions for t in s["times"]])
-    opens = np.array([s["open_s"] for s in sessions])
-    errors = [e for s in sessions for e in s["errors"]]
+    runs = read_profile(base / "profile.jsonl")
     log = (base / "server.log").read_text(errors="replace")
     n_cached = len(list((base / "workspace" / "attributions").rglob("*.npz")))
     result = {
         "benchmark": "load",
-        "sessions": SESSIONS,
-        "genes_per_session": GENES_PER_SESSION,
+        "training_job": training,
         "training_job_state_during_test": job_state,
-        "cached_attributions": n_cached,
+        "cached_genes": len(genes),
+        "cached_attribution_files": n_cached,
         "what": (
-            "each session opens one gene by deep link (a new tab: the app boots), then picks genes in the "
-            "search box; seconds from Enter to the gene's track drawn (DeepSHAP from the disk cache, ISM and "
-            "the JASPAR scan computed); server, training job and 5 Chromium renderers share the same cores"
+            "per session count: each session opens one gene by deep link (a new tab: the app boots), then picks "
+            "genes in the search box; seconds from Enter to the gene's track drawn, every gene's DeepSHAP and "
+            "ISM in the disk cache (a cached gene switch), the JASPAR scan computed; parts_s: the page's "
+            "script run of the switch by part (DEEPDIFE_PROFILE) and 'client' = switch - script (transport "
+            "and browser drawing); server, training job and the Chromium renderers share the same cores"
         ),
-        "open_by_deep_link_s": {
-            "p50": round(float(np.percentile(opens, 50)), 3),
-            "max": round(float(opens.max()), 3),
-        },
-        "seconds_to_track": {
-            "p50": round(float(np.percentile(times, 50)), 3),
-            "p95": round(float(np.percentile(times, 95)), 3),
-            "max": round(float(times.max()), 3),
-            "n": len(times),
-        },
+        "server_target_s": SERVER_TARGET_S,
+        "by_sessions": {str(n): summarise(browsed[n], runs, per_session) for n in counts},
         "wall_seconds": round(wall, 1),
-        "errors": errors,
         "server_tracebacks": log.count("Traceback"),
         "server_rss_gb": round(rss.get("VmRSS", 0) / 2**20, 3),
         "server_peak_rss_gb": round(rss.get("VmHWM", 0) / 2**20, 3),
         "rss_target_gb": RSS_TARGET_GB,
         "meets_rss_target": rss.get("VmHWM", 0) / 2**20 < RSS_TARGET_GB,
         "cpus": os.cpu_count(),
+        "loadavg_start": [round(v, 2) for v in load_start],
+        "loadavg_end": [round(v, 2) for v in os.getloadavg()],
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     shutil.rmtree(base, ignore_errors=True)
     return result
 
 
+def _counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give session counts like 1,5, not {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"give session counts >= 1 like 1,5, not {text!r}")
+    return counts
+
+
 if __name__ == "__main__":
-    print(json.dumps(main(), indent=2))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=_counts, default=SESSIONS, help="session counts to run, e.g. 1,5")
+    parser.add_argument("--genes", type=int, default=GENES_PER_SESSION, help="gene switches per session")
+    parser.add_argument("--no-training", action="store_true", help="no training job in the background")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"result file (default {OUT.relative_to(ROOT)})")
+    a = parser.parse_args()
+    print(json.dumps(main(a.sessions, max(1, a.genes), training=not a.no_training, out=a.out), indent=2))

@@ -20,12 +20,18 @@ do the same from other pages.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import os
 import re
 import tempfile
 import threading
+import time
 import urllib.parse
-from collections.abc import Callable
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -66,6 +72,9 @@ GENE_KEY = "w.saliency.gene"
 RECORD_KEY = "w.saliency.record"
 #: TensorFlow / shap state is shared by every session of the server: one explanation at a time
 _LOCK = threading.Lock()
+#: a file the page appends one JSON line per timed part of each script run to (``bench/bench_load.py``)
+PROFILE_ENV = "DEEPDIFE_PROFILE"
+_PROFILE_LOCK = threading.Lock()
 
 
 # ----------------------------------------------------------------------------- small pure helpers
@@ -273,6 +282,53 @@ def background_pool(table: pd.DataFrame, model_path: str) -> tuple[pd.DataFrame,
     if "split" in table.columns and (table["split"] == "train").any():
         return table[table["split"] == "train"], "genes with split 'train'"
     return table, "all genes (no training split recorded)"
+
+
+# ----------------------------------------------------------------------------- profile (bench/bench_load.py)
+
+
+class Profile:
+    """Seconds spent in the parts of one script run of the page, for ``$DEEPDIFE_PROFILE``.
+
+    Without the variable nothing is timed or written. With it, :meth:`write` appends one JSON line per
+    part (``run``, ``gene``, ``part``, ``seconds``, ``t_start``, ``t_end``: wall-clock seconds of the run)
+    plus ``part = "script"`` for the whole page; each line is one ``write`` of an append-mode file under a
+    lock, so lines of concurrent sessions do not interleave.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path or None
+        self.run = uuid.uuid4().hex[:12]
+        self.gene: str | None = None
+        self.parts: list[dict] = []
+        self._t0 = time.perf_counter()
+        self._wall0 = time.time()
+
+    @classmethod
+    def from_env(cls) -> Profile:
+        return cls(os.environ.get(PROFILE_ENV))
+
+    @contextlib.contextmanager
+    def part(self, name: str, **extra: object) -> Iterator[dict]:
+        """Time the block as part ``name``; the yielded dict takes more fields (e.g. ``bytes``)."""
+        info: dict = {"part": name, **extra}
+        t = time.perf_counter()
+        try:
+            yield info  # fields added after the block are written too
+        finally:
+            if self.path is not None:
+                info["seconds"] = time.perf_counter() - t
+                self.parts.append(info)
+
+    def write(self) -> None:
+        if self.path is None:
+            return
+        total = time.perf_counter() - self._t0
+        head = {"run": self.run, "gene": self.gene, "t_start": self._wall0, "t_end": self._wall0 + total}
+        lines = [{**head, **p} for p in [*self.parts, {"part": "script", "seconds": total}]]
+        text = "".join(json.dumps(line) + "\n" for line in lines)
+        with _PROFILE_LOCK, contextlib.suppress(OSError), open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(text)
 
 
 # ----------------------------------------------------------------------------- computations (TensorFlow)
@@ -630,14 +686,64 @@ def _settings(has_coords: bool) -> dict:
     }
 
 
+class Memo:
+    """A small thread-safe LRU of computed values shared by the server's sessions (values are never mutated)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], object]):
+        """The value kept for ``key``, else ``make()`` (kept, the least recently used one dropped)."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+#: motif hits of a sequence (scanning ~900 JASPAR motifs is a good part of a gene switch)
+_HITS = Memo(256)
+#: plotly figures of a view: a rerun that changes nothing drawn (an edit position, a download) reuses one
+_FIGURES = Memo(32)
+
+
 def _motif_hits(sequence: str, pvalue: float) -> pd.DataFrame | None:
     from deepdife_core.motifs.scan import scan_sequence
 
     db = cache.scan_database()
-    hits = scan_sequence(sequence, db, max_pvalue=pvalue)
-    # a palindromic motif matches both strands at one place: keep the better one
-    hits = hits.sort_values("p_value", kind="stable").drop_duplicates(["motif_id", "start", "end"])
-    return hits.head(MAX_HITS).reset_index(drop=True)
+
+    def scan() -> pd.DataFrame:
+        hits = scan_sequence(sequence, db, max_pvalue=pvalue)
+        # a palindromic motif matches both strands at one place: keep the better one
+        hits = hits.sort_values("p_value", kind="stable").drop_duplicates(["motif_id", "start", "end"])
+        return hits.head(MAX_HITS).reset_index(drop=True)
+
+    # keyed by the database object too (a new motif database is a new object of cache.scan_database); the
+    # entry holds the object, so its id cannot name another database while the entry is kept
+    return _HITS.get((id(db), sequence, float(pvalue)), lambda: (db, scan()))[1]
+
+
+def _figure_key(*parts: object) -> str:
+    """A digest of the figure's inputs (arrays by their bytes)."""
+    h = hashlib.sha1()
+    for p in parts:
+        if isinstance(p, np.ndarray):
+            h.update(f"{p.dtype}{p.shape}".encode())
+            h.update(np.ascontiguousarray(p).tobytes())
+        elif isinstance(p, pd.DataFrame):
+            h.update(pd.util.hash_pandas_object(p, index=True).values.tobytes())
+            h.update(repr(list(p.columns)).encode())
+        else:
+            h.update(repr(p).encode())
+        h.update(b"\x1f")
+    return h.hexdigest()
 
 
 def _metrics(ref: Explained, label: object) -> None:
@@ -764,7 +870,15 @@ def _owned_highlight(gene: str, src: GeneSource) -> tuple[int, int] | None:
 
 
 def render() -> None:
-    """Draw the saliency page."""
+    """Draw the saliency page (timed into ``$DEEPDIFE_PROFILE`` when it is set)."""
+    prof = Profile.from_env()
+    try:
+        _render(prof)
+    finally:
+        prof.write()
+
+
+def _render(prof: Profile) -> None:
     st.title("Saliency")
     _apply_query_params()
     path = sidebar.active_model()
@@ -792,6 +906,7 @@ def render() -> None:
     if row is None:
         return
     gene = str(row["gene_id"])
+    prof.gene = gene
     sequence = str(row["sequence"]).upper()
     coords = parse_coords(row.get("coords")) if "coords" in row.index else None
     head = st.container()
@@ -813,7 +928,7 @@ def render() -> None:
     ref = None
     with widgets.user_errors():
         background, bg_text = _background(opts["method"], src, path, length, pad_side)
-        with st.spinner("Explaining the gene…"):
+        with st.spinner("Explaining the gene…"), prof.part("attributions"):
             ref = explain_sequence(pred, sequence, config, background=background, with_ism=opts["ism"])
     if ref is None:
         return
@@ -903,7 +1018,7 @@ def render() -> None:
     # ---- motif hits
     hits = None
     if opts["motifs"]:
-        with widgets.user_errors():
+        with widgets.user_errors(), prof.part("motifs"):
             hits = _motif_hits(sequence, opts["pvalue"])
 
     # ---- the figure
@@ -911,27 +1026,31 @@ def render() -> None:
     ism = None
     if ref.ism is not None:
         ism = ref.ism.delta_probability[0] if opts["ism_values"] == "Δ probability" else ref.ism.hypothetical[0]
-    fig = sw.saliency_figure(
-        ref.attr.contrib_fwd[0],
-        ref.attr.contrib_rev[0],
-        sequence,
-        window=window,
-        view=opts["view"],
-        diff=diff,
-        ism=ism,
-        ism_label=opts["ism_values"],
-        hits=hits,
-        highlight=highlight,
-        axis=axis,
-        meta={"gene": gene, "method": opts["method"], "window": list(window), "variant": variant is not None},
-        revision=f"{gene_key}-{window}-{opts['view']}-{system.mode}",
-    )
+    with prof.part("figure"):
+        figure_args = {
+            "window": window,
+            "view": opts["view"],
+            "diff": diff,
+            "ism": ism,
+            "ism_label": opts["ism_values"],
+            "hits": hits,
+            "highlight": highlight,
+            "axis": axis,
+            "meta": {"gene": gene, "method": opts["method"], "window": list(window), "variant": variant is not None},
+            "revision": f"{gene_key}-{window}-{opts['view']}-{system.mode}",
+        }
+        fwd, rev = ref.attr.contrib_fwd[0], ref.attr.contrib_rev[0]
+        key = _figure_key(fwd, rev, sequence, system.key, *(figure_args[k] for k in sorted(figure_args) if k != "axis"))
+        fig = _FIGURES.get(key, lambda: sw.saliency_figure(fwd, rev, sequence, **figure_args))
     with fig_box:
-        st.plotly_chart(
-            fig,
-            key="saliency.tracks",
-            config={"scrollZoom": True, "displaylogo": False, "toImageButtonOptions": {"format": "svg"}},
-        )
+        with prof.part("serialise") as info:  # plotly's JSON of the figure into the page's message
+            st.plotly_chart(
+                fig,
+                key="saliency.tracks",
+                config={"scrollZoom": True, "displaylogo": False, "toImageButtonOptions": {"format": "svg"}},
+            )
+        if prof.path is not None:
+            info["bytes"] = len(fig.to_json())
         if opts["view"] == "letters" and window[1] - window[0] > sw.MAX_LETTER_WINDOW:
             st.caption(f"Windows over {sw.MAX_LETTER_WINDOW} bp are drawn as bars; narrow the window for letters.")
     with hits_box:
@@ -952,7 +1071,6 @@ def render() -> None:
     genomic = genomic_positions(coords, length, pad_side=pad_side) if coords is not None else None
     sites = [highlight] if highlight else []
     title = f"{gene}  {opts['method']}  p = {ref.probability:.3f}"
-    fwd, rev = ref.attr.contrib_fwd[0], ref.attr.contrib_rev[0]
 
     def make_figure():
         return export_figure(fwd, rev, window=window, title=title, diff=diff, sites=sites, system=system)

@@ -360,90 +360,109 @@ def saliency_figure(
         row_heights=[h for _, h in rows],
     )
     row_of = {name: i + 1 for i, (name, _) in enumerate(rows)}
+    # traces, axes and shapes are collected and given to plotly at once: each add_trace / update_yaxes /
+    # add_vrect call validates and walks the whole figure (most of the build time of the page's figure)
+    traces: list = []
+    trace_rows: list[int] = []
+    axes: dict[str, dict] = {}
+
+    def yaxis(r: int) -> dict:
+        return axes.setdefault(f"yaxis{'' if r == 1 else r}", {})
+
+    def xaxis(r: int) -> dict:
+        return axes.setdefault(f"xaxis{'' if r == 1 else r}", {})
+
+    def add(trs, r: int) -> None:
+        traces.extend(trs)
+        trace_rows.extend([r] * len(trs))
+
     ylim = _ylim(fwd[s:e], rev[s:e])
     for name, a in (("forward", fwd), ("reverse", rev), ("variant − reference", diff)):
         if a is None:
             continue
         r = row_of[name]
-        for tr in letter_traces(a[s:e], s) if view == "letters" else bar_traces(a[s:e], s, axis):
-            fig.add_trace(tr, row=r, col=1)
+        add(letter_traces(a[s:e], s) if view == "letters" else bar_traces(a[s:e], s, axis), r)
         if view == "letters":
-            fig.add_trace(_hover_trace(a[s:e], s, sequence, axis, name), row=r, col=1)
-        fig.update_yaxes(
-            title_text="Δ " + value_label if name.startswith("variant") else f"{name}",
+            add([_hover_trace(a[s:e], s, sequence, axis, name)], r)
+        yaxis(r).update(
+            title={"text": "Δ " + value_label if name.startswith("variant") else f"{name}"},
             range=list(ylim if name != "variant − reference" else _ylim(a[s:e])),
             fixedrange=True,
             zeroline=True,
             zerolinecolor="#9e9e9e",
-            row=r,
-            col=1,
         )
     if motif:
-        for tr in motif:
-            fig.add_trace(tr, row=row_of["motifs"], col=1)
-        fig.update_yaxes(
+        add(motif, row_of["motifs"])
+        yaxis(row_of["motifs"]).update(
             range=[-n_lanes - 0.05, 0.05],
             showticklabels=False,
-            title_text="motifs",
+            title={"text": "motifs"},
             fixedrange=True,
             showgrid=False,
-            row=row_of["motifs"],
-            col=1,
         )
     if ism is not None:
         r = row_of["ISM"]
         z = np.asarray(ism[s:e], dtype=np.float32).T
         lim = float(np.abs(z).max()) or 1.0
         lo, hi = fig.get_subplot(r, 1).yaxis.domain
-        fig.add_trace(
-            go.Heatmap(
-                z=z,
-                x=np.arange(s, e),
-                y=list(ALPHABET),
-                colorscale="RdBu_r",
-                zmid=0.0,
-                zmin=-lim,
-                zmax=lim,
-                colorbar={
-                    "title": {"text": ism_label, "side": "right"},
-                    "thickness": 10,
-                    "len": hi - lo,
-                    "y": (lo + hi) / 2,
-                    "yanchor": "middle",
-                },
-                customdata=None if axis.labels is None else [[axis.label(p) for p in range(s, e)]] * 4,
-                hovertemplate=("%{x}" if axis.labels is None else "%{customdata}")
-                + " → %{y}: %{z:.4f}<extra>ISM</extra>",
-                name="ISM",
-            ),
-            row=r,
-            col=1,
+        add(
+            [
+                go.Heatmap(
+                    z=z,
+                    x=np.arange(s, e),
+                    y=list(ALPHABET),
+                    colorscale="RdBu_r",
+                    zmid=0.0,
+                    zmin=-lim,
+                    zmax=lim,
+                    colorbar={
+                        "title": {"text": ism_label, "side": "right"},
+                        "thickness": 10,
+                        "len": hi - lo,
+                        "y": (lo + hi) / 2,
+                        "yanchor": "middle",
+                    },
+                    customdata=None if axis.labels is None else [[axis.label(p) for p in range(s, e)]] * 4,
+                    hovertemplate=("%{x}" if axis.labels is None else "%{customdata}")
+                    + " → %{y}: %{z:.4f}<extra>ISM</extra>",
+                    name="ISM",
+                )
+            ],
+            r,
         )
-        fig.update_yaxes(title_text="ISM", fixedrange=True, autorange="reversed", row=r, col=1)
+        yaxis(r).update(title={"text": "ISM"}, fixedrange=True, autorange="reversed")
+    fig.add_traces(traces, rows=trace_rows, cols=[1] * len(traces))
+    shapes = []
     if highlight is not None:
         hs, he = highlight
         if he > s and hs < e:
             for r in range(1, len(rows) + 1):
-                fig.add_vrect(
-                    x0=max(hs, s) - 0.5,
-                    x1=min(he, e) - 0.5,
-                    fillcolor=HIGHLIGHT_COLOR,
-                    opacity=0.25,
-                    line_width=0,
-                    layer="below",
-                    row=r,
-                    col=1,
+                shapes.append(
+                    {
+                        "type": "rect",
+                        "xref": f"x{'' if r == 1 else r}",
+                        "yref": f"y{'' if r == 1 else r} domain",
+                        "x0": max(hs, s) - 0.5,
+                        "x1": min(he, e) - 0.5,
+                        "y0": 0,
+                        "y1": 1,
+                        "fillcolor": HIGHLIGHT_COLOR,
+                        "opacity": 0.25,
+                        "line": {"width": 0},
+                        "layer": "below",
+                    }
                 )
-    fig.update_xaxes(range=[s - 0.5, e - 0.5], showgrid=False)
-    fig.update_xaxes(title_text=axis.title, row=len(rows), col=1)
+    for r in range(1, len(rows) + 1):
+        xaxis(r).update(range=[s - 0.5, e - 0.5], showgrid=False)
+    bottom = xaxis(len(rows))
+    bottom["title"] = {"text": axis.title}
     if axis.labels is not None:
         # other coordinates are labels of promoter positions: ticks at round steps of the window (plotly's own
         # ticks, used for promoter positions, follow the zoom; narrow the window for finer labels here)
         step = _nice_step(e - s)
         ticks = [p for p in range(s - s % step, e, step) if s <= p < e]
-        fig.update_xaxes(
-            tickmode="array", tickvals=ticks, ticktext=[axis.label(p) for p in ticks], row=len(rows), col=1
-        )
+        bottom.update(tickmode="array", tickvals=ticks, ticktext=[axis.label(p) for p in ticks])
+    fig.update_layout(axes, shapes=shapes or None)
     fig.update_layout(
         height=int(140 + 150 * sum(h for _, h in rows) / 0.3),
         margin={"l": 70, "r": 30, "t": 20, "b": 50},

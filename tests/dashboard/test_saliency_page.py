@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dashboard import state
@@ -466,6 +467,47 @@ def test_exported_figure_axis_follows_the_coordinate_system():
     ]
     fig = export_figure(fwd, rev, window=(20, 60), title="G1")  # no system: promoter positions, no axis label
     assert fig.axes[-1].get_xlabel() == ""
+
+
+def test_profile_lines_of_each_script_run(app, tiny_model, tiny_dataset, tiny_table, tmp_path, monkeypatch):
+    from dashboard.page_saliency import PROFILE_ENV
+
+    log = tmp_path / "profile.jsonl"
+    monkeypatch.setenv(PROFILE_ENV, str(log))
+    _open(app)
+    app.text_input(key="w.saliency.search").set_value(tiny_table["gene_id"].iloc[1]).run()  # a gene switch
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    runs = {}
+    for line in lines:
+        runs.setdefault(line["run"], {})[line["part"]] = line
+    last = list(runs.values())[-1]
+    assert {"script", "attributions", "motifs", "figure", "serialise"} <= set(last)
+    assert last["script"]["gene"] == tiny_table["gene_id"].iloc[1]
+    assert last["serialise"]["bytes"] == len(app.get("plotly_chart")[0].proto.spec)  # the JSON sent
+    parts = sum(last[p]["seconds"] for p in ("attributions", "motifs", "figure", "serialise"))
+    assert 0 < parts <= last["script"]["seconds"] <= last["script"]["t_end"] - last["script"]["t_start"] + 1e-6
+
+
+def test_memo_keeps_the_latest_values_and_figure_keys_follow_every_input():
+    from dashboard.page_saliency import Memo, _figure_key
+
+    memo, made = Memo(2), []
+
+    def make(v):
+        return lambda: made.append(v) or v
+
+    assert [memo.get(k, make(k)) for k in ("a", "b", "a", "c", "a", "b")] == ["a", "b", "a", "c", "a", "b"]
+    assert made == ["a", "b", "c", "b"]  # "a" was used after "b", so "c" dropped "b"
+    a = np.zeros((10, 4))
+    b = a.copy()
+    b[3, 1] = 1e-9
+    hits = pd.DataFrame({"start": [1], "end": [5]})
+    base = _figure_key(a, "ACGT", None, (2, 4), hits)
+    assert base == _figure_key(a.copy(), "ACGT", None, (2, 4), hits.copy())
+    assert len({base, _figure_key(b, "ACGT", None, (2, 4), hits), _figure_key(a, "ACGA", None, (2, 4), hits)}) == 3
+    assert base != _figure_key(a, "ACGT", None, (2, 5), hits)
+    assert base != _figure_key(a, "ACGT", None, (2, 4), hits.assign(end=[6]))
+    assert base != _figure_key(a, "ACGT", np.zeros((10, 4)), (2, 4), hits)
 
 
 # ----------------------------------------------------------------------------- ensembles and deletions
