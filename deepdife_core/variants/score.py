@@ -14,7 +14,7 @@ from deepdife_core.genome.fasta import open_genome
 from deepdife_core.genome.promoters import PromoterConfig, cut, sites, window
 from deepdife_core.genome.registry import GENOME_FILE
 from deepdife_core.interpret.explain import ExplainConfig, grad_x_input
-from deepdife_core.motifs.scan import touching_hits
+from deepdife_core.motifs.scan import touching_hits, touching_snv_hits
 from deepdife_core.variants import EFFECT_COLUMNS, VariantConfig
 from deepdife_core.variants.apply import apply_alleles, model_input, model_span
 from deepdife_core.variants.vcf import ReadReport, read_window
@@ -107,15 +107,37 @@ def motif_changes(
     for g0 in range(0, n, max(int(group), 1)):
         part = pairs[g0 : g0 + group]
         k = len(part)
-        seqs = [p[0] for p in part] + [p[1] for p in part]
-        off = np.array([p[2] for p in part] * 2, dtype=np.int64)
-        span = np.array([p[3] for p in part] + [max(p[4], 1) for p in part], dtype=np.int64)
-        h = touching_hits(seqs, off, span, db, max_pvalue=pvalue, group=2 * k)
+        # contexts: ref k, alt k + len(part); an SNV's pair is scored together (one seed lookup for both)
+        snv = np.array([_is_snv(*p) for p in part], dtype=bool)
+        one, other = np.flatnonzero(snv), np.flatnonzero(~snv)
+        found = []
+        if len(one):
+            ref, alt = touching_snv_hits(
+                [part[i][0] for i in one],
+                [part[i][2] for i in one],
+                [part[i][1][part[i][2]] for i in one],
+                db,
+                max_pvalue=pvalue,
+                group=len(one),
+            )
+            found += [(ref, one), (alt, one + k)]
+        if len(other):
+            seqs = [part[i][0] for i in other] + [part[i][1] for i in other]
+            off = np.array([part[i][2] for i in other] * 2, dtype=np.int64)
+            span = np.array([part[i][3] for i in other] + [max(part[i][4], 1) for i in other], dtype=np.int64)
+            found.append(
+                (
+                    touching_hits(seqs, off, span, db, max_pvalue=pvalue, group=2 * len(other)),
+                    np.concatenate([other, other + k]),
+                )
+            )
+        seq_idx = np.concatenate([where[h.seq_idx] for h, where in found])
+        mat, start, pval = (np.concatenate([getattr(h, a) for h, _ in found]) for a in ("matrix", "start", "p_value"))
         # the best site of each (context, motif ID): the first in scan_sequences' order (p-value, start, matrix)
-        order = np.lexsort((h.matrix, h.start, h.p_value, h.seq_idx))
-        key = h.seq_idx[order] * n_uid + mat_uid[h.matrix[order]]
+        order = np.lexsort((mat, start, pval, seq_idx))
+        key = seq_idx[order] * n_uid + mat_uid[mat[order]]
         key, first = np.unique(key, return_index=True)
-        best_p, best_mat = h.p_value[order][first], h.matrix[order][first]
+        best_p, best_mat = pval[order][first], mat[order][first]
         ctx, u = key // n_uid, key % n_uid
         allele = ctx % k
         key2 = allele * n_uid + u
@@ -127,6 +149,17 @@ def motif_changes(
         ("; ".join(v[1] for v in sorted(lo)), "; ".join(v[1] for v in sorted(ga)))
         for lo, ga in zip(lost, gained, strict=True)
     ]
+
+
+def _is_snv(ref: str, alt: str, offset: int, ref_len: int, alt_len: int) -> bool:
+    """Whether the alt context is the ref context with one base replaced, at ``offset``."""
+    return (
+        ref_len == alt_len == 1
+        and len(ref) == len(alt)
+        and 0 <= offset < len(ref)
+        and ref[:offset] == alt[:offset]
+        and ref[offset + 1 :] == alt[offset + 1 :]
+    )
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from deepdife_core.motifs.scan import (
     scan_sequence,
     scan_sequences,
     touching_hits,
+    touching_snv_hits,
 )
 
 COMP = str.maketrans("ACGT", "TGCA")
@@ -236,3 +237,24 @@ def test_touching_hits_plant_and_errors(db):
         touching_hits(["ACGT"], [0, 1], [1], db)
     empty = touching_hits([], [], [], db)
     assert len(empty.seq_idx) == 0
+
+
+def test_touching_snv_hits_are_those_of_both_sequences():
+    rng = np.random.default_rng(8)
+    motifs = [Motif(f"R{i}", f"r{i}", rng.dirichlet(np.ones(4) * 0.3, size=w)) for i, w in enumerate((4, 6, 9, 13, 22))]
+    sdb = prepare_database(motifs)
+    seqs, offs, alts = [], [], []
+    for k in range(250):
+        n = int(rng.integers(1, 60))
+        s = "".join(rng.choice(list("ACGTN" if k % 6 == 0 else "ACGT"), n))
+        seqs.append(s.lower() if k % 9 == 0 else s)
+        offs.append(int(rng.integers(0, n)))
+        alts.append(str(rng.choice(list("ACGTN"))))
+    swapped = [s[:o] + a + s[o + 1 :] for s, o, a in zip(seqs, offs, alts, strict=True)]
+    ones = np.ones(len(seqs), dtype=int)
+    ref, alt = touching_snv_hits(seqs, offs, alts, sdb, max_pvalue=0.05, group=64)
+    assert _as_set(ref, sdb) == _as_set(touching_hits(seqs, offs, ones, sdb, max_pvalue=0.05), sdb)
+    assert _as_set(alt, sdb) == _as_set(touching_hits(swapped, offs, ones, sdb, max_pvalue=0.05), sdb)
+    assert _as_set(ref, sdb) != _as_set(alt, sdb) and len(_as_set(alt, sdb)) > 200
+    with pytest.raises(DeepDifEInputError, match="inside its sequence"):
+        touching_snv_hits(["ACGT"], [4], ["A"], sdb)
