@@ -146,12 +146,12 @@ def test_a_queued_run_is_relabelled_when_it_ends(dirs, tiny_dataset, tiny_model,
 
 
 def test_constants_are_defined_once():
-    from dashboard import motif_runs, page_data, page_motifs, page_predict, page_saliency, page_train, tune_view
+    from dashboard import job_panel, motif_runs, page_data, page_predict, page_saliency, page_train, tune_view
 
     assert LIVE_STATES == ("queued", "running") and REFRESH_S > 0
     for m in (page_data, page_predict, page_saliency):  # uploads are judged by content, not by name
         assert "type=FASTA_TYPES" not in Path(m.__file__).read_text() and not hasattr(m, "FASTA_TYPES")
-    assert all(m.LIVE_STATES is LIVE_STATES for m in (motif_runs, tune_view, page_motifs, page_train))
+    assert all(m.LIVE_STATES is LIVE_STATES for m in (motif_runs, tune_view, job_panel, page_train))
     assert state_words("done") == "finished" and state_words("queued") == "waiting to start"
     assert state_words("odd") == "odd"
     assert set(core_jobs.STATES) <= set(__import__("dashboard.constants").constants.STATE_WORDS)
