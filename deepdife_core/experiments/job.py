@@ -31,12 +31,12 @@ def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
     writer : _JobWriter
         The job's writer (``event``, ``stop_requested``, ``folder``).
     args : dict
-        The job's arguments (see the module docstring).
+        The experiment's job arguments (see the module docstring).
 
     Returns
     -------
     state : str
-        ``"done"`` or ``"stopped"``.
+        ``"done"``, or ``"stopped"`` when a stop was asked for.
     result : dict
         ``{"run_id", "folder", "kind", "seconds", "stopped": False}`` when done,
         ``{"run_id": None, "stopped": True, "note"}`` when stopped.
