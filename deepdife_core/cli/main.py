@@ -898,6 +898,24 @@ PARAMETER_FLAGS = {
     "fastas=": "--ortholog-fasta ",  # read_orthologs: fastas=FILE
     "spec=jaspar-plants": "--motif-db jaspar-plants",  # load_motif_database
     "overwrite=True": "--overwrite",  # files.claim_output, train_dataset, save_model_folder, ...
+    f"{DECOMPRESSED_ENV}=MB": f"{DECOMPRESSED_ENV}=MB (deepdife --max-decompressed-mb MB)",  # io: a bomb's limit
+    "chrom_map": "--chrom-map",  # genome.chroms: the annotation -> FASTA chromosome names
+    "upstream and downstream must": "--upstream and --downstream must",  # PromoterConfig
+    "upstream + downstream is over": "--upstream + --downstream is over",
+    "upstream=": "--upstream ",
+    "downstream=": "--downstream ",
+    "tss=": "--tss ",
+    "region=": "--region ",
+    "register it first (a name, the genome FASTA and its annotation)": (  # genome.registry.load_genome
+        "add it with deepdife genome add --name NAME --fasta GENOME.fa --annotation GENES.gff3"
+    ),
+    "max_indel": "--max-indel",  # VariantConfig
+    "motif_pvalue": "--motif-pvalue",
+    "batch_size and genes_per_chunk must": "--batch-size and --genes-per-chunk must",
+    "per_sample": "--per-sample",  # variants.run.score_variants
+    "dask needs": "--dask needs",  # score_variants / variants.dask
+    "dask=": "--dask ",
+    "out=": "--out ",  # variants.run.write_results
 }
 
 #: one of the keys, as a word of its own (after a space, a bracket or the start; not inside a path or flag)

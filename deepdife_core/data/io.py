@@ -261,7 +261,7 @@ def _too_big(name: str, limit: int, what: str = "decompresses to") -> DeepDifEIn
     return DeepDifEInputError(
         f"{name}: {what} more than {limit / 1024**2:g} MB, the limit for compressed inputs (a guard "
         f"against decompression bombs); if the file is genuine, raise the limit with {DECOMPRESSED_ENV}=MB "
-        "(deepdife --max-decompressed-mb MB) or give the file uncompressed"
+        "or give the file uncompressed"
     )
 
 

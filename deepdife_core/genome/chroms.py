@@ -65,7 +65,7 @@ def parse_chrom_map(spec: str | None) -> dict[str, str] | str | None:
         a, sep, b = item.partition("=")
         if not sep or not a.strip() or not b.strip():
             raise DeepDifEInputError(
-                f"--chrom-map {spec!r}: use ANNOTATION=FASTA pairs separated by commas (e.g. 1=Chr1,2=Chr2), "
+                f"chrom_map {spec!r}: use ANNOTATION=FASTA pairs separated by commas (e.g. 1=Chr1,2=Chr2), "
                 "a two-column file or 'auto'"
             )
         pairs[a.strip()] = b.strip()
@@ -140,7 +140,7 @@ def resolve(
                 mapping[b] = a
             else:
                 raise DeepDifEInputError(
-                    f"--chrom-map {a}={b}: neither '{a}' nor '{b}' is a chromosome of {ann_name} matching one of "
+                    f"chrom_map {a}={b}: neither '{a}' nor '{b}' is a chromosome of {ann_name} matching one of "
                     f"{fa_name} (annotation: {', '.join(sorted(used)[:5])}; FASTA: {', '.join(fasta[:5])})"
                 )
     missing = [a for a in sorted(used) if a not in mapping]
@@ -150,11 +150,11 @@ def resolve(
         raise DeepDifEInputError(
             f"{ann_name} and {fa_name} name chromosomes differently (annotation '{next(iter(hint))}', FASTA "
             f"'{next(iter(hint.values()))}'; {len(hint)} names differ); register again with "
-            f"--chrom-map {shown}{',...' if len(hint) > 8 else ''} (or --chrom-map auto)"
+            f"chrom_map {shown}{',...' if len(hint) > 8 else ''} (or chrom_map auto)"
         )
     if not mapping:
         raise DeepDifEInputError(
             f"none of the chromosomes of {ann_name} ({', '.join(sorted(used)[:5])}) is in {fa_name} "
-            f"({', '.join(fasta[:5])}); are they the same assembly? Give a --chrom-map ANNOTATION=FASTA,..."
+            f"({', '.join(fasta[:5])}); are they the same assembly? Give a chrom_map ANNOTATION=FASTA,..."
         )
     return mapping, missing

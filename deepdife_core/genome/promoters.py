@@ -32,17 +32,17 @@ class PromoterConfig:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.upstream, (int, np.integer)) and isinstance(self.downstream, (int, np.integer))):
-            raise DeepDifEInputError("--upstream and --downstream must be whole numbers of bp")
+            raise DeepDifEInputError("upstream and downstream must be whole numbers of bp")
         if self.upstream < 0 or self.downstream < 0 or self.upstream + self.downstream < 1:
             raise DeepDifEInputError(
-                f"--upstream {self.upstream} --downstream {self.downstream}: give bp >= 0, together at least 1"
+                f"upstream={self.upstream} downstream={self.downstream}: give bp >= 0, together at least 1"
             )
         if self.upstream + self.downstream > 100_000:
-            raise DeepDifEInputError("--upstream + --downstream is over 100,000 bp; a promoter window is shorter")
+            raise DeepDifEInputError("upstream + downstream is over 100,000 bp; a promoter window is shorter")
         if self.tss not in TSS_CHOICES:
-            raise DeepDifEInputError(f"--tss {self.tss!r}: use one of {', '.join(TSS_CHOICES)}")
+            raise DeepDifEInputError(f"tss={self.tss!r}: use one of {', '.join(TSS_CHOICES)}")
         if self.region not in REGIONS:
-            raise DeepDifEInputError(f"--region {self.region!r}: use one of {', '.join(REGIONS)}")
+            raise DeepDifEInputError(f"region={self.region!r}: use one of {', '.join(REGIONS)}")
 
 
 @dataclass

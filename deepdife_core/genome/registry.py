@@ -322,7 +322,7 @@ def load_genome(name: str, workspace: str | Path | None = None) -> Genome:
         raise DeepDifEInputError(
             f"no genome '{name}' is registered"
             + (f" (registered: {', '.join(have[:10])})" if have else "")
-            + "; add it with deepdife genome add --name NAME --fasta GENOME.fa --annotation GENES.gff3"
+            + "; register it first (a name, the genome FASTA and its annotation)"
         )
     return Genome(folder)
 

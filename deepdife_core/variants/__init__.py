@@ -104,8 +104,8 @@ class VariantConfig:
 
     def __post_init__(self) -> None:
         if self.max_indel < 0:
-            raise DeepDifEInputError(f"--max-indel must be >= 0 bp, got {self.max_indel}")
+            raise DeepDifEInputError(f"max_indel must be >= 0 bp, got {self.max_indel}")
         if not 0 < self.motif_pvalue <= 1:
-            raise DeepDifEInputError(f"--motif-pvalue must be in (0, 1], got {self.motif_pvalue}")
+            raise DeepDifEInputError(f"motif_pvalue must be in (0, 1], got {self.motif_pvalue}")
         if self.batch_size < 1 or self.genes_per_chunk < 1:
-            raise DeepDifEInputError("--batch-size and --genes-per-chunk must be >= 1")
+            raise DeepDifEInputError("batch_size and genes_per_chunk must be >= 1")

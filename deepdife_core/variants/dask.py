@@ -10,7 +10,7 @@ import os
 
 from deepdife_core.errors import DeepDifEInputError
 
-#: environment variable naming a scheduler when ``--dask`` is not given
+#: environment variable naming a scheduler when no address is given (``deepdife variants --dask``)
 DASK_ENV = "DEEPDIFE_DASK"
 
 
@@ -52,12 +52,12 @@ def map_chunks(address_or_client, fn, chunks: list, **kwargs) -> list:
     try:
         from distributed import Client
     except ImportError as exc:  # pragma: no cover - pinned in requirements.txt
-        raise DeepDifEInputError("--dask needs the 'distributed' package: pip install distributed") from exc
+        raise DeepDifEInputError("dask needs the 'distributed' package: pip install distributed") from exc
     own = not isinstance(address_or_client, Client)
     try:
         client = Client(address_or_client, timeout="30s") if own else address_or_client
     except OSError as exc:
-        raise DeepDifEInputError(f"--dask {address_or_client}: no Dask scheduler answers there ({exc})") from exc
+        raise DeepDifEInputError(f"dask={address_or_client}: no Dask scheduler answers there ({exc})") from exc
     try:
         futures = client.map(fn, chunks, pure=False, **kwargs)
         return client.gather(futures)

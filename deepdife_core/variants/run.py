@@ -158,7 +158,7 @@ def score_variants(
 
     promoter, config = promoter or PromoterConfig(), config or VariantConfig()
     if promoter.region != "promoter":
-        raise DeepDifEInputError("variants are scored in promoter windows; use --region promoter")
+        raise DeepDifEInputError("variants are scored in promoter windows; use region=promoter")
     g = load_genome(genome, workspace)
     ann = g.annotation
     todo, missing = genes_to_score(ann, genes, genome)
@@ -174,7 +174,7 @@ def score_variants(
                     f"VCF {vcf}: no sample {absent[0]!r}" + (f" (it has {', '.join(have[:5])}, ...)" if have else "")
                 )
         if per_sample and not (samples or have):
-            raise DeepDifEInputError(f"VCF {vcf}: --per-sample needs genotypes, and it has no samples")
+            raise DeepDifEInputError(f"VCF {vcf}: per_sample needs genotypes, and it has no samples")
         chunks = [todo[i : i + config.genes_per_chunk] for i in range(0, len(todo), config.genes_per_chunk)]
         kw = dict(
             model=str(model) if isinstance(model, (str, Path)) else model,
@@ -188,7 +188,7 @@ def score_variants(
         )
         if dask is not None:
             if not isinstance(model, (str, Path)):
-                raise DeepDifEInputError("--dask needs a model folder (each worker loads it)")
+                raise DeepDifEInputError("dask needs a model folder (each worker loads it)")
             parts = map_chunks(dask, score_genes_chunk, chunks, **kw)
         else:
             parts = [score_genes_chunk(c, **kw) for c in chunks]
@@ -273,7 +273,7 @@ def write_results(result: VariantResult, out: str | Path) -> list[Path]:
     """
     out = Path(out)
     if out.suffix not in (".csv", ".parquet"):
-        raise DeepDifEInputError(f"--out {out}: give a .csv or .parquet file name")
+        raise DeepDifEInputError(f"out={out}: give a .csv or .parquet file name")
     written = [out]
     if out.suffix == ".csv":
         write_export_csv(result.effects, out)

@@ -74,7 +74,7 @@ def test_chromosome_names_that_differ_are_named_and_fixed_with_a_map(app, dirs, 
     job = _register_upload(app, "g1", fa, an)
     assert job["state"] == "failed" and job["error_kind"] == "input"
     errs = texts(app.error)
-    assert any("name chromosomes differently" in e and "--chrom-map 1=Chr1,2=Chr2,3=Chr3" in e for e in errs), errs
+    assert any("name chromosomes differently" in e and "chrom_map 1=Chr1,2=Chr2,3=Chr3" in e for e in errs), errs
     assert list_genomes().empty and [p.name for p in genomes_dir().iterdir()] == []
     job = _register_upload(app, "g1", fa, an, chrom_map="auto")
     assert job["state"] == "done"

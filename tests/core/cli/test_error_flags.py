@@ -7,17 +7,25 @@ of the command line reads is unchanged (``error: --trials must be >= 1, got 0``)
 
 from __future__ import annotations
 
+import gzip
+
 import pandas as pd
 import pytest
 
 from deepdife_core.cli import main as cli_main
 from deepdife_core.cli.main import PARAMETER_FLAGS, flag_words, main
-from deepdife_core.data.io import read_orthologs
+from deepdife_core.data.io import DECOMPRESSED_ENV, read_gene_list, read_orthologs
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.files import acquire_claim
+from deepdife_core.genome.chroms import parse_chrom_map
+from deepdife_core.genome.promoters import REGIONS, TSS_CHOICES, PromoterConfig
+from deepdife_core.genome.registry import load_genome
 from deepdife_core.motifs.modisco import load_motif_database
 from deepdife_core.train.fit import _check_out
 from deepdife_core.tune.study import SearchSpace, run_study
+from deepdife_core.variants import VariantConfig
+from deepdife_core.variants.run import VariantResult, score_variants, write_results
+from deepdife_core.variants.vcf import ReadReport
 
 #: (the library's message, what the command line says)
 CASES = [
@@ -31,6 +39,22 @@ CASES = [
     ("phylo_rate is searched but no orthologs were given; add orthologs=...", "phylo_rate is searched but no orthologs were given; add --orthologs"),
     ("PhyloAug needs the orthologs' promoter FASTA: add fastas=FILE", "PhyloAug needs the orthologs' promoter FASTA: add --ortholog-fasta FILE"),
     ("a JASPAR release only applies to spec=jaspar-plants", "a JASPAR release only applies to --motif-db jaspar-plants"),
+    ("x.fa.gz: decompresses to more than 2 MB; raise the limit with DEEPDIFE_MAX_DECOMPRESSED_MB=MB or give the file uncompressed", "x.fa.gz: decompresses to more than 2 MB; raise the limit with DEEPDIFE_MAX_DECOMPRESSED_MB=MB (deepdife --max-decompressed-mb MB) or give the file uncompressed"),
+    ("chrom_map 9=Chr9: neither '9' nor 'Chr9' is a chromosome of a.gff3", "--chrom-map 9=Chr9: neither '9' nor 'Chr9' is a chromosome of a.gff3"),
+    ("register again with chrom_map 1=Chr1,2=Chr2 (or chrom_map auto)", "register again with --chrom-map 1=Chr1,2=Chr2 (or --chrom-map auto)"),
+    ("upstream and downstream must be whole numbers of bp", "--upstream and --downstream must be whole numbers of bp"),
+    ("upstream=-1 downstream=100: give bp >= 0, together at least 1", "--upstream -1 --downstream 100: give bp >= 0, together at least 1"),
+    ("upstream + downstream is over 100,000 bp; a promoter window is shorter", "--upstream + --downstream is over 100,000 bp; a promoter window is shorter"),
+    ("tss='exon': use one of gene, first-transcript, longest-transcript", "--tss 'exon': use one of gene, first-transcript, longest-transcript"),
+    ("region='exon': use one of promoter, gene_body", "--region 'exon': use one of promoter, gene_body"),
+    ("no genome 'N' is registered; register it first (a name, the genome FASTA and its annotation)", "no genome 'N' is registered; add it with deepdife genome add --name NAME --fasta GENOME.fa --annotation GENES.gff3"),
+    ("max_indel must be >= 0 bp, got -1", "--max-indel must be >= 0 bp, got -1"),
+    ("motif_pvalue must be in (0, 1], got 2", "--motif-pvalue must be in (0, 1], got 2"),
+    ("batch_size and genes_per_chunk must be >= 1", "--batch-size and --genes-per-chunk must be >= 1"),
+    ("VCF a.vcf: per_sample needs genotypes, and it has no samples", "VCF a.vcf: --per-sample needs genotypes, and it has no samples"),
+    ("dask needs a model folder (each worker loads it)", "--dask needs a model folder (each worker loads it)"),
+    ("dask=tcp://h:8786: no Dask scheduler answers there (refused)", "--dask tcp://h:8786: no Dask scheduler answers there (refused)"),
+    ("out=effects.txt: give a .csv or .parquet file name", "--out effects.txt: give a .csv or .parquet file name"),
 ]  # fmt: skip
 
 #: messages that name no parameter: words, paths and flags are left as they are
@@ -43,6 +67,12 @@ UNTOUCHED = [
     "metadata=1 is not a field",
     "n_trials_max must be >= 1",
     "the orthologs were dropped",
+    "batch_size must be >= 1, got 0",
+    "500 bp upstream + 100 downstream of the TSS",
+    "the upstream region of gene_x_per_sample",
+    "pos_from_tss=5 is out of range",
+    "no Dask scheduler; the dask package is not needed",
+    "DEEPDIFE_MAX_DECOMPRESSED_MB='x' is not a positive number of megabytes",
 ]
 
 
@@ -109,6 +139,48 @@ def _library_errors(tmp_path) -> list[tuple[str, str]]:
         (
             _raises(load_motif_database, tmp_path / "x.meme", release="2024"),
             "a JASPAR release only applies to --motif-db jaspar-plants",
+        )
+    )
+    pairs += [
+        (_raises(PromoterConfig, upstream=1.5), "--upstream and --downstream must be whole numbers of bp"),
+        (_raises(PromoterConfig, upstream=-1), "--upstream -1 --downstream 100: give bp >= 0, together at least 1"),
+        (
+            _raises(PromoterConfig, upstream=100_000),
+            "--upstream + --downstream is over 100,000 bp; a promoter window is shorter",
+        ),
+        (_raises(PromoterConfig, tss="exon"), f"--tss 'exon': use one of {', '.join(TSS_CHOICES)}"),
+        (_raises(PromoterConfig, region="exon"), f"--region 'exon': use one of {', '.join(REGIONS)}"),
+        (_raises(VariantConfig, max_indel=-1), "--max-indel must be >= 0 bp, got -1"),
+        (_raises(VariantConfig, motif_pvalue=2.0), "--motif-pvalue must be in (0, 1], got 2.0"),
+        (_raises(VariantConfig, genes_per_chunk=0), "--batch-size and --genes-per-chunk must be >= 1"),
+        (
+            _raises(parse_chrom_map, "1:Chr1"),
+            "--chrom-map '1:Chr1': use ANNOTATION=FASTA pairs separated by commas "
+            "(e.g. 1=Chr1,2=Chr2), a two-column file or 'auto'",
+        ),
+        (
+            _raises(load_genome, "NOPE", ws),
+            "no genome 'NOPE' is registered; add it with deepdife genome add --name NAME --fasta GENOME.fa "
+            "--annotation GENES.gff3",
+        ),
+        (
+            _raises(write_results, VariantResult(pd.DataFrame(), None, ReadReport()), tmp_path / "e.txt"),
+            f"--out {tmp_path / 'e.txt'}: give a .csv or .parquet file name",
+        ),
+        (
+            _raises(score_variants, "m", "g", "v.vcf", promoter=PromoterConfig(region="terminator")),
+            "variants are scored in promoter windows; use --region promoter",
+        ),
+    ]
+    bomb = tmp_path / "bomb.txt.gz"
+    bomb.write_bytes(gzip.compress(b"A" * (3 * 1024**2)))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(DECOMPRESSED_ENV, "1")
+        library = _raises(read_gene_list, bomb)
+    pairs.append(
+        (
+            library,
+            library.replace(f"{DECOMPRESSED_ENV}=MB", f"{DECOMPRESSED_ENV}=MB (deepdife --max-decompressed-mb MB)"),
         )
     )
     return pairs

@@ -10,14 +10,14 @@ from tests.core.genome.helpers import _assert_registry_empty
 
 def test_chromosome_names_that_differ_are_detected_and_mapped(tmp_path, ws):
     fa, an, _ = make_genome(tmp_path / "in", annotation_prefix="")
-    with pytest.raises(DeepDifEInputError, match=r"name chromosomes differently .*--chrom-map 1=Chr1,2=Chr2,3=Chr3"):
+    with pytest.raises(DeepDifEInputError, match=r"name chromosomes differently .*chrom_map 1=Chr1,2=Chr2,3=Chr3"):
         add_genome("G", fa, an)
     _assert_registry_empty(ws)
     info = add_genome("G", fa, an, chrom_map="1=Chr1,2=Chr2,Chr3=3")
     assert info["chrom_map"] == {"1": "Chr1", "2": "Chr2", "3": "Chr3"}
     assert set(load_genome("G").annotation["chrom"]) == {"Chr1", "Chr2", "Chr3"}
     assert add_genome("H", fa, an, chrom_map="auto")["n_genes"] == info["n_genes"]
-    with pytest.raises(DeepDifEInputError, match="--chrom-map 9=Chr9: neither"):
+    with pytest.raises(DeepDifEInputError, match="^chrom_map 9=Chr9: neither"):
         add_genome("K", fa, an, chrom_map="9=Chr9")
 
 
