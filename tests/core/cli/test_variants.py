@@ -19,13 +19,10 @@ def test_cli(ws, tmp_path, monkeypatch, capsys):
     genes = tmp_path / "ids.txt"
     genes.write_text("G2\nNOPE\n")
     out = tmp_path / "e.parquet"
+    base = ["variants", "--model", str(ws["model"]), "--genome", "tiny"]
     rc_ = main(
         [
-            "variants",
-            "--model",
-            str(ws["model"]),
-            "--genome",
-            "tiny",
+            *base,
             "--vcf",
             str(ws["vcf"]),
             "--upstream",
@@ -49,20 +46,5 @@ def test_cli(ws, tmp_path, monkeypatch, capsys):
     rep = json.loads((tmp_path / "e.report.json").read_text())
     assert rep["genes_not_found"] == ["NOPE"] and rep["variants_scored"] == 2
     assert pd.read_csv(tmp_path / "e.samples.csv").gene_id.tolist() == ["G2"]
-    assert (
-        main(
-            [
-                "variants",
-                "--model",
-                str(ws["model"]),
-                "--genome",
-                "tiny",
-                "--vcf",
-                "x.vcf",
-                "--out",
-                str(tmp_path / "x.csv"),
-            ]
-        )
-        == 2
-    )
+    assert main([*base, "--vcf", "x.vcf", "--out", str(tmp_path / "x.csv")]) == 2
     assert "x.vcf: no such file" in capsys.readouterr().err
