@@ -17,7 +17,7 @@ def test_chromosome_names_that_differ_are_detected_and_mapped(tmp_path, ws):
     assert info["chrom_map"] == {"1": "Chr1", "2": "Chr2", "3": "Chr3"}
     assert set(load_genome("G").annotation["chrom"]) == {"Chr1", "Chr2", "Chr3"}
     assert add_genome("H", fa, an, chrom_map="auto")["n_genes"] == info["n_genes"]
-    with pytest.raises(DeepDifEInputError, match="^chrom_map 9=Chr9: neither"):
+    with pytest.raises(DeepDifEInputError, match=r"^chrom_map 9=Chr9: neither"):
         add_genome("K", fa, an, chrom_map="9=Chr9")
 
 
