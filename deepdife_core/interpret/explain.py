@@ -246,7 +246,7 @@ def tokens_from_one_hot(x: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     x : numpy.ndarray
-        One-hot ``(..., L, 4)``.
+        One-hot ``(..., L, 4)`` to turn into tokens.
 
     Returns
     -------
@@ -406,7 +406,7 @@ def dinucleotide_counts(x: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     x : numpy.ndarray
-        One-hot ``(..., L, 4)``.
+        One-hot ``(..., L, 4)`` whose dinucleotides are counted.
 
     Returns
     -------

@@ -228,7 +228,7 @@ def read_job(folder: str | Path) -> dict | None:
     Parameters
     ----------
     folder : str or pathlib.Path
-        The job folder.
+        The job folder whose ``job.json`` is read.
 
     Returns
     -------
@@ -265,7 +265,7 @@ def read_events(folder: str | Path) -> list[dict]:
     Parameters
     ----------
     folder : str or pathlib.Path
-        The job folder.
+        The job folder whose ``progress.jsonl`` is read.
 
     Returns
     -------
@@ -294,7 +294,7 @@ def read_result(folder: str | Path) -> dict | None:
     Parameters
     ----------
     folder : str or pathlib.Path
-        The job folder.
+        The job folder whose ``result.json`` is read.
 
     Returns
     -------

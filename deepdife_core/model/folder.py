@@ -192,7 +192,7 @@ def read_config(folder: str | Path) -> RunConfig:
     Parameters
     ----------
     folder : str or Path
-        The model folder.
+        The model folder whose ``config.json`` is read.
 
     Returns
     -------
@@ -355,7 +355,7 @@ def read_history(folder: str | Path) -> list[dict]:
     Parameters
     ----------
     folder : str or Path
-        The model folder.
+        The model folder whose ``history.jsonl`` is read.
 
     Returns
     -------
@@ -449,7 +449,7 @@ def delete_model(folder: str | Path) -> None:
     Parameters
     ----------
     folder : str or Path
-        The model folder.
+        The model folder to remove.
 
     Raises
     ------
