@@ -18,8 +18,11 @@ probabilities), ``motifs`` (JASPAR scan), ``figure`` (building the plotly
 figure), ``serialise`` (``st.plotly_chart``: the figure's JSON into the
 message) and ``other`` (the rest of the script).  Each switch the browser saw
 (Enter to the gene's track drawn) is matched with the server run of that gene
-inside it; ``client`` is the switch's time minus the server run (websocket
-transport and the browser drawing the figure).
+inside it; ``client`` is the switch's time minus the page's script run (the
+app's script around the page, websocket transport and the browser drawing the
+figure); ``first_message`` is Enter to the server's first websocket message and
+``after_last_message`` the server's last message to the track drawn (browser
+drawing left once the server is done).
 
 Writes ``bench/results/load.json``: per session count p50 / p95 / max seconds
 per part and of the whole switch, errors seen (exceptions, apologies,
@@ -183,6 +186,8 @@ async def _session(browser, url: str, genes: list[str], index: int) -> dict:
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     page.set_default_timeout(180_000)
+    frames: list[float] = []  # wall-clock arrival of every server message (the app's websocket)
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda _payload: frames.append(time.time())))
     t0 = time.perf_counter()
     await page.goto(f"{url}/saliency?" + urllib.parse.urlencode({"model": "demo", "gene": genes[0]}))
     await _drawn(page, genes[0])
@@ -197,7 +202,18 @@ async def _session(browser, url: str, genes: list[str], index: int) -> dict:
         await box.press("Enter")
         await _drawn(page, gene)
         seconds = time.perf_counter() - t0
-        switches.append({"gene": gene, "seconds": seconds, "t_enter": t_enter, "t_drawn": t_enter + seconds})
+        got = [f - t_enter for f in frames if 0 <= f - t_enter <= seconds]
+        switches.append(
+            {
+                "gene": gene,
+                "seconds": seconds,
+                "t_enter": t_enter,
+                "t_drawn": t_enter + seconds,
+                # Enter to the server's first answer; the server's last message to the track drawn
+                "first_message": got[0] if got else None,
+                "after_last_message": seconds - got[-1] if got else None,
+            }
+        )
         errors += await _errors(page, f"session {index}, gene {gene}")
     await ctx.close()
     return {"open_s": open_s, "switches": switches, "errors": errors}
@@ -283,6 +299,8 @@ def match_switches(switches: list[dict], runs: list[dict], *, slack_s: float = 0
                 **parts,
                 "other": script - sum(parts.values()),
                 "client": sw["seconds"] - script,
+                "first_message": sw.get("first_message"),
+                "after_last_message": sw.get("after_last_message"),
                 "runs": len(inside),
                 "bytes": run["parts"].get("serialise", {}).get("bytes"),
             }
@@ -295,7 +313,8 @@ def summarise(browse: dict, runs: list[dict], per_session: int) -> dict:
     sessions = browse["sessions"]
     switches = [s for ses in sessions for s in ses["switches"]]
     rows = match_switches(switches, runs)
-    parts = {p: _stats([r[p] for r in rows if p in r]) for p in ("script", *PARTS, "other", "client")}
+    names = ("script", *PARTS, "other", "client", "first_message", "after_last_message")
+    parts = {p: _stats([r[p] for r in rows if r.get(p) is not None]) for p in names}
     script = parts["script"]
     return {
         "sessions": len(sessions),
@@ -358,8 +377,12 @@ def main(
             "per session count: each session opens one gene by deep link (a new tab: the app boots), then picks "
             "genes in the search box; seconds from Enter to the gene's track drawn, every gene's DeepSHAP and "
             "ISM in the disk cache (a cached gene switch), the JASPAR scan computed; parts_s: the page's "
-            "script run of the switch by part (DEEPDIFE_PROFILE) and 'client' = switch - script (transport "
-            "and browser drawing); server, training job and the Chromium renderers share the same cores"
+            "script run of the switch by part (DEEPDIFE_PROFILE), 'other' = the page's script time outside the timed "
+            "parts, 'client' = switch - page script (the app's own script around the page, transport and "
+            "browser drawing), 'first_message' = Enter to the server's first websocket message, "
+            "'after_last_message' = the server's last message of the switch to the track drawn (browser "
+            "drawing that is left after the server is done); server, training job and the Chromium renderers "
+            "share the same cores"
         ),
         "server_target_s": SERVER_TARGET_S,
         "by_sessions": {str(n): summarise(browsed[n], runs, per_session) for n in counts},

@@ -51,8 +51,10 @@ from deepdife_core.interpret.explain import (
     AttributionCache,
     Attributions,
     ExplainConfig,
+    background_spec,
     dinucleotide_shuffle,
     explain,
+    model_fingerprint,
     sample_background,
 )
 from deepdife_core.model.folder import model_data_config
@@ -342,16 +344,35 @@ def explain_sequence(
     background: np.ndarray | None = None,
     with_ism: bool = False,
 ) -> Explained:
-    """Attributions (disk cache), strand probabilities and optionally ISM of one sequence."""
-    x = one_hot(sequence)[None]
-    store = AttributionCache(attributions_dir())
-    with _LOCK:
-        attr = explain(pred, x, config, background=background, cache=store)
-        fwd, rev = pred.predict_strands(x)
-        ism = None
-        if with_ism:
-            ism = attr if config.method == "ism" else explain(pred, x, replace(config, method="ism"), cache=store)
-    return Explained(attr, float(fwd[0]), float(rev[0]), ism, conjoin=bool(getattr(pred.config, "conjoin", True)))
+    """Attributions (disk cache), strand probabilities and optionally ISM of one sequence.
+
+    Kept in memory for the server's sessions (a gene shown again, by anyone, is not read again), keyed by the
+    predictor object, the cache folder, the sequence, the settings and the background's bytes. Attributions
+    that are all on disk are read outside the TensorFlow lock, so sessions reading cached genes do not queue
+    behind one computing a new gene.
+    """
+    root = attributions_dir()
+    bg_key = None if background is None else _figure_key(np.asarray(background))
+    key = (id(pred), str(root), sequence, config, bg_key, bool(with_ism))
+
+    def compute() -> tuple[object, Explained]:
+        x = one_hot(sequence)[None]
+        store = AttributionCache(root)
+        ism_config = replace(config, method="ism")
+        wanted = [(config, background)] + ([(ism_config, None)] if with_ism and config.method != "ism" else [])
+        on_disk = all(store.path(model_fingerprint(pred), background_spec(c, b), x[0]).is_file() for c, b in wanted)
+        with contextlib.nullcontext() if on_disk else _LOCK:
+            attr = explain(pred, x, config, background=background, cache=store)
+            ism = None
+            if with_ism:
+                ism = attr if config.method == "ism" else explain(pred, x, ism_config, cache=store)
+        with _LOCK:
+            fwd, rev = pred.predict_strands(x)
+        conjoin = bool(getattr(pred.config, "conjoin", True))
+        return pred, Explained(attr, float(fwd[0]), float(rev[0]), ism, conjoin=conjoin)
+
+    # the entry holds the predictor, so its id cannot name another model while the entry is kept
+    return _EXPLAINED.get(key, compute)[1]
 
 
 # ----------------------------------------------------------------------------- deep links
@@ -712,6 +733,8 @@ class Memo:
 _HITS = Memo(256)
 #: plotly figures of a view: a rerun that changes nothing drawn (an edit position, a download) reuses one
 _FIGURES = Memo(32)
+#: explained sequences (attributions, strand probabilities, ISM) of every session
+_EXPLAINED = Memo(64)
 
 
 def _motif_hits(sequence: str, pvalue: float) -> pd.DataFrame | None:
