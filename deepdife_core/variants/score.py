@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -269,6 +270,34 @@ def score_chunk(
     finally:
         vcf.close()
         fa.close()
+    # the motif column (numpy, one core) runs in a thread while the model (which releases the GIL) predicts
+    pool = ThreadPoolExecutor(max_workers=1) if scan_db is not None and rows else None
+    changes = pool.submit(motif_changes, scan_db, contexts, config.motif_pvalue) if pool is not None else None
+    try:
+        return _predict_chunk(
+            predictor,
+            config,
+            length,
+            s,
+            rows,
+            ref_seqs,
+            alt_seqs,
+            alt_gene,
+            hap_seqs,
+            samples,
+            per_sample,
+            changes,
+            report,
+        )
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _predict_chunk(
+    predictor, config, length, s, rows, ref_seqs, alt_seqs, alt_gene, hap_seqs, samples, per_sample, changes, report
+) -> ChunkResult:
+    """The model's columns of a read chunk (and the motif column, when ``changes`` brings it)."""
     n_genes = len(s)
     z_ref = member_logits(predictor, one_hot(ref_seqs, length), config.batch_size) if n_genes else None
     effects = _effect_frame(rows)
@@ -300,8 +329,8 @@ def score_chunk(
                 float(per_gene[g][a:b].sum())
                 for g, (a, b) in zip(idx.tolist(), [r["_span"] for r in rows], strict=True)
             ]
-        if scan_db is not None:
-            ch = motif_changes(scan_db, contexts, config.motif_pvalue)
+        if changes is not None:
+            ch = changes.result()
             effects["motifs_lost"] = [c[0] for c in ch]
             effects["motifs_gained"] = [c[1] for c in ch]
     haps = None
