@@ -7,13 +7,13 @@ notebooks encode); <= 1.5 s per epoch for 4,500 sequences of 620 bp on 2 cores.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import time
 from pathlib import Path
 
 import numpy as np
+from _report import write_result
 
 from deepdife_core.config import ModelConfig, TrainConfig
 from deepdife_core.data.demo import make_demo_dataset
@@ -87,10 +87,7 @@ def main() -> dict:
         "encoding": enc,
         "training": train,
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return result
+    return write_result(OUT, result)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ present, else a freshly built 600 + 10 + 10 model of the same architecture.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _report import write_result
 
 from deepdife_core.config import ModelConfig
 from deepdife_core.data.demo import make_demo_dataset
@@ -182,10 +182,7 @@ def main() -> dict:
             "comparison. The machine is shared: see load_average_before_after and the CPU seconds."
         ),
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return result
+    return write_result(OUT, result)
 
 
 if __name__ == "__main__":

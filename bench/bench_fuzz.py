@@ -12,7 +12,6 @@ the first few are recorded with their input).
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import platform
 import sys
@@ -21,6 +20,8 @@ import traceback
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
+
+from _report import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "fuzz.json"
@@ -118,9 +119,7 @@ def main() -> dict:
         "ok": bad == 0 and all(p["tried"] >= TARGET for p in parsers.values()),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    return write_result(OUT, result, echo=False)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _report import write_result
+
 OUT = Path(__file__).resolve().parent / "results" / "genome.json"
 CHROMS = (30_400_000, 19_700_000, 23_500_000, 18_600_000, 27_800_000)  # TAIR10-like, 120.0 Mb
 N_GENES = 27_000
@@ -154,10 +156,7 @@ def main() -> dict:
         },
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average": os.getloadavg()},
     }
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return result
+    return write_result(OUT, result)
 
 
 if __name__ == "__main__":

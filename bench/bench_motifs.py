@@ -12,12 +12,13 @@ the very first call on a machine compiles them, tens of seconds, reported as
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import tempfile
 import time
 from pathlib import Path
+
+from _report import write_result
 
 from deepdife_core.data.demo import make_demo_dataset
 from deepdife_core.data.encode import one_hot
@@ -109,10 +110,7 @@ def main() -> dict:
         },
         "patterns": patterns,
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return result
+    return write_result(OUT, result)
 
 
 if __name__ == "__main__":

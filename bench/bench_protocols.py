@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _report import write_result
 
 from deepdife_core.config import AugmentConfig, ModelConfig, PhyloConfig, TrainConfig
 from deepdife_core.data.encode import one_hot
@@ -192,9 +193,7 @@ def main() -> dict:
             "target_gain": 0.03,
             "meets_target": gain >= 0.03,
         }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    return write_result(OUT, result, echo=False)
 
 
 if __name__ == "__main__":

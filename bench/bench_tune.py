@@ -15,7 +15,6 @@ subset of 600 bp (seed 7); every trial is a 3-fold grouped CV.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import tempfile
@@ -23,6 +22,7 @@ import time
 from pathlib import Path
 
 import optuna
+from _report import write_result
 
 from deepdife_core.config import RunConfig, TrainConfig
 from deepdife_core.data.demo import make_demo_dataset
@@ -114,10 +114,7 @@ def main() -> dict:
             "throughput": bench_throughput(data, root),
             "pruning": bench_pruning(data, root),
         }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return result
+    return write_result(OUT, result)
 
 
 if __name__ == "__main__":
