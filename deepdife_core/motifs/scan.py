@@ -572,16 +572,24 @@ def _build_seed_index(db: ScanDatabase, max_pvalue: float) -> _SeedIndex:
         needs.append(_quarter_bits(thr - rest, np.floor, np.int16))
     # seed lists: (matrix, code) pairs whose first block can reach the threshold, one per anchor offset d
     m, x = np.nonzero(t1 + rest1[:, None] >= thr[:, None])
-    w = db.widths[m]
-    reps = np.repeat(np.arange(len(m)), w)
-    j = np.arange(len(reps)) - np.repeat(np.cumsum(w) - w, w)  # the anchor's column in the site: 0 .. w-1
-    d = c1[m][reps] - j  # block start minus anchor
+    m, x = m.astype(np.int32), x.astype(np.int32)
+    w = db.widths[m].astype(np.int32)
+    reps = np.repeat(np.arange(len(m), dtype=np.int32), w)
     dmin = -(wmax - 1)
     nd = int(c1.max()) - dmin + 1
-    keys = (d - dmin) * n_codes + x[reps]
+    # the anchor's column in the site j = 0 .. w-1; the block starts d = c1 - j from the anchor
+    keys = np.arange(len(reps), dtype=np.int32) - np.repeat(np.cumsum(w, dtype=np.int32) - w, w)
+    np.subtract(c1.astype(np.int32)[m][reps] - dmin, keys, out=keys)
+    keys *= n_codes
+    keys += x[reps]
     order = np.argsort(keys, kind="stable")
     indptr = np.zeros(nd * n_codes + 1, dtype=np.int64)
     np.cumsum(np.bincount(keys, minlength=nd * n_codes), out=indptr[1:])
+    pair_score = _quarter_bits(t1[m, x], np.ceil, np.int16)
+    del keys, x, t1
+    entry = reps[order]  # the (matrix, code) pair of every list entry
+    del reps, order
+    m_rep = m[entry]
     return _SeedIndex(
         q=q,
         cut=cut,
@@ -598,9 +606,9 @@ def _build_seed_index(db: ScanDatabase, max_pvalue: float) -> _SeedIndex:
         dmin=dmin,
         nd=nd,
         indptr=indptr,
-        entries=m[reps][order].astype(np.int16 if n_mat < 2**15 else np.int32),
-        entry_score=_quarter_bits(t1[m, x], np.ceil, np.int16)[reps][order],
-        entry_shift=(starts[0] - c1).astype(np.int8)[m][reps][order],
+        entries=m_rep.astype(np.int16 if n_mat < 2**15 else np.int32),
+        entry_score=pair_score[entry],
+        entry_shift=(starts[0] - c1).astype(np.int8)[m_rep],
     )
 
 

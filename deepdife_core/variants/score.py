@@ -51,6 +51,15 @@ def member_logits(predictor, x: np.ndarray, batch_size: int = 1024) -> np.ndarra
     return out
 
 
+def _sequence_logits(predictor, seqs: list[str], length: int, batch_size: int) -> np.ndarray:
+    """:func:`member_logits` of DNA strings, one-hot encoded a few batches at a time (bounded memory)."""
+    step = 8 * batch_size  # whole batches: the same model calls as encoding everything at once
+    parts = [
+        member_logits(predictor, one_hot(seqs[b : b + step], length), batch_size) for b in range(0, len(seqs), step)
+    ]
+    return np.concatenate(parts, axis=2)
+
+
 def summarise(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Probability mean and sd over models (strand sigmoids averaged per model), and per-model logits.
 
@@ -299,11 +308,11 @@ def _predict_chunk(
 ) -> ChunkResult:
     """The model's columns of a read chunk (and the motif column, when ``changes`` brings it)."""
     n_genes = len(s)
-    z_ref = member_logits(predictor, one_hot(ref_seqs, length), config.batch_size) if n_genes else None
+    z_ref = _sequence_logits(predictor, ref_seqs, length, config.batch_size) if n_genes else None
     effects = _effect_frame(rows)
     if rows:
         idx = np.asarray(alt_gene)
-        z_alt = member_logits(predictor, one_hot(alt_seqs, length), config.batch_size)
+        z_alt = _sequence_logits(predictor, alt_seqs, length, config.batch_size)
         zr = z_ref[:, :, idx]
         p_ref, p_ref_sd, l_ref = summarise(zr)
         p_alt, p_alt_sd, l_alt = summarise(z_alt)
@@ -336,11 +345,7 @@ def _predict_chunk(
     haps = None
     if per_sample:
         p0 = summarise(z_ref)[0] if n_genes else np.zeros(0)
-        ph = (
-            summarise(member_logits(predictor, one_hot(hap_seqs, length), config.batch_size))[0]
-            if hap_seqs
-            else np.zeros(0)
-        )
+        ph = summarise(_sequence_logits(predictor, hap_seqs, length, config.batch_size))[0] if hap_seqs else np.zeros(0)
         haps = pd.DataFrame({"gene_id": s["gene_id"].astype(str), "reference": p0})
         mat = ph.reshape(n_genes, len(samples)) if samples else np.zeros((n_genes, 0))
         for k, name in enumerate(samples):
