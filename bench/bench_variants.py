@@ -82,6 +82,17 @@ def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _rss_now_mb() -> float | None:
+    """The resident set now (Linux), to tell what the loaded model and databases hold from a run's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
 def main() -> dict:
     n_genes = int(os.environ.get("DEEPDIFE_BENCH_GENES", "5000"))
     model = ROOT / "models" / "demo"
@@ -97,6 +108,7 @@ def main() -> dict:
         cold = _warm_worker(str(model), cfg.motif_db)
         score_variants(model, "bench", vcf, genes=list(g.annotation["gene_id"][:5]), **kw)  # warm-up
         load["before_full"] = _load()
+        rss_before = _rss_now_mb(), _rss_mb()
         t0 = time.perf_counter()
         res = score_variants(model, "bench", vcf, config=cfg, **kw)
         t_full = time.perf_counter() - t0
@@ -157,6 +169,7 @@ def main() -> dict:
         "dask_same_table": bool(same),
         "result_pickle_mb": round(len(blob) / 2**20, 1),
         "result_pickle_round_trip_seconds": round(t_pickle, 2),
+        "rss_mb_before_full_now_and_peak": list(rss_before),
         "peak_rss_mb_after_full": rss_full,
         "peak_rss_mb": _rss_mb(),
         "target_peak_rss_mb": 2048,
