@@ -81,7 +81,7 @@ def now_iso() -> str:
 
 
 #: errno -> what the user is told when a write fails for a reason of the machine, not of the program
-_STORAGE_ERRNOS = {
+STORAGE_ERRNOS = {
     errno.ENOSPC: "the disk is full",
     errno.EDQUOT: "the disk quota is exceeded",
     errno.EACCES: "permission denied",
@@ -107,7 +107,7 @@ def storage_error(exc: BaseException, path: str | Path) -> DeepDifEInputError | 
         The error to raise instead of ``exc``; None for any other exception (a bug, to be
         raised as is).
     """
-    reason = _STORAGE_ERRNOS.get(exc.errno) if isinstance(exc, OSError) else None
+    reason = STORAGE_ERRNOS.get(exc.errno) if isinstance(exc, OSError) else None
     if reason is None:
         return None
     return DeepDifEInputError(

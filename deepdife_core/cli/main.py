@@ -53,7 +53,7 @@ from deepdife_core.data.demo import demo_fasta_records, make_demo_dataset
 from deepdife_core.data.encode import one_hot
 from deepdife_core.data.io import DECOMPRESSED_ENV, read_orthologs, write_fasta
 from deepdife_core.errors import DeepDifEError, DeepDifEInputError
-from deepdife_core.files import atomic_write_json, check_name, claim_output, now_iso, write_export_csv
+from deepdife_core.files import STORAGE_ERRNOS, atomic_write_json, check_name, claim_output, now_iso, write_export_csv
 from deepdife_core.jobs.tune import tuning_provenance
 from deepdife_core.model.cnn import import_legacy, legacy_config
 from deepdife_core.model.folder import (
@@ -952,12 +952,7 @@ _PATH_ERRNOS = {
     errno.ENOTDIR: "a part of the path is a file, not a folder",
     errno.EISDIR: "is a folder, not a file",
     errno.ENOTEMPTY: "the folder is not empty; choose another --out",
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.EROFS: "the file system is read-only",
-    errno.EFBIG: "the file is larger than this system allows",
+    **STORAGE_ERRNOS,  # the disk full, permission denied, ...: as the library says them
 }
 
 
