@@ -73,9 +73,44 @@ def _nice_step(span: int, target: int = 10) -> int:
 # ----------------------------------------------------------------------------- letters
 
 
+#: outline points closer than this (in the unit box of a letter) to the simplified outline are dropped
+GLYPH_TOLERANCE = 0.015
+
+
+def simplify_polygon(points: np.ndarray, tolerance: float) -> np.ndarray:
+    """Ramer-Douglas-Peucker: the points of a polyline ``(n, 2)`` needed to stay within ``tolerance`` of it.
+
+    The first and last points are kept (a closed outline stays closed).
+    """
+    points = np.asarray(points, dtype=float)
+    if len(points) < 3:
+        return points
+    keep = np.zeros(len(points), dtype=bool)
+    keep[[0, -1]] = True
+    stack = [(0, len(points) - 1)]
+    while stack:
+        i, j = stack.pop()
+        if j - i < 2:
+            continue
+        a, b = points[i], points[j]
+        seg = b - a
+        rel = points[i + 1 : j] - a
+        norm = float(np.hypot(*seg))
+        dist = np.abs(seg[0] * rel[:, 1] - seg[1] * rel[:, 0]) / norm if norm > 0 else np.hypot(rel[:, 0], rel[:, 1])
+        k = int(np.argmax(dist))
+        if dist[k] > tolerance:
+            keep[i + 1 + k] = True
+            stack += [(i, i + 1 + k), (i + 1 + k, j)]
+    return points[keep]
+
+
 @lru_cache(maxsize=8)
 def glyph_polygons(letter: str) -> tuple[np.ndarray, ...]:
-    """Outline polygons of a bold sans-serif letter, scaled to the unit box ``[0, 1]²``."""
+    """Outline polygons of a bold sans-serif letter, scaled to the unit box ``[0, 1]²``.
+
+    Simplified to within :data:`GLYPH_TOLERANCE` of the font's outline: C and G have ~40 points, which
+    600 positions × 2-3 tracks make the bulk of the figure the browser draws; about half of them suffice.
+    """
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextPath
 
@@ -83,7 +118,7 @@ def glyph_polygons(letter: str) -> tuple[np.ndarray, ...]:
     polys = [np.asarray(p, dtype=float) for p in path.to_polygons()]
     pts = np.concatenate(polys)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
-    return tuple((p - lo) / (hi - lo) for p in polys)
+    return tuple(simplify_polygon((p - lo) / (hi - lo), GLYPH_TOLERANCE) for p in polys)
 
 
 def _template(letter: str) -> np.ndarray:
