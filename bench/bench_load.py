@@ -53,6 +53,8 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # `dashboard` and `tests.support` are imported from the checkout
     sys.path.insert(0, str(ROOT))
 
+from _report import write_result  # noqa: E402
+
 from tests.support import CHROME_ARGS, CHROMIUM, kill_group, start_streamlit, wait_healthy  # noqa: E402
 
 OUT = HERE / "results" / "load.json"
@@ -338,9 +340,7 @@ def main(
 ) -> dict:
     if not CHROMIUM.exists():
         result = {"benchmark": "load", "skipped": "/usr/bin/chromium is not installed"}
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        return result
+        return write_result(out, result, echo=False)
     load_start = os.getloadavg()
     base = Path(tempfile.mkdtemp(prefix="deepdife-load-"))
     env, dataset_path, genes = _prepare(base, n_cached=2 * (per_session + 1))
@@ -396,8 +396,7 @@ def main(
         "loadavg_start": [round(v, 2) for v in load_start],
         "loadavg_end": [round(v, 2) for v in os.getloadavg()],
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(out, result, echo=False)
     shutil.rmtree(base, ignore_errors=True)
     return result
 
