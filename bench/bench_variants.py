@@ -11,7 +11,6 @@ run's extra time goes (cluster start, each worker's cold load, the result's pick
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import platform
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pysam
+from _report import write_result
 
 from deepdife_core.genome.promoters import PromoterConfig, sites, window
 from deepdife_core.genome.registry import add_genome, load_genome
@@ -181,10 +181,8 @@ def main() -> dict:
         "forward_passes_per_second_full": round(2 * n / t_full, 1),
         "seconds_per_million_variants_full": round(t_full / n * 1e6, 1),
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    return write_result(OUT, result)
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(), indent=2))
+    main()
