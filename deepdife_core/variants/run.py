@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from deepdife_core.errors import DeepDifEInputError
@@ -19,7 +20,7 @@ from deepdife_core.motifs.scan import prepare_database
 from deepdife_core.variants import VariantConfig
 from deepdife_core.variants.dask import map_chunks
 from deepdife_core.variants.haplotypes import sample_matrix
-from deepdife_core.variants.score import score_chunk
+from deepdife_core.variants.score import member_logits, score_chunk
 from deepdife_core.variants.vcf import ReadReport, check_contigs, prepare_vcf
 
 _MODELS: dict[str, tuple] = {}
@@ -31,7 +32,12 @@ def _model(model):
     if isinstance(model, (str, Path)):
         key = str(Path(model).resolve())
         if key not in _MODELS:
-            _MODELS[key] = (load_model(key), model_data_config(key))
+            predictor, data = load_model(key), model_data_config(key)
+            # two batch sizes trace the logit function once for every size (reduce_retracing): a worker's
+            # first chunk then does not pay for tracing its full and its last, partial batch
+            for n in (1, 2):
+                member_logits(predictor, np.zeros((n, data.length, 4), dtype=np.float32))
+            _MODELS[key] = (predictor, data)
         return _MODELS[key]
     return model, model_data_config(model)
 
