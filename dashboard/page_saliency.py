@@ -13,7 +13,9 @@ figure downloads' file names: the page keeps
 promoter positions and converts them in one place, :mod:`dashboard.coordinates`.
 
 Deep links: ``saliency?model=NAME&gene=ID&hl=START-END`` (promoter coordinates,
-0-based, end exclusive); the parameters are applied once and removed from the URL.
+0-based, end exclusive) and ``&edit=START-END:REF>ALT`` (a variant applied to the
+gene's promoter, as the Variants page links it: the edit box and the difference track
+show it); ``hl`` and ``edit`` are applied once and removed from the URL.
 The session keys ``state.SALIENCY_GENE`` / ``SALIENCY_GENE_LIST`` / ``SALIENCY_HIGHLIGHT``
 do the same from other pages.
 """
@@ -44,7 +46,7 @@ from dashboard import saliency_widgets as sw
 from dashboard.coordinates import MODES, CoordinateSystem, genomic_positions, parse_coords
 from dashboard.paths import attributions_dir
 from deepdife_core.data import io as dio
-from deepdife_core.data.encode import invalid_characters, one_hot
+from deepdife_core.data.encode import invalid_characters, one_hot, pad_or_trim
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.files import export_csv
 from deepdife_core.interpret.explain import (
@@ -70,6 +72,9 @@ MAX_OPTIONS = 3000
 SOURCE_KEY = "w.saliency.source"
 #: the last ``hl`` of the URL applied (a lagging URL does not bring a cleared highlight back)
 HL_SEEN = "saliency.hl_seen"
+#: a link's ``edit`` seen already, and the one waiting for its gene: ``(gene or None, (start, end, ref, alt))``
+EDIT_SEEN = "saliency.edit_seen"
+PENDING_EDIT = "saliency.pending_edit"
 GENE_KEY = "w.saliency.gene"
 RECORD_KEY = "w.saliency.record"
 #: TensorFlow / shap state is shared by every session of the server: one explanation at a time
@@ -153,6 +158,41 @@ def apply_edit(sequence: str, start: int, end: int, replacement: str) -> str:
             "letters or one letter to fill the range (the model's input length is fixed)"
         )
     return sequence[:start] + rep + sequence[end:]
+
+
+def parse_variant_edit(text: str) -> tuple[int, int, str, str]:
+    """``"START-END:REF>ALT"`` (a link's ``edit``: promoter positions, 0-based, end exclusive) -> its parts."""
+    m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*:\s*([A-Za-z]+)\s*>\s*([A-Za-z]*)\s*", str(text))
+    if m is None:
+        raise DeepDifEInputError(
+            f"variant {text!r}: give START-END:REF>ALT in promoter positions, e.g. edit=262-263:G>A"
+        )
+    start, end, ref, alt = int(m[1]), int(m[2]), m[3].upper(), m[4].upper()
+    if end - start != len(ref):
+        raise DeepDifEInputError(f"variant {text!r}: the range {start}-{end} holds {end - start} bp, REF {len(ref)}")
+    for allele in (ref, alt):
+        bad = invalid_characters(allele)
+        if bad:
+            raise DeepDifEInputError(f"variant {text!r}: {bad[0]!r} is not DNA; use A/C/G/T/N")
+    return start, end, ref, alt
+
+
+def apply_variant(sequence: str, edit: tuple[int, int, str, str], *, pad_side: str) -> str:
+    """``sequence`` with ``REF`` at ``[start, end)`` replaced by ``ALT``, fitted back to its length.
+
+    An indel changes the length: the result is trimmed or N-padded on ``pad_side`` (the model's
+    :class:`~deepdife_core.config.DatasetConfig`), as the variant scoring fits the edited window.
+    Raises :class:`DeepDifEInputError` when the sequence does not hold ``REF`` there (another
+    promoter than the one the variant was scored on).
+    """
+    start, end, ref, alt = edit
+    if end > len(sequence) or sequence[start:end].upper() != ref:
+        found = sequence[start:end] or "nothing"
+        raise DeepDifEInputError(
+            f"the variant {ref}>{alt} at {start}-{end}: this promoter has {found} there, not {ref} "
+            "(it is not the promoter the variant was scored on); the variant was not applied"
+        )
+    return pad_or_trim(sequence[:start] + alt + sequence[end:], len(sequence), side=pad_side)
 
 
 def changed_positions(reference: str, variant: str) -> np.ndarray:
@@ -393,6 +433,17 @@ def _apply_query_params() -> None:
     if "gene" in incoming or hl:  # a linked gene (a highlight's too) is shown from the active dataset
         st.session_state[SOURCE_KEY] = SOURCES[0]
         state.put(state.SALIENCY_HIGHLIGHT, None)
+    edit = st.query_params.get("edit")
+    if "edit" in st.query_params:
+        del st.query_params["edit"]
+    if edit and edit == st.session_state.get(EDIT_SEEN):
+        edit = None
+    if edit:
+        st.session_state[EDIT_SEEN] = edit
+        try:
+            st.session_state[PENDING_EDIT] = (incoming.get("gene"), parse_variant_edit(edit))
+        except DeepDifEInputError as exc:
+            st.warning(f"Ignoring the link's variant: {_md(exc)}")
     if hl:
         st.session_state[HL_SEEN] = hl
         try:
@@ -980,6 +1031,11 @@ def _render(prof: Profile) -> None:
     vkey = f"w.saliency.variant.{gene_key}"
     if vkey not in st.session_state:
         st.session_state[vkey] = sequence
+    pending = st.session_state.get(PENDING_EDIT)
+    if pending is not None and pending[0] in (None, gene):
+        del st.session_state[PENDING_EDIT]  # a link's variant (Variants page) is applied once, to its gene
+        with widgets.user_errors():
+            st.session_state[vkey] = apply_variant(sequence, pending[1], pad_side=pad_side)
     e1, e2 = st.columns(2)
     with e1:
         a, b = st.columns(2)

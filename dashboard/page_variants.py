@@ -30,6 +30,7 @@ from dashboard.motif_runs import saliency_url
 from dashboard.paths import workspace_dir
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.files import check_name, export_csv, read_json, restore_formulas
+from deepdife_core.genome.fasta import reverse_complement
 from deepdife_core.genome.promoters import TSS_CHOICES, PromoterConfig
 from deepdife_core.genome.registry import list_genomes
 from deepdife_core.jobs import variants as variants_job
@@ -310,12 +311,29 @@ def read_effects(folder: Path) -> pd.DataFrame:
 
 
 def effect_view(effects: pd.DataFrame, model: str, dataset: str | None = None) -> pd.DataFrame:
-    """The page's table: :data:`SHOWN` columns, with a Saliency link per variant (the site highlighted)."""
+    """The page's table: :data:`SHOWN` columns, with a Saliency link per variant (site highlighted, variant applied).
+
+    The link's ``edit`` holds REF and ALT as the model input reads them (reverse-complemented on a
+    minus-strand gene); a run written before the table had ``strand`` links the site only.
+    """
     out = effects.copy()
+    strands = out["strand"].astype(str) if "strand" in out.columns else pd.Series([""] * len(out), index=out.index)
     links = []
-    for gene, wpos, ref in zip(out["gene_id"].astype(str), out["window_pos"], out["ref"].astype(str), strict=True):
+    for gene, wpos, ref, alt, strand in zip(
+        out["gene_id"].astype(str),
+        out["window_pos"],
+        out["ref"].astype(str),
+        out["alt"].astype(str),
+        strands,
+        strict=True,
+    ):
         if int(wpos) >= 0:
-            links.append(saliency_url(model, gene, int(wpos), int(wpos) + max(len(ref), 1), dataset=dataset))
+            a, b = int(wpos), int(wpos) + max(len(ref), 1)
+            edit = None
+            if strand in ("+", "-"):
+                r, v = (ref, alt) if strand == "+" else (reverse_complement(ref), reverse_complement(alt))
+                edit = f"{a}-{a + len(r)}:{r}>{v}"
+            links.append(saliency_url(model, gene, a, b, dataset=dataset, edit=edit))
         else:  # the site was trimmed off the model's input: the gene without a highlight
             params = {"model": model, "gene": gene, **({"dataset": dataset} if dataset else {})}
             links.append(f"saliency?{urlencode(params, quote_via=quote)}")

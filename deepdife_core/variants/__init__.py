@@ -28,6 +28,7 @@ asked for, variants by position:
 ``variant_id``         str, the VCF ID column (``.`` if none)
 ``distance_to_tss``    int64, ``pos - 1 - tss`` along the gene's strand (negative upstream; 0 = the TSS)
 ``window_pos``         int64, 0-based position of the REF's first base in the model input (5'->3'; -1 if trimmed off)
+``strand``             str, the gene's strand (``+``/``-``): on ``-`` the model input holds REF/ALT reverse-complemented
 ``p_ref``, ``p_alt``   float64, probability (conjoined strands, mean over fold models)
 ``p_ref_sd``, ``p_alt_sd``  float64, sd over fold models (0 for one model)
 ``delta_probability``  float64, ``p_alt - p_ref``
@@ -59,6 +60,7 @@ EFFECT_COLUMNS = (
     "variant_id",
     "distance_to_tss",
     "window_pos",
+    "strand",
     "p_ref",
     "p_alt",
     "p_ref_sd",

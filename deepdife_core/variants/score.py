@@ -261,6 +261,7 @@ def score_chunk(
                         "variant_id": al.variant_id,
                         "distance_to_tss": (al.pos0 - tss) if strand == "+" else (tss - al.pos0),
                         "window_pos": ws[0] if ws[1] > ws[0] else -1,
+                        "strand": strand,
                         "_span": ws,
                         "allele_count": int(al.carriers.sum()) if len(samples) else al.info_ac,
                         "n_samples": len(carriers),
@@ -358,7 +359,17 @@ def _effect_frame(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(rows).drop(columns="_span") if rows else pd.DataFrame(index=range(0))
     for c in EFFECT_COLUMNS:
         if c not in df:
-            if c in ("motifs_lost", "motifs_gained", "samples", "gene_id", "chrom", "ref", "alt", "variant_id"):
+            if c in (
+                "motifs_lost",
+                "motifs_gained",
+                "samples",
+                "gene_id",
+                "chrom",
+                "ref",
+                "alt",
+                "variant_id",
+                "strand",
+            ):
                 df[c] = pd.Series([""] * n, dtype=object)
             elif c in ("pos", "distance_to_tss", "window_pos", "allele_count", "n_samples"):
                 df[c] = pd.Series(np.zeros(n, np.int64))

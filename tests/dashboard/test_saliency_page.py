@@ -326,6 +326,48 @@ def test_deep_link_query_params(app, tiny_model, tiny_dataset, tiny_table):
     assert app.session_state[state.SALIENCY_HIGHLIGHT] is None
 
 
+def _open_with_edit(app, gene: str, edit: str) -> None:
+    app.query_params["model"] = "tiny-model"
+    app.query_params["gene"] = gene
+    app.query_params["hl"] = edit.split(":")[0]
+    app.query_params["edit"] = edit
+    goto(app, PAGE)
+
+
+def test_a_variant_link_applies_the_variant_once(app, tiny_model, tiny_dataset, tiny_table):
+    """The Variants page's link: ``edit=START-END:REF>ALT`` is applied to the gene (edit box, metric, diff)."""
+    gene, ref = tiny_table["gene_id"].iloc[9], tiny_table["sequence"].iloc[9]
+    alt = "A" if ref[30] != "A" else "C"
+    _open_with_edit(app, gene, f"30-31:{ref[30]}>{alt}")
+    assert not app.exception and not app.error, texts(app.error)
+    assert _variant_box(app).value == ref[:30] + alt + ref[31:]
+    assert any(m.label == "Variant P(responsive)" for m in app.metric)
+    assert "edit" not in app.query_params and "hl" not in app.query_params
+    # applied once: the user can reset it, and a rerun does not apply it again
+    app.button(key="w.saliency.reset").click().run()
+    assert _variant_box(app).value == ref
+
+
+def test_a_deletion_link_is_fitted_to_the_model_length(app, tiny_model, tiny_dataset, tiny_table):
+    gene, ref = tiny_table["gene_id"].iloc[9], tiny_table["sequence"].iloc[9]
+    _open_with_edit(app, gene, f"30-33:{ref[30:33]}>{ref[30]}")
+    assert not app.exception and not app.error, texts(app.error)
+    # two bases fewer: the tiny model's sequences are N-padded on the left (5') end, as the scoring fits them
+    assert _variant_box(app).value == "NN" + ref[:31] + ref[33:]
+
+
+def test_a_variant_link_for_another_promoter_is_refused(app, tiny_model, tiny_dataset, tiny_table):
+    gene, ref = tiny_table["gene_id"].iloc[9], tiny_table["sequence"].iloc[9]
+    wrong = "C" if ref[30] != "C" else "G"
+    _open_with_edit(app, gene, f"30-31:{wrong}>T")
+    errors = " ".join(texts(app.error))
+    assert f"this promoter has {ref[30]} there, not {wrong}" in errors and "was not applied" in errors
+    assert _variant_box(app).value == ref and not app.exception
+    app.query_params["edit"] = "30-x"
+    app.run()
+    assert any("Ignoring the link's variant" in w for w in texts(app.warning))
+
+
 def test_bad_deep_links_are_warnings(app, tiny_model, tiny_dataset, tiny_table):
     app.query_params["model"] = "no-such-model"
     app.query_params["gene"] = "NOT_A_GENE"

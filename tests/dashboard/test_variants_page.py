@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
@@ -94,6 +95,12 @@ def test_a_run_goes_to_the_end_and_shows_table_figure_matrix_downloads(app, dirs
     assert top == {("G1", 263), ("G2", 1025)}
     g1 = table[(table["gene_id"] == "G1") & (table["pos"] == 263)].iloc[0]
     assert g1["delta_logit"] < 0 and g1["saliency"].startswith("saliency?model=oracle&gene=G1&hl=")
+    # the link applies the variant as the model input reads it (reverse-complemented on a minus-strand gene)
+    row = pd.read_csv(dirs["workspace"] / "variants" / "v1" / "effects.csv").query("gene_id == 'G1' and pos == 263")
+    (wpos, strand) = row[["window_pos", "strand"]].iloc[0]
+    ref, alt = ("G", "A") if strand == "+" else ("C", "T")
+    query = parse_qs(urlsplit(g1["saliency"]).query)
+    assert query["hl"] == [f"{wpos}-{wpos + 1}"] and query["edit"] == [f"{wpos}-{wpos + 1}:{ref}>{alt}"]
     assert len(app.get("plotly_chart")) == 1
     labels = [b.label for b in app.get("download_button")]
     assert labels == ["Effects shown (CSV)", "All effects (CSV)", "Gene × sample (CSV)"]
