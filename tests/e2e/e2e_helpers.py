@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from pathlib import Path
 
@@ -17,6 +18,15 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     # a fragment refresh may show it again and again; the caller's own waits decide
     with contextlib.suppress(PlaywrightTimeout):
         page.wait_for_selector('[data-testid="stStatusWidget"]', state="hidden", timeout=timeout)
+
+
+def choose(page, container, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled exactly ``label`` inside ``container``."""
+    exact = page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(f"^{re.escape(label)}$"))
+    box = container.locator('[data-testid="stSelectbox"]').filter(has=exact).first
+    box.get_by_role("combobox").first.click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+    wait_idle(page)
 
 
 def goto_page(page, title: str, timeout: float = 60_000) -> float:

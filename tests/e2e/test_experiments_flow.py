@@ -6,27 +6,18 @@ job, its heat map and table appear, and the table downloads as CSV.
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 
 import pandas as pd
 import pytest
 
-from tests.e2e.e2e_helpers import ROOT, goto_page, open_with_demo, shot, wait_idle
+from tests.e2e.e2e_helpers import ROOT, choose, goto_page, open_with_demo, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 MODEL = "e2e-experiments-demo"
 NAME = "e2e-spacing"
 JOB_TIMEOUT = 180_000
-
-
-def _choose(page, container, label: str, option: str) -> None:
-    exact = page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(f"^{re.escape(label)}$"))
-    box = container.locator('[data-testid="stSelectbox"]').filter(has=exact).first
-    box.get_by_role("combobox").first.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
-    wait_idle(page)
 
 
 def _number(main, label: str, value: int) -> None:
@@ -42,10 +33,10 @@ def test_spacing_experiment_flow(server, browser, timings, tmp_path):
     ctx, page = open_with_demo(browser, server, downloads=True)
     goto_page(page, "Experiments")
     sidebar = page.locator('[data-testid="stSidebar"]')
-    _choose(page, sidebar, "Active model", MODEL)
-    _choose(page, sidebar, "Active dataset", "demo")
+    choose(page, sidebar, "Active model", MODEL)
+    choose(page, sidebar, "Active dataset", "demo")
     main = page.locator('[data-testid="stMain"]')
-    _choose(page, main, "Experiment", "Spacing and orientation of two motifs")
+    choose(page, main, "Experiment", "Spacing and orientation of two motifs")
     _number(main, "Largest gap (bp)", 20)
     wait_idle(page)
     name = main.get_by_role("textbox", name="Name of the results", exact=True)

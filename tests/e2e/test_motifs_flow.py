@@ -8,14 +8,13 @@ The committed demo model is copied into the server's registry.  The time to reop
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 
 import pandas as pd
 import pytest
 
-from tests.e2e.e2e_helpers import ROOT, goto_page, open_with_demo, shot, wait_idle
+from tests.e2e.e2e_helpers import ROOT, choose, goto_page, open_with_demo, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 MODEL = "e2e-motifs-demo"
@@ -23,15 +22,6 @@ RUN = "e2e-motif-run"
 N_GENES = 400
 JOB_TIMEOUT = 300_000
 TABLE = '[data-testid="stMain"] [data-testid="stDataFrame"]'
-
-
-def _choose(page, container, label: str, option: str) -> None:
-    """Pick ``option`` in the selectbox labelled ``label`` inside ``container``."""
-    exact = page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(f"^{re.escape(label)}$"))
-    box = container.locator('[data-testid="stSelectbox"]').filter(has=exact).first
-    box.get_by_role("combobox").first.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
-    wait_idle(page)
 
 
 def _wait_main_text(page, text: str, timeout: float = 60_000) -> None:
@@ -54,8 +44,8 @@ def test_motif_discovery_flow(server, browser, timings):
 
     goto_page(page, "Motifs")
     sidebar = page.locator('[data-testid="stSidebar"]')
-    _choose(page, sidebar, "Active model", MODEL)
-    _choose(page, sidebar, "Active dataset", "demo")
+    choose(page, sidebar, "Active model", MODEL)
+    choose(page, sidebar, "Active dataset", "demo")
     main = page.locator('[data-testid="stMain"]')
     main.get_by_text("A list of genes").first.click()
     wait_idle(page)
@@ -64,7 +54,7 @@ def test_motif_discovery_flow(server, browser, timings):
     area.press("Control+Enter")
     main.get_by_text(f"{N_GENES} genes: {N_GENES} listed genes").first.wait_for()
     wait_idle(page)
-    _choose(page, main, "Attributions", "Gradient × input (fast preview)")
+    choose(page, main, "Attributions", "Gradient × input (fast preview)")
     name = main.get_by_role("textbox", name="Run name")
     name.fill(RUN)
     name.press("Enter")
@@ -95,7 +85,7 @@ def test_motif_discovery_flow(server, browser, timings):
     # open a pattern: its detail (seqlets, TSS histogram, genes)
     pats = pd.read_csv(server["workspace"] / "motifs" / RUN / "patterns.csv").set_index("pattern")
     for name in [*pats.index[1:], "pos_patterns.pattern_0"]:
-        _choose(page, main, "Pattern", name)
+        choose(page, main, "Pattern", name)
         _wait_main_text(page, f"All {pats.loc[name, 'n_seqlets']:,} seqlets")
     main.get_by_text("Genes carrying the pattern").first.wait_for()
     main.get_by_text("Seqlet positions relative to the TSS").first.wait_for()

@@ -13,7 +13,7 @@ import pytest
 
 from deepdife_core.genome.registry import add_genome
 from deepdife_core.genome.synthetic import make_genome
-from tests.e2e.e2e_helpers import ROOT, goto_page, open_with_demo, shot, wait_idle
+from tests.e2e.e2e_helpers import ROOT, choose, goto_page, open_with_demo, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
 MODEL = "e2e-variants-demo"
@@ -53,14 +53,6 @@ def _vcf(path, fasta, truth) -> int:
     return len(rows)
 
 
-def _choose(page, container, label: str, option: str) -> None:
-    exact = page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(f"^{re.escape(label)}$"))
-    box = container.locator('[data-testid="stSelectbox"]').filter(has=exact).first
-    box.get_by_role("combobox").first.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
-    wait_idle(page)
-
-
 def test_variants_flow(server, browser, tmp_path):
     target = server["models"] / MODEL
     if not target.exists():
@@ -75,10 +67,10 @@ def test_variants_flow(server, browser, tmp_path):
     try:
         goto_page(page, "Variants")
         sidebar = page.locator('[data-testid="stSidebar"]')
-        _choose(page, sidebar, "Active model", MODEL)
+        choose(page, sidebar, "Active model", MODEL)
         main = page.locator('[data-testid="stMain"]')
-        _choose(page, main, "Genome", GENOME)
-        _choose(page, main, "Motifs lost / gained", "none (no motif columns)")
+        choose(page, main, "Genome", GENOME)
+        choose(page, main, "Motifs lost / gained", "none (no motif columns)")
         main.locator('[data-testid="stRadio"]', has_text="VCF").first.locator(
             "label", has_text="path on the server"
         ).first.click()
