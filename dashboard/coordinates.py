@@ -155,15 +155,18 @@ class CoordinateSystem:
 
     # ---- positions
 
-    def to_user(self, pos: int) -> int:
-        """The value shown for promoter position ``pos``."""
-        pos = int(pos)
+    def _shown(self, pos):
+        """The values shown for promoter positions ``pos`` (an int or an int64 array, returned alike)."""
         if self.mode == "tss":
             return pos - self.tss
         if self.mode == "genomic" and self.coords is not None:
             r = pos + _record_offset(self.coords, self.length, self.pad_side)
             return self.coords.end - r if self.minus else self.coords.start + 1 + r
         return pos
+
+    def to_user(self, pos: int) -> int:
+        """The value shown for promoter position ``pos``."""
+        return int(self._shown(int(pos)))
 
     def from_user(self, value: int) -> int:
         """The promoter position shown as ``value`` (the inverse of :meth:`to_user`)."""
@@ -177,13 +180,7 @@ class CoordinateSystem:
 
     def values(self) -> np.ndarray:
         """The value of every promoter position ``(length,)`` (int64; padding gets the record's would-be values)."""
-        pos = np.arange(self.length, dtype=np.int64)
-        if self.mode == "tss":
-            return pos - self.tss
-        if self.mode == "genomic" and self.coords is not None:
-            r = pos + _record_offset(self.coords, self.length, self.pad_side)
-            return self.coords.end - r if self.minus else self.coords.start + 1 + r
-        return pos
+        return self._shown(np.arange(self.length, dtype=np.int64))
 
     def position_bounds(self) -> tuple[int, int]:
         """Smallest and largest value of a position (low to high)."""
