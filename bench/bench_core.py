@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
-from _report import write_result
+from _report import best_of, write_result
 
 from deepdife_core.config import ModelConfig, TrainConfig
 from deepdife_core.data.demo import make_demo_dataset
@@ -27,15 +26,6 @@ def dict_one_hot(seqs: list[str]) -> np.ndarray:
     """Baseline: the notebooks' per-nucleotide dictionary encoder."""
     mapping = {"A": [1, 0, 0, 0], "C": [0, 1, 0, 0], "G": [0, 0, 1, 0], "T": [0, 0, 0, 1], "N": [0, 0, 0, 0]}
     return np.array([[mapping.get(base, [0, 0, 0, 0]) for base in seq] for seq in seqs], dtype=np.float32)
-
-
-def best_of(fn, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def bench_encoding(seqs: list[str]) -> dict:

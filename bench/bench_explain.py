@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _report import write_result
+from _report import best_of, write_result
 
 from deepdife_core.config import ModelConfig
 from deepdife_core.data.demo import make_demo_dataset
@@ -49,15 +49,6 @@ def published_predictor() -> tuple[Predictor, str]:
         return import_legacy(js, h5), "published DeepDifE model (import_legacy)"
     cfg = ModelConfig(input_length=600, pad_left=10, pad_right=10)
     return Predictor([build_model(cfg)], cfg), "built 620-row model (published model not found)"
-
-
-def best_of(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def clocked(fn):
@@ -97,13 +88,13 @@ def bench_speed(pred: Predictor, X: np.ndarray) -> dict:
     t0 = time.perf_counter()
     E.deep_shap(pred, X[:1], config=cfg)
     cold = time.perf_counter() - t0
-    one = best_of(lambda: E.deep_shap(pred, X[1:2], config=cfg))
+    one = best_of(lambda: E.deep_shap(pred, X[1:2], config=cfg), repeats=5)
     _, _, one_cpu = clocked(lambda: E.deep_shap(pred, X[1:2], config=cfg))
     res = E.deep_shap(pred, X[1:2], config=cfg)
     E.deep_shap(pred, X[:1], config=shap_cfg)
     one_shap = best_of(lambda: E.deep_shap(pred, X[1:2], config=shap_cfg), repeats=3)
     E.ism(pred, X[:1])
-    ism_s = best_of(lambda: E.ism(pred, X[1:2]))
+    ism_s = best_of(lambda: E.ism(pred, X[1:2]), repeats=5)
     full = os.environ.get("DEEPDIFE_BENCH_QUICK") != "1"
     many = bench_many(pred, X, cfg, 1000 if full else 200, full=full)
     many_shap = bench_many(pred, X, shap_cfg, 100, full=False)
