@@ -340,17 +340,27 @@ def logo_paths(run: RunData, names: list[str]) -> dict[str, tuple[Path, Path]]:
 
 
 def saliency_url(
-    model: str, gene: str, start: int, end: int, dataset: str | None = None, *, edit: str | None = None
+    model: str,
+    gene: str,
+    start: int,
+    end: int,
+    dataset: str | None = None,
+    *,
+    edit: str | None = None,
+    variants: str | None = None,
 ) -> str:
     """Relative URL of the Saliency page showing ``gene`` of ``dataset`` with ``[start, end)`` highlighted.
 
     The link names the dataset, so a new tab (a new session) shows the gene from
     the run's dataset, not from whichever dataset would be active there. ``edit``
-    (``START-END:REF>ALT``) is a variant the page applies to the gene's promoter.
+    (``START-END:REF>ALT``) is a variant the page applies to the gene's promoter;
+    ``variants`` names a variant run whose reference promoters are the genes' source.
     """
     params = {"model": model, "gene": gene, "hl": f"{int(start)}-{int(end)}"}
     if edit:
         params["edit"] = edit
+    if variants:
+        params["variants"] = variants
     if dataset:
         params["dataset"] = dataset
     return f"saliency?{urlencode(params, quote_via=quote)}"

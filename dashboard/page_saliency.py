@@ -44,11 +44,11 @@ import streamlit as st
 from dashboard import cache, sidebar, state, widgets
 from dashboard import saliency_widgets as sw
 from dashboard.coordinates import MODES, CoordinateSystem, genomic_positions, parse_coords
-from dashboard.paths import attributions_dir
+from dashboard.paths import attributions_dir, workspace_dir
 from deepdife_core.data import io as dio
 from deepdife_core.data.encode import invalid_characters, one_hot, pad_or_trim
 from deepdife_core.errors import DeepDifEInputError
-from deepdife_core.files import export_csv
+from deepdife_core.files import check_name, export_csv
 from deepdife_core.interpret.explain import (
     AttributionCache,
     Attributions,
@@ -59,6 +59,7 @@ from deepdife_core.interpret.explain import (
     model_fingerprint,
     sample_background,
 )
+from deepdife_core.jobs.variants import PROMOTERS_FILE
 from deepdife_core.model.folder import model_data_config
 
 METHODS = {"DeepSHAP": "deepshap", "ISM": "ism", "Gradient × input": "gradxinput"}
@@ -75,6 +76,8 @@ HL_SEEN = "saliency.hl_seen"
 #: a link's ``edit`` seen already, and the one waiting for its gene: ``(gene or None, (start, end, ref, alt))``
 EDIT_SEEN = "saliency.edit_seen"
 PENDING_EDIT = "saliency.pending_edit"
+#: the variant run whose reference promoters are the gene source (a Variants page link), or None
+VARIANT_RUN = "saliency.variant_run"
 GENE_KEY = "w.saliency.gene"
 RECORD_KEY = "w.saliency.record"
 #: TensorFlow / shap state is shared by every session of the server: one explanation at a time
@@ -430,9 +433,14 @@ def _apply_query_params() -> None:
         del st.query_params["hl"]
     if hl and hl == st.session_state.get(HL_SEEN):
         hl = None  # the browser's URL still showed a highlight applied before
+    run = st.query_params.get("variants")
+    if "variants" in st.query_params:
+        del st.query_params["variants"]
     if "gene" in incoming or hl:  # a linked gene (a highlight's too) is shown from the active dataset
         st.session_state[SOURCE_KEY] = SOURCES[0]
         state.put(state.SALIENCY_HIGHLIGHT, None)
+        # ... or from the reference promoters of the variant run the link names
+        st.session_state[VARIANT_RUN] = run or None
     edit = st.query_params.get("edit")
     if "edit" in st.query_params:
         del st.query_params["edit"]
@@ -463,7 +471,39 @@ def _no_model_message() -> None:
     )
 
 
+def _variant_run_source(run: str, length: int, pad_side: str) -> GeneSource | None:
+    """The reference promoters of variant run ``run`` (its :data:`PROMOTERS_FILE`), or None (said why)."""
+    try:
+        path = workspace_dir() / "variants" / check_name(run, "variant run") / PROMOTERS_FILE
+    except DeepDifEInputError:
+        path = None
+    if path is None or not path.is_file():
+        st.session_state[VARIANT_RUN] = None
+        st.warning(f"Variant run {_md(run)} has no reference promoters here; showing the active dataset.")
+        return None
+    c1, c2 = st.columns([4, 1])
+    c1.caption(
+        f"Genes from variant run {_md(run)}: the reference promoters its variants were scored on "
+        "(cut from its genome and fitted to the model)."
+    )
+    c2.button(
+        "Use the dataset",
+        key="w.saliency.leave_variant_run",
+        on_click=lambda: st.session_state.__setitem__(VARIANT_RUN, None),
+        help="Show genes of the active dataset (or an uploaded FASTA) instead.",
+    )
+    table = None
+    with widgets.user_errors():
+        table = cache.fasta_sequences(path.read_bytes(), f"variant run {run}", length, pad_side)
+    return None if table is None else GeneSource(f"variant run {run}", table)
+
+
 def _gene_source(length: int, pad_side: str) -> GeneSource | None:
+    run = st.session_state.get(VARIANT_RUN)
+    if run:
+        src = _variant_run_source(str(run), length, pad_side)
+        if src is not None or st.session_state.get(VARIANT_RUN):
+            return src
     ds = sidebar.active_dataset()
     options = SOURCES if ds is not None else SOURCES[1:]
     if st.session_state.get(SOURCE_KEY) not in options:
@@ -934,7 +974,7 @@ def _owned_highlight(gene: str, src: GeneSource) -> tuple[int, int] | None:
     if owner is None:
         owner = gene
         state.put(state.SALIENCY_HIGHLIGHT_GENE, gene)
-    if owner != gene or not src.label.startswith("dataset "):
+    if owner != gene or not src.label.startswith(("dataset ", "variant run ")):
         _clear_highlight()
         return None
     return highlight

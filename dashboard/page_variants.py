@@ -310,12 +310,19 @@ def read_effects(folder: Path) -> pd.DataFrame:
     return restore_formulas(pd.read_csv(folder / variants_job.EFFECTS_FILE, keep_default_na=False, na_values=[""]))
 
 
-def effect_view(effects: pd.DataFrame, model: str, dataset: str | None = None) -> pd.DataFrame:
+def effect_view(
+    effects: pd.DataFrame, model: str, dataset: str | None = None, *, run: str | None = None
+) -> pd.DataFrame:
     """The page's table: :data:`SHOWN` columns, with a Saliency link per variant (site highlighted, variant applied).
 
     The link's ``edit`` holds REF and ALT as the model input reads them (reverse-complemented on a
-    minus-strand gene); a run written before the table had ``strand`` links the site only.
+    minus-strand gene); its genes come from ``run``'s reference promoters when the run has them
+    (else from ``dataset``); a run written before the table had ``strand`` links the site only.
     """
+    if run is not None and not (variants_dir() / run / variants_job.PROMOTERS_FILE).is_file():
+        run = None
+    if run is not None:
+        dataset = None
     out = effects.copy()
     strands = out["strand"].astype(str) if "strand" in out.columns else pd.Series([""] * len(out), index=out.index)
     links = []
@@ -333,9 +340,10 @@ def effect_view(effects: pd.DataFrame, model: str, dataset: str | None = None) -
             if strand in ("+", "-"):
                 r, v = (ref, alt) if strand == "+" else (reverse_complement(ref), reverse_complement(alt))
                 edit = f"{a}-{a + len(r)}:{r}>{v}"
-            links.append(saliency_url(model, gene, a, b, dataset=dataset, edit=edit))
+            links.append(saliency_url(model, gene, a, b, dataset=dataset, edit=edit, variants=run))
         else:  # the site was trimmed off the model's input: the gene without a highlight
             params = {"model": model, "gene": gene, **({"dataset": dataset} if dataset else {})}
+            params.update({"variants": run} if run else {})
             links.append(f"saliency?{urlencode(params, quote_via=quote)}")
     out["saliency"] = links
     return out[[c for c in SHOWN if c in out.columns]]
@@ -441,7 +449,7 @@ def _results() -> None:
         view = view[view["gene_id"].astype(str).str.contains(gene_q.strip(), case=False, regex=False)]
     view = view.reindex(view["delta_logit"].abs().sort_values(ascending=False).index)
     ds = sidebar.active_dataset()
-    table = effect_view(view, str(info.get("model") or ""), dataset=ds["name"] if ds else None)
+    table = effect_view(view, str(info.get("model") or ""), dataset=ds["name"] if ds else None, run=run_id)
     widgets.chart(effect_figure(view) if len(view) else None, key=f"variants.fig.{run_id}")
     st.caption(
         f"{len(view):,} of {len(effects):,} variants, strongest |Δlogit| first; click a column to sort. "

@@ -24,8 +24,10 @@ Progress events (``progress.jsonl``)
 Outputs and stop
 ----------------
 :func:`~deepdife_core.variants.run.write_results` into ``out`` (:data:`EFFECTS_FILE`,
-:data:`SAMPLES_FILE` in per-sample mode, :data:`REPORT_FILE`) plus :data:`INFO_FILE`, all in
-one atomic folder (:func:`deepdife_core.files.atomic_dir`).  A stop request ends the job
+:data:`SAMPLES_FILE` in per-sample mode, :data:`REPORT_FILE`) plus :data:`INFO_FILE` and
+:data:`PROMOTERS_FILE` (the reference model input of every gene with a scored variant, as the
+scoring fitted it: the Saliency page applies a variant to it), all in one atomic folder
+(:func:`deepdife_core.files.atomic_dir`).  A stop request ends the job
 between chunks with nothing saved.
 """
 
@@ -38,9 +40,12 @@ from pathlib import Path
 from typing import Any
 
 from deepdife_core.config import from_dict
+from deepdife_core.data.encode import pad_or_trim
+from deepdife_core.data.io import write_fasta
 from deepdife_core.files import atomic_dir, atomic_write_json
 from deepdife_core.genome.promoters import PromoterConfig
 from deepdife_core.genome.registry import load_genome
+from deepdife_core.model.folder import model_data_config
 from deepdife_core.variants import VariantConfig
 from deepdife_core.variants.run import genes_to_score, merge_results, score_variants, write_results
 from deepdife_core.variants.vcf import prepare_vcf
@@ -50,6 +55,8 @@ EFFECTS_FILE = "effects.csv"
 SAMPLES_FILE = "effects.samples.csv"
 REPORT_FILE = "effects.report.json"
 INFO_FILE = "run.json"
+#: FASTA of the reference promoters (model inputs) of the genes with a scored variant, ``GENE::Chr:start-end(strand)``
+PROMOTERS_FILE = "promoters.fa"
 #: at most this many progress steps (chunks of genes) per run
 STEPS = 20
 
@@ -127,7 +134,56 @@ def run(writer, args: dict[str, Any]) -> tuple[str, dict]:
                 "seconds": round(time.time() - t0, 2),
             }
             atomic_write_json(tmp_out / INFO_FILE, info)
+            genes_hit = list(dict.fromkeys(result.effects["gene_id"].astype(str)))
+            write_reference_promoters(
+                tmp_out / PROMOTERS_FILE, genome, genes_hit, promoter, args["model_path"], workspace=workspace
+            )
     finally:
         if args.get("uploads"):
             shutil.rmtree(args["uploads"], ignore_errors=True)
     return "done", {"run_id": out.name, "out": str(out), "n_variants": len(result.effects), "seconds": info["seconds"]}
+
+
+def write_reference_promoters(
+    path: str | Path,
+    genome: str,
+    genes: list[str],
+    promoter: PromoterConfig,
+    model_path: str | Path,
+    *,
+    workspace: str | Path | None = None,
+) -> int:
+    """Write the reference model inputs of ``genes`` (windows of ``promoter`` fitted as the model's data).
+
+    Parameters
+    ----------
+    path
+        The FASTA to write (atomically); headers ``GENE::Chr:start-end(strand)``.
+    genome
+        The registered genome's name.
+    genes
+        Annotation gene IDs (the first window of each, as variant scoring takes it).
+    promoter
+        The run's window and TSS choice.
+    model_path
+        The model folder: its :class:`~deepdife_core.config.DatasetConfig` ``length`` and ``pad_side``.
+    workspace
+        The workspace holding the genome registry (None: the environment's).
+
+    Returns
+    -------
+    int
+        Records written.
+    """
+    pairs: list[tuple[str, str]] = []
+    if genes:
+        data = model_data_config(model_path)
+        records, _ = load_genome(genome, workspace).promoters(genes, promoter)
+        seen: set[str] = set()
+        for r in records:
+            gene = r.id.split("::")[0]
+            if gene not in seen:  # alternative TSSs: the first, as the scoring does
+                seen.add(gene)
+                pairs.append((r.header, pad_or_trim(r.sequence, int(data.length), side=data.pad_side)))
+    write_fasta(pairs, path)
+    return len(pairs)

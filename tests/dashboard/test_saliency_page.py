@@ -368,6 +368,36 @@ def test_a_variant_link_for_another_promoter_is_refused(app, tiny_model, tiny_da
     assert any("Ignoring the link's variant" in w for w in texts(app.warning))
 
 
+def test_a_variant_run_link_shows_the_runs_reference_promoter(app, dirs, tiny_model, tiny_dataset, tiny_table):
+    """``variants=RUN``: the genes come from the run's reference promoters (not the active dataset)."""
+    ref = tiny_table["sequence"].iloc[4]
+    run = dirs["workspace"] / "variants" / "vr1"
+    run.mkdir(parents=True)
+    (run / "promoters.fa").write_text(f">VG1::Chr1:100-{100 + len(ref)}(+)\n{ref}\n")
+    alt = "A" if ref[40] != "A" else "C"
+    app.query_params["variants"] = "vr1"
+    _open_with_edit(app, "VG1", f"40-41:{ref[40]}>{alt}")
+    assert not app.exception and not app.error, texts(app.error)
+    assert app.session_state[state.SALIENCY_GENE] == "VG1"
+    assert any("Genes from variant run vr1" in c for c in texts(app.caption))
+    assert _variant_box(app).value == ref[:40] + alt + ref[41:]
+    assert app.session_state[state.SALIENCY_HIGHLIGHT] == (40, 41)
+    # back to the active dataset
+    app.button(key="w.saliency.leave_variant_run").click().run()
+    assert not any("Genes from variant run" in c for c in texts(app.caption))
+    assert app.session_state[state.SALIENCY_GENE] in set(tiny_table["gene_id"])
+
+
+def test_a_link_to_a_missing_variant_run_falls_back_to_the_dataset(app, tiny_model, tiny_dataset, tiny_table):
+    gene = tiny_table["gene_id"].iloc[2]
+    app.query_params["variants"] = "../etc"
+    app.query_params["model"] = "tiny-model"
+    app.query_params["gene"] = gene
+    goto(app, PAGE)
+    assert any("has no reference promoters here" in w for w in texts(app.warning))
+    assert app.session_state[state.SALIENCY_GENE] == gene and not app.exception
+
+
 def test_bad_deep_links_are_warnings(app, tiny_model, tiny_dataset, tiny_table):
     app.query_params["model"] = "no-such-model"
     app.query_params["gene"] = "NOT_A_GENE"

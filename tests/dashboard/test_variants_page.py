@@ -101,6 +101,7 @@ def test_a_run_goes_to_the_end_and_shows_table_figure_matrix_downloads(app, dirs
     ref, alt = ("G", "A") if strand == "+" else ("C", "T")
     query = parse_qs(urlsplit(g1["saliency"]).query)
     assert query["hl"] == [f"{wpos}-{wpos + 1}"] and query["edit"] == [f"{wpos}-{wpos + 1}:{ref}>{alt}"]
+    assert query["variants"] == ["v1"] and "dataset" not in query  # the run's own reference promoters
     assert len(app.get("plotly_chart")) == 1
     labels = [b.label for b in app.get("download_button")]
     assert labels == ["Effects shown (CSV)", "All effects (CSV)", "Gene × sample (CSV)"]

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 import shutil
 
+import pandas as pd
 import pytest
 
+from dashboard import page_variants
 from deepdife_core.genome.registry import add_genome
 from deepdife_core.genome.synthetic import make_genome
 from tests.e2e.e2e_helpers import ROOT, choose, goto_page, open_with_demo, shot, wait_idle
@@ -92,6 +94,16 @@ def test_variants_flow(server, browser, tmp_path):
         main.locator('[data-testid="stDataFrame"]').first.wait_for()
         main.locator('[data-testid="stPlotlyChart"]').first.wait_for()
         shot(page, "variants")
+        # a row's Saliency link (built as the page builds it): the run's reference promoter, the variant applied
+        effects = pd.read_csv(server["workspace"] / "variants" / "e2e-variants" / "effects.csv")
+        top = effects[effects["window_pos"] >= 0].sort_values("delta_logit", key=abs, ascending=False).iloc[0]
+        link = page_variants.effect_view(pd.DataFrame([top]), MODEL)["saliency"].iloc[0]
+        link += "&variants=e2e-variants"  # what the page adds for a run with reference promoters (its folder here)
+        page.goto(f"{server['url']}/{link}")
+        page.get_by_text("Genes from variant run e2e-variants").first.wait_for(timeout=120_000)
+        page.get_by_text("Variant P(responsive)").first.wait_for(timeout=120_000)
+        assert not page.get_by_text("was not applied").count()
+        shot(page, "variants-saliency")
     finally:
         ctx.close()
     assert (server["workspace"] / "variants" / "e2e-variants" / "effects.csv").is_file()

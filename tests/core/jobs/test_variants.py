@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from deepdife_core.data.io import read_fasta
+from deepdife_core.genome.fasta import reverse_complement
 from deepdife_core.jobs import runner as jobs
 from deepdife_core.jobs import variants as variants_job
 from tests.core.variants.helpers import (
@@ -87,7 +89,13 @@ def test_a_run_writes_its_folder_events_and_result(setup):
     result = jobs.read_result(folder)
     assert result["run_id"] == "v1" and result["out"] == str(out) and result["n_variants"] == len(EXPECTED)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [variants_job.EFFECTS_FILE, variants_job.SAMPLES_FILE, variants_job.REPORT_FILE, variants_job.INFO_FILE]
+        [
+            variants_job.EFFECTS_FILE,
+            variants_job.SAMPLES_FILE,
+            variants_job.REPORT_FILE,
+            variants_job.INFO_FILE,
+            variants_job.PROMOTERS_FILE,
+        ]
     )
     effects = pd.read_csv(out / variants_job.EFFECTS_FILE)
     assert [(r.gene_id, r.pos - 1) for r in effects.itertuples()] == [(g, p) for g, p, _, _ in EXPECTED]
@@ -102,6 +110,14 @@ def test_a_run_writes_its_folder_events_and_result(setup):
     }
     report = json.loads((out / variants_job.REPORT_FILE).read_text())
     assert report["variants_scored"] == len(EXPECTED)
+    # the reference model inputs: one record per gene with a variant, holding every REF where window_pos says
+    # (reverse-complemented on a minus-strand gene), each the model's length
+    promoters = {r.id.split("::")[0]: r.sequence for r in read_fasta(out / variants_job.PROMOTERS_FILE)}
+    assert sorted(promoters) == sorted(set(effects["gene_id"]))
+    assert {len(s) for s in promoters.values()} == {U + D}
+    for r in effects.itertuples():
+        ref = r.ref if r.strand == "+" else reverse_complement(r.ref)
+        assert promoters[r.gene_id][r.window_pos : r.window_pos + len(ref)] == ref, r
     assert not uploads.exists()  # the uploaded VCF goes with the job
 
 
