@@ -25,10 +25,14 @@ Tasks (``length`` 600; positions are distances to the TSS at the 3' end):
                ``4..30`` bp of each other; the others carry an ABRE alone, the coupling element
                alone, or both more than 80 bp apart (a third each)
 ``position``   both classes carry ABREs; responsive only where one lies within 150 bp of the TSS
+``both``       responsive genes carry an ABRE and the coupling element (anywhere, one of each); the
+               others two copies of only one of them (half ABREs, half coupling elements)
 
 In ``position`` the motif counts have the same distribution in both classes, and
 in ``cooccur`` a third of the non-responsive genes has both motifs (too far
-apart), so a k-mer count model cannot separate these classes fully.
+apart), so a k-mer count model cannot separate these classes fully; in ``both`` a
+responsive gene and a non-responsive one with two copies of one element carry the same
+number of elements, so a model linear in motif counts cannot tell them apart (an AND).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ import pandas as pd
 
 from deepdife_core.errors import DeepDifEInputError
 
-TASKS = ("presence", "count", "cooccur", "position")
+TASKS = ("presence", "count", "cooccur", "position", "both")
 
 #: ABRE core (K = G/T) and the other elements planted by the tasks
 ABRE = ("ACGTGGC", "ACGTGTC")
@@ -205,8 +209,11 @@ def _rule_score(task: str, seqs: np.ndarray, length: int) -> tuple[np.ndarray, n
     if task == "position":
         near = abre[:, length - 150 :].sum(axis=1)
         return near.astype(float), (near >= 1).astype(int)
-    # cooccur: an ABRE and a coupling element within 4..30 bp (start to start, either order)
     ce = _find(seqs, COUPLING)
+    if task == "both":
+        both = np.minimum(abre.sum(axis=1), ce.sum(axis=1))
+        return both.astype(float), (both >= 1).astype(int)
+    # cooccur: an ABRE and a coupling element within 4..30 bp (start to start, either order)
     score = np.zeros(len(seqs))
     for i in range(len(seqs)):
         a, c = np.flatnonzero(abre[i]), np.flatnonzero(ce[i])
@@ -260,6 +267,18 @@ def _template(task: str, positive: bool, seq: np.ndarray, rng: np.random.Generat
             if len(far):
                 p = int(rng.choice(far))
                 _plant(seq, busy, COUPLING[0], p, p + k, rng)
+    elif task == "both":
+        for _ in range(int(rng.integers(0, 3))):
+            _plant(seq, busy, WBOX[rng.integers(2)], 0, L, rng)
+        if positive:
+            _plant(seq, busy, ABRE[rng.integers(2)], 0, L - 10, rng)
+            _plant(seq, busy, COUPLING[0], 0, L - 10, rng)
+        else:
+            # two copies of one element: the midpoint of (2, 0) and (0, 2) is the positives' (1, 1), so no
+            # function linear in the two counts ranks the positives above both kinds of negatives
+            one = (ABRE[0], ABRE[1]) if rng.random() < 0.5 else COUPLING
+            for _ in range(2):
+                _plant(seq, busy, one[rng.integers(len(one))], 0, L - 10, rng)
     elif task == "position":
         for _ in range(int(rng.integers(0, 3))):
             _plant(seq, busy, WBOX[rng.integers(2)], 0, L, rng)

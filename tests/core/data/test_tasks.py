@@ -55,6 +55,17 @@ def test_count_rule_reads_abre_cores_on_both_strands():
     np.testing.assert_array_equal((fwd + rev >= 2).astype(int), df["true_label"])
 
 
+def test_both_rule_is_an_and_of_the_two_elements_on_either_strand():
+    df = tasks.make_task("both", n_genes=300, length=600, label_noise=0.0, seed=1)
+    seq = df["sequence"]
+    n_abre = seq.str.count("ACGTG[GT]C") + seq.str.count("G[AC]CACGT")
+    n_ce = seq.str.count("CCGACAT") + seq.str.count("ATGTCGG")
+    np.testing.assert_array_equal(((n_abre >= 1) & (n_ce >= 1)).astype(int), df["true_label"])
+    # the negatives carry as many elements as the positives: counts alone do not separate the classes
+    neg = df["true_label"] == 0
+    assert ((n_abre + n_ce)[neg] == 2).mean() > 0.6 and ((n_abre + n_ce)[~neg] == 2).mean() > 0.8
+
+
 def test_bad_arguments():
     with pytest.raises(DeepDifEInputError, match="unknown task"):
         tasks.make_task("nope")
