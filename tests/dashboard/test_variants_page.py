@@ -3,6 +3,7 @@ see the effect table, the figure, the gene x sample matrix and the downloads; ba
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -148,7 +149,21 @@ def test_bad_inputs_are_messages(app, dirs, variant_ws):
     assert not app.exception
 
 
-def test_an_uploaded_vcf_runs_and_the_panel_stop_ends_the_job_with_nothing_saved(app, dirs, variant_ws):
+def _launch_after_stop(monkeypatch, tmp_path: Path) -> None:
+    """Job processes start only once their stop file exists (the panel's Stop always comes first)."""
+    gate = tmp_path / "python-after-stop"
+    gate.write_text(
+        f'#!/bin/sh\nwhile [ ! -e "$4/{core_jobs.STOP_FILE}" ]; do sleep 0.05; done\nexec "{sys.executable}" "$@"\n'
+    )
+    gate.chmod(0o755)
+    real = core_jobs.launch
+    monkeypatch.setattr(core_jobs, "launch", lambda folder, **kw: real(folder, python=str(gate)))
+
+
+def test_an_uploaded_vcf_runs_and_the_panel_stop_ends_the_job_with_nothing_saved(
+    app, dirs, variant_ws, monkeypatch, tmp_path
+):
+    _launch_after_stop(monkeypatch, tmp_path)
     _fill(app, variant_ws["vcf"], "stopped-run")
     app.radio(key="w.variants.where").set_value("upload").run()
     app.file_uploader(key="w.variants.vcf").set_value(("calls.vcf", vcf_text().encode(), "text/plain"))
@@ -158,7 +173,7 @@ def test_an_uploaded_vcf_runs_and_the_panel_stop_ends_the_job_with_nothing_saved
     (job,) = core_jobs.list_jobs(dirs["workspace"] / "jobs", kind="variants")
     uploads = job["args"]["uploads"]
     assert uploads and (dirs["workspace"] / "uploads").is_dir()
-    # the job panel's Stop button (the job process is still importing TensorFlow: it stops before the first chunk)
+    # the job panel's Stop button (the job process starts after it: it stops before the first chunk)
     app.button(key=f"w.variants.stop.{job['id']}").click().run()
     job = _wait(dirs)
     assert job["state"] == "stopped", (dirs["workspace"] / "jobs" / job["id"] / "log.txt").read_text()
