@@ -80,6 +80,7 @@ PROTOCOLS: dict[str, tuple[dict, dict, dict, bool]] = {
     "default_strand_shared_off": ({"strand_shared": False}, {}, {}, False),
     "default_two_conv_region_200": ({"n_conv": 2, "conv_stride": 1, "region_bp": 200}, {}, {}, False),
     "default_region_200": ({"region_bp": 200}, {}, {}, False),
+    "default_global_max": ({"head": "global_max"}, {}, {}, False),
 }
 
 
