@@ -323,6 +323,14 @@ def _scan_tokens(db: ScanDatabase, tokens: np.ndarray) -> tuple[np.ndarray, np.n
     return scores, fits
 
 
+def _check_scan(db: object, max_pvalue: float) -> None:
+    """The checks every scan shares: a prepared database and a p-value threshold in ``(0, 1]``."""
+    if not isinstance(db, ScanDatabase):
+        raise DeepDifEInputError("db must be prepared with deepdife_core.motifs.scan.prepare_database")
+    if not 0 < max_pvalue <= 1:
+        raise DeepDifEInputError(f"max_pvalue must be in (0, 1], got {max_pvalue}")
+
+
 def _threshold_bins(db: ScanDatabase, max_pvalue: float) -> np.ndarray:
     """Smallest score bin of each matrix whose p-value is ``<= max_pvalue`` (past the table if none)."""
     idx = np.arange(len(db.tables))
@@ -359,10 +367,7 @@ def scan_sequences(
         ``p_value`` and ``site`` (the matched bases read in the motif's orientation);
         sorted by sequence, then p-value, then start.
     """
-    if not isinstance(db, ScanDatabase):
-        raise DeepDifEInputError("db must be prepared with deepdife_core.motifs.scan.prepare_database")
-    if not 0 < max_pvalue <= 1:
-        raise DeepDifEInputError(f"max_pvalue must be in (0, 1], got {max_pvalue}")
+    _check_scan(db, max_pvalue)
     tokens = _tokens(sequences)
     frames = []
     letters = np.frombuffer(b"ACGTN", dtype=np.uint8)
@@ -683,10 +688,7 @@ def touching_hits(
     TouchingHits
         ``(H,)`` arrays; a site touching several positions of a span may appear more than once.
     """
-    if not isinstance(db, ScanDatabase):
-        raise DeepDifEInputError("db must be prepared with deepdife_core.motifs.scan.prepare_database")
-    if not 0 < max_pvalue <= 1:
-        raise DeepDifEInputError(f"max_pvalue must be in (0, 1], got {max_pvalue}")
+    _check_scan(db, max_pvalue)
     offsets = np.asarray(offsets, dtype=np.int64).reshape(-1)
     spans = np.asarray(spans, dtype=np.int64).reshape(-1)
     if not len(offsets) == len(spans) == len(sequences):
@@ -740,10 +742,7 @@ def touching_snv_hits(
     tuple of TouchingHits
         The hits in the sequences, and those in the alternatives (``seq_idx`` into ``sequences``).
     """
-    if not isinstance(db, ScanDatabase):
-        raise DeepDifEInputError("db must be prepared with deepdife_core.motifs.scan.prepare_database")
-    if not 0 < max_pvalue <= 1:
-        raise DeepDifEInputError(f"max_pvalue must be in (0, 1], got {max_pvalue}")
+    _check_scan(db, max_pvalue)
     offsets = np.asarray(offsets, dtype=np.int64).reshape(-1)
     lengths = np.array([len(x) for x in sequences], dtype=np.int64)
     if not len(offsets) == len(alt_bases) == len(sequences):
