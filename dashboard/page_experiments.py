@@ -99,7 +99,12 @@ def start_experiment(
         found, _ = select_records(cache.dataset_table(dataset_path), [gene.strip()])
         if found.empty:
             raise DeepDifEInputError(f"gene {gene.strip()!r} is not in dataset {dataset_name!r}; check the ID")
-        gene = gene.strip()
+        if len(found) > 1:
+            raise DeepDifEInputError(
+                f"gene {gene.strip()!r} has {len(found)} records (TSSs) in dataset {dataset_name!r}: pick one of "
+                f"{', '.join(map(str, found['gene_id'][:4]))}"
+            )
+        gene = str(found["gene_id"].iloc[0])
     args = {
         "kind": kind,
         "out": str(out),
@@ -256,7 +261,35 @@ def headline(kind: str, table: pd.DataFrame) -> str:
 # ----------------------------------------------------------------------------- form
 
 
-def _form(kind: str) -> tuple[list[str], ExperimentConfig, str | None]:
+def _tss_picker(typed: str, dataset_path: str | Path | None, key: str) -> str:
+    """The record to tile: ``typed`` itself, or the TSS picked when gene ``typed`` has several records.
+
+    A gene with several records (alternative TSSs) in the active dataset gets a caption
+    (``GENE has N records (TSSs)``) and a picker labelled ``GENE (N TSSs)`` of its record identities.
+    """
+    typed = (typed or "").strip()
+    if not typed or dataset_path is None:
+        return typed
+    from dashboard import cache
+    from deepdife_core.data.io import gene_of, select_records
+
+    found, _ = select_records(cache.dataset_table(dataset_path), [typed])
+    records = found["gene_id"].astype(str).tolist()
+    if len(records) < 2:
+        return typed
+    gene = gene_of(records[0])
+    st.caption(f"Gene {gene} has {len(records)} records (TSSs) in the dataset: pick the one to tile.")
+    return st.selectbox(
+        f"{gene} ({len(records)} TSSs)",
+        records,
+        format_func=lambda r: (
+            f"TSS {records.index(r) + 1} of {len(records)}: " + (r.split("::", 1)[1] if "::" in r else r)
+        ),
+        key=key,
+    )
+
+
+def _form(kind: str, dataset_path: str | Path | None = None) -> tuple[list[str], ExperimentConfig, str | None]:
     """The inputs of experiment ``kind``: (motif specs, config, gene)."""
     p = f"w.experiments.{kind}"
     motifs: list[str] = []
@@ -321,6 +354,7 @@ def _form(kind: str) -> tuple[list[str], ExperimentConfig, str | None]:
             key=f"{p}.mode",
             help="shuffle: dinucleotide shuffle; n: N; delete: remove it (3' end kept at the TSS)",
         )
+        gene = _tss_picker(gene, dataset_path, f"{p}.tss")
     if kind == "ablate":
         c1, c2 = st.columns(2)
         values["background"] = c1.selectbox("Genes", ("all", "responsive", "non-responsive"), key=f"{p}.genes")
@@ -451,7 +485,7 @@ def render() -> None:
         return
     kind = st.selectbox("Experiment", EXPERIMENTS, format_func=TITLES.get, key="w.experiments.kind")
     with widgets.user_errors():
-        motifs, cfg, gene = _form(kind)
+        motifs, cfg, gene = _form(kind, ds["path"])
         name = st.text_input(
             "Name of the results",
             f"{kind}-{datetime.now().strftime('%Y%m%d-%H%M%S')}",

@@ -93,7 +93,26 @@ def figure_of(kind: str, table: pd.DataFrame, ax=None, title: str | None = None)
 
 
 def _gene_row(df: pd.DataFrame, gene: str) -> pd.Series:
+    """The one row of ``df`` that ``gene`` names: a gene with one record, or one record's identity.
 
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A dataset table with ``gene_id`` (record identities).
+    gene : str
+        A gene ID or a record identity (``GENE::Chr:start-end(strand)``, ``GENE#k``).
+
+    Returns
+    -------
+    pandas.Series
+        The row.
+
+    Raises
+    ------
+    DeepDifEInputError
+        ``gene`` is empty, not in ``df``, or a gene with several records (alternative
+        TSSs); the message names its records.
+    """
     if not gene:
         raise DeepDifEInputError("the tiling experiment needs a gene: give its ID")
     sel, _missing = select_records(df, [gene])

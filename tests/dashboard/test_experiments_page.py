@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 
+import pandas as pd
 import pytest
 
 from tests.dashboard.apptest_helpers import goto, texts
@@ -111,3 +112,35 @@ def test_the_job_panel_shows_a_live_experiment_with_stop_and_its_end(app, tiny_m
     app.session_state[state.EXPERIMENTS_JOB_ID] = _fake_job(dirs, state="stopped")
     app.run()
     assert "The experiment was stopped; nothing was saved." in texts(app.warning)
+
+
+@pytest.mark.parametrize("case", ["coords", "no_coords"])
+def test_tile_gene_with_several_tss_records_gets_a_picker(case, app, tiny_model, tiny_table, dirs):
+    from dashboard.datasets import save_dataset
+
+    g, c = tiny_table["gene_id"].iloc[0], tiny_table["coords"].iloc[0]
+    chrom, rest = c.split(":")
+    names = [f"{g}::{c}", f"{g}::{chrom}:9{rest}"] if case == "coords" else [f"{g}#1", f"{g}#2"]
+    second = tiny_table.iloc[[0]].assign(sequence=tiny_table["sequence"].iloc[0][::-1])
+    table = pd.concat([tiny_table.iloc[[0]], second, tiny_table.iloc[1:]], ignore_index=True)
+    table["gene_id"] = names + tiny_table["gene_id"].iloc[1:].tolist()
+    table["coords"] = [c, f"{chrom}:9{rest}", *tiny_table["coords"].iloc[1:]]
+    save_dataset(table, "rep", {"source": {"kind": "test"}})
+    goto(app, "experiments")
+    app.selectbox(key="w.experiments.kind").set_value("tile").run()
+    app.text_input(key="w.experiments.tile.gene").set_value(g.lower()).run()
+    assert not app.exception
+    assert f"Gene {g} has 2 records (TSSs) in the dataset: pick the one to tile." in texts(app.caption)
+    picker = app.selectbox(key="w.experiments.tile.tss")
+    assert picker.label == f"{g} (2 TSSs)" and picker.options == [
+        f"TSS 1 of 2: {names[0].split('::')[1] if case == 'coords' else names[0]}",
+        f"TSS 2 of 2: {names[1].split('::')[1] if case == 'coords' else names[1]}",
+    ]
+    picker.set_value(names[1]).run()
+    app.text_input(key="w.experiments.name.tile").set_value("tile-tss").run()
+    app.button(key="w.experiments.start").click().run()
+    assert not app.exception and not app.error, texts(app.error)
+    from deepdife_core.jobs import runner as jobs
+
+    listed = jobs.list_jobs(dirs["workspace"] / "jobs", kind="experiment")
+    assert len(listed) == 1 and listed[0]["args"]["gene"] == names[1]
