@@ -98,6 +98,7 @@ class BuildReport:
     alt_tss: str = ALT_TSS_DATASET
     repeated_genes: int = 0
     alternatives_left_out: int = 0
+    n_genes_kept: int = 0
 
     def to_dict(self) -> dict:
         """The report as a JSON-able dict (for ``dataset.json``).
@@ -120,7 +121,10 @@ class BuildReport:
         str
             Kept / padded / trimmed / dropped counts, families and repeated-gene note, then the notes.
         """
-        parts = [f"{self.n_kept} genes kept of {self.n_input}"]
+        if self.n_genes_kept and self.n_genes_kept != self.n_kept:  # alternative TSSs kept: records, not genes
+            parts = [f"{self.n_kept} records of {self.n_genes_kept} genes kept (input: {self.n_input})"]
+        else:
+            parts = [f"{self.n_kept} genes kept of {self.n_input}"]
         if self.padded:
             parts.append(f"{self.padded} padded with N")
         if self.trimmed:
@@ -132,7 +136,10 @@ class BuildReport:
         if self.excluded_grey_zone:
             parts.append(f"{self.excluded_grey_zone} excluded in the grey zone")
         if self.families_from_ids:
-            parts.append("no family column: each gene is its own group")
+            parts.append(
+                "no family column: each gene is its own group"
+                + (" (its records share it)" if self.n_genes_kept != self.n_kept else "")
+            )
         if self.repeated_genes:
             parts.append(self.records_note())
         return "; ".join(parts) + "." + ("" if not self.notes else " " + " ".join(self.notes))
@@ -582,7 +589,8 @@ def record_ids(
     records are named ``GENE::Chr:start-end(strand)`` when every one of them has
     coordinates (``coords``, or the ``::`` suffix of the ID) and they differ, else
     ``GENE#k`` with k = 1, 2, ... in input order.  Naming is idempotent: identities
-    read back give themselves.
+    read back give themselves, and a gene whose records are all distinct identities
+    already (``G#2``, ``G#3`` of a table saved after a record was dropped) keeps them.
 
     Parameters
     ----------
@@ -618,6 +626,9 @@ def record_ids(
     for members in groups.values():
         if len(members) == 1:
             continue
+        own = [ids[i] for i in members]
+        if all("::" in r or _RECORD_NO.search(r) for r in own) and len({r.upper() for r in own}) == len(own):
+            continue  # already record identities (a saved table read back): kept as they are
         places = [where[i] for i in members]
         distinct = all(places) and len({p.upper() for p in places}) == len(places)  # type: ignore[union-attr]
         for k, i in enumerate(members, start=1):
@@ -943,6 +954,7 @@ def _finish(
             raise DeepDifEInputError(f"{name}: split column has {bad[:3]}; use train, val or test")
         df["split"] = sp
     report.n_kept = len(df)
+    report.n_genes_kept = int(df["gene_id"].map(normalize_id).nunique())
     cols = [c for c in ("gene_id", "label") if c in df.columns] + ["family", "sequence"]
     cols += [c for c in ("split", "coords") if c in df.columns]
     extra = [c for c in df.columns if c not in cols]

@@ -74,8 +74,11 @@ def test_record_ids_read_back_as_themselves(ids):
 
 
 def test_record_ids_are_unique_even_for_odd_ids():
-    # 'G#2' is a record of gene G: the group is renumbered rather than clashing
+    # 'G#2' beside a plain 'G' is a record of gene G: the group is renumbered rather than clashing
     assert io.record_ids(["G#2", "H", "G"]) == ["G#1", "H", "G#2"]
+    # identities already unique (a saved table whose G#1 was dropped) read back as themselves
+    assert io.record_ids(["G#2", "G#3", "H"]) == ["G#2", "G#3", "H"]
+    assert io.record_ids(["G#2", "G::Chr1:1-9(+)", "H"]) == ["G#2", "G::Chr1:1-9(+)", "H"]
     odd = ["g", "G", "G.1", "g::Chr1:1-2(+)", "G#1", "x", "X#7"]
     ids = io.record_ids(odd, [None, "Chr2:1-2(+)", None, None, None, None, None])
     assert len({i.upper() for i in ids}) == len(ids)
@@ -173,6 +176,27 @@ def test_saved_dataset_with_every_record_reads_back_unchanged(tmp_path):
     back = io.load_dataset(tmp_path / "d.csv")
     assert back["gene_id"].tolist() == df["gene_id"].tolist()
     assert back["family"].tolist() == df["family"].tolist()
+
+
+def test_dataset_without_a_first_record_reads_back_and_predicts_unchanged(tmp_path, capsys):
+    # G's first record is all N (dropped): the table keeps G#2, G#3, and reads back as it was saved
+    fa = tmp_path / "p.fa"
+    seqs = ["".join(np.random.default_rng(i).choice(list("ACGT"), 600)) for i in range(4)]
+    fa.write_text(f">G\n{'N' * 600}\n>H\n{seqs[0]}\n>G\n{seqs[1]}\n>G\n{seqs[2]}\n>K\n{seqs[3]}\n")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("gene_id,label\nG,1\nH,0\nK,0\n")
+    df, report = io.dataset_from_labels(labels, fa, cfg=DatasetConfig(length=600), alt_tss="all")
+    assert df["gene_id"].tolist() == ["G#2", "G#3", "H", "K"] and df["family"].tolist() == ["G", "G", "H", "K"]
+    summary = report.summary()
+    assert summary.startswith("4 records of 3 genes kept (input: 3); 1 dropped for too many N"), summary
+    assert "each gene is its own group (its records share it)" in summary
+    df.to_csv(tmp_path / "d.csv", index=False)
+    assert io.load_dataset(tmp_path / "d.csv")["gene_id"].tolist() == ["G#2", "G#3", "H", "K"]
+    code = main(
+        ["predict", "--model", str(DEMO_MODEL), "--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "p.csv")]
+    )
+    capsys.readouterr()
+    assert code == 0 and pd.read_csv(tmp_path / "p.csv")["gene_id"].tolist() == ["G#2", "G#3", "H", "K"]
 
 
 # ----------------------------------------------------------------------------- every CLI command
