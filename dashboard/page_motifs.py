@@ -147,8 +147,22 @@ def _preview(ds: dict, model_path: str, gene_set: str, genes: list[str] | None) 
         return 0
     df = cache.dataset_table(ds["path"])
     sel, note = select_genes(df, gene_set, genes=genes, model_folder=model_path)
-    st.caption(f"{len(sel):,} genes: {_md(note)}.")  # the note names listed gene IDs (user input)
+    st.caption(f"{_records_count(sel['gene_id'])}: {_md(note)}.")  # the note names listed gene IDs (user input)
     return len(sel)
+
+
+def _records_count(ids: pd.Series) -> str:
+    """``N genes``, or ``N records of M genes (K genes have several records (alternative TSSs), all kept)``."""
+    from deepdife_core.data.io import record_groups
+
+    groups = record_groups(ids.astype(str))
+    multi = sum(len(r) > 1 for r in groups.values())
+    if not multi:
+        return f"{len(ids):,} genes"
+    return (
+        f"{len(ids):,} records of {len(groups):,} genes ({multi:,} genes have several records "
+        "(alternative TSSs), all kept)"
+    )
 
 
 def _start_form(ds: dict, model_path: str) -> None:

@@ -144,3 +144,22 @@ def test_motif_gene_list_selects_records(tiny_table):
     assert sel["gene_id"].tolist() == [first, second, tiny_table["gene_id"].iloc[4]] and note == "3 listed genes"
     sel, _ = select_genes(df, "list", genes=[second, tiny_table["gene_id"].iloc[4], "NOPE"])
     assert sel["gene_id"].tolist() == [second, tiny_table["gene_id"].iloc[4]]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_motifs_page_preview_counts_records_and_genes(case, app, tiny_model, tiny_table):
+    """The Motifs page's preview says how many records of how many genes, and that repeated genes are kept."""
+    from dashboard.datasets import save_dataset
+    from deepdife_core.data import io as dio
+
+    fa = repeated_fasta(tiny_table, 8, coords=case == "coords")
+    df = dio.sequences_from_fasta(fa, length=len(tiny_table["sequence"].iloc[0]))
+    labels = dict(zip(tiny_table["gene_id"], tiny_table["label"], strict=True))
+    genes = df["gene_id"].map(dio.gene_of)
+    save_dataset(df.assign(label=genes.map(labels), family=genes), "rep", {"source": {"kind": "test"}})
+    goto(app, "motifs")
+    assert not app.exception
+    shown = texts(app.caption)
+    assert "10 records of 8 genes (2 genes have several records (alternative TSSs), all kept): " + (
+        "all genes of the dataset."
+    ) in shown or any(t.startswith("10 records of 8 genes (2 genes have several records") for t in shown), shown
