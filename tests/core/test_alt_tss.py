@@ -266,6 +266,58 @@ def test_cli_every_command_on_repeated_ids(case, demo_files, capsys):
     assert code == 0 and np.load(tmp / "a.npz")["gene_id"].tolist() == [pred["gene_id"].iloc[1]]
 
 
+@pytest.mark.parametrize("case", ["coords", "no_coords"])
+def test_cli_experiments_on_repeated_ids(case, demo_files, capsys):
+    """tile refuses a gene with several records (naming them) and takes a record identity; ablate and insert
+    keep every record under its identity."""
+    tmp, demo = demo_files
+    first = demo["gene_id"].iloc[0]
+    argv = ["dataset", "build", "--labels", tmp / "labels.csv", "--fasta", tmp / f"{case}.fa", "--out"]
+    code, _, err = run([*argv, tmp / "all.csv", "--alt-tss", "all"], capsys)
+    assert code == 0, err
+    built = pd.read_csv(tmp / "all.csv")
+    records = [r for r in built["gene_id"] if io.gene_of(r) == first]
+    c = demo["coords"].iloc[0]
+    chrom, rest = c.split(":")
+    want = [f"{first}::{c}", f"{first}::{chrom}:9{rest}"] if case == "coords" else [f"{first}#1", f"{first}#2"]
+    assert records == want
+    base = ["--model", DEMO_MODEL, "--data", tmp / "all.csv"]
+    tile = ["experiment", "tile", *base, "--window", "100", "--step", "100"]
+    code, _, err = run([*tile, "--gene", first.lower(), "--out", tmp / "t.csv"], capsys)
+    assert code != 0 and f"has 2 records (alternative TSSs): give one of {want[0]}, {want[1]}" in err, err
+    assert not (tmp / "t.csv").exists()
+    code, _, err = run([*tile, "--gene", want[1], "--out", tmp / "t.csv"], capsys)
+    assert code == 0, err
+    tiles = pd.read_csv(tmp / "t.csv")
+    assert len(tiles) == 6, tiles
+    code, _, err = run(
+        ["experiment", "ablate", *base, "--motif", "ACGTGKC", "--out", tmp / "a.csv"],
+        capsys,
+    )
+    assert code == 0, err
+    per = pd.read_csv(tmp / "a.csv")
+    assert sorted(per["gene_id"]) == sorted(built["gene_id"]), per.head()
+    code, _, err = run(
+        [
+            "experiment",
+            "insert",
+            *base,
+            "--motif",
+            "CACGTG",
+            "--background",
+            "all",
+            "--n",
+            "27",
+            "--out",
+            tmp / "i.csv",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    inserted = pd.read_csv(tmp / "i.csv")
+    assert sorted(inserted["gene_id"]) == sorted(built["gene_id"]), inserted.head()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ["coords", "no_coords"])
 def test_cli_motifs_on_repeated_ids(case, demo_files, tmp_path_factory, capsys):
