@@ -3,7 +3,10 @@
 A real ``streamlit run dashboard/app.py`` server (as ``make run``) with the demo
 dataset and model in a temporary workspace whose attribution cache holds the
 genes the sessions visit (DeepSHAP and ISM, filled with ``deepdife explain
---cache``: every gene switch is a *cached* one).  A training job on the demo
+--cache``, which stores the strand probabilities with them) and whose motif-hit
+cache (``workspace/motif_hits``) holds their JASPAR hits at the page's default
+p-value, as the page leaves them after showing a gene once: every gene switch
+is a *cached* one, no model call and no scan.  A training job on the demo
 data runs in the background the whole time (``--no-training``: not).  For each
 count of ``--sessions`` (default ``1,5``), that many Chromium sessions
 (Playwright, headless, concurrently) each open a gene through the Saliency
@@ -13,7 +16,8 @@ wait for the attribution track to be drawn.
 Where a gene switch's time goes: the server runs with ``DEEPDIFE_PROFILE`` set,
 so the page appends its timed parts of each script run (see
 :class:`dashboard.page_saliency.Profile`): ``script`` (the Saliency page's
-whole run), ``attributions`` (attribution cache lookup and the model's strand
+whole run; ``script_cpu``: its thread's CPU seconds, the rest is waiting for
+the GIL, the cores or a lock), ``attributions`` (attribution cache lookup and the model's strand
 probabilities), ``motifs`` (JASPAR scan), ``figure`` (building the plotly
 figure), ``serialise`` (``st.plotly_chart``: the figure's JSON into the
 message) and ``other`` (the rest of the script).  Each switch the browser saw
@@ -125,8 +129,27 @@ def _prepare(base: Path, n_cached: int, seed: int = 0) -> tuple[dict[str, str], 
             cwd=ROOT,
             env=env,
         )
-    print(f"filled the attribution cache: {len(genes)} genes in {time.perf_counter() - t0:.0f} s", flush=True)
+    _fill_motif_hits(base / "workspace", pd.read_csv(ds["path"]), genes)
+    print(f"filled the attribution and motif-hit caches: {len(genes)} genes in {time.perf_counter() - t0:.0f} s")
     return env, Path(ds["path"]), genes
+
+
+def _fill_motif_hits(workspace: Path, table, genes: list[str]) -> None:
+    """The genes' JASPAR hits at the Saliency page's default p-value in ``workspace/motif_hits``.
+
+    The same database (``workspace/motif_db``) and cache the page uses (:mod:`deepdife_core.motifs.hitcache`),
+    so the server reads them as it would after showing each gene once.
+    """
+    from dashboard.page_saliency import DEFAULT_PVALUE
+    from deepdife_core.motifs.hitcache import MotifHitCache
+    from deepdife_core.motifs.modisco import load_motif_database
+    from deepdife_core.motifs.scan import prepare_database
+
+    db = prepare_database(load_motif_database("jaspar-plants", cache_dir=str(workspace / "motif_db")))
+    store = MotifHitCache(workspace / "motif_hits")
+    sequences = dict(zip(table["gene_id"].astype(str), table["sequence"].astype(str), strict=True))
+    for gene in genes:
+        store.scan(sequences[gene].upper(), db, max_pvalue=DEFAULT_PVALUE)
 
 
 def _start_server(base: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
@@ -298,6 +321,8 @@ def match_switches(switches: list[dict], runs: list[dict], *, slack_s: float = 0
             {
                 "seconds": sw["seconds"],
                 "script": script,
+                # CPU seconds of the script's thread: script - script_cpu is time spent waiting (GIL, cores, locks)
+                "script_cpu": run["parts"]["script"].get("cpu"),
                 **parts,
                 "other": script - sum(parts.values()),
                 "client": sw["seconds"] - script,
@@ -315,7 +340,7 @@ def summarise(browse: dict, runs: list[dict], per_session: int) -> dict:
     sessions = browse["sessions"]
     switches = [s for ses in sessions for s in ses["switches"]]
     rows = match_switches(switches, runs)
-    names = ("script", *PARTS, "other", "client", "first_message", "after_last_message")
+    names = ("script", "script_cpu", *PARTS, "other", "client", "first_message", "after_last_message")
     parts = {p: _stats([r[p] for r in rows if r.get(p) is not None]) for p in names}
     script = parts["script"]
     return {
@@ -367,16 +392,19 @@ def main(
     runs = read_profile(base / "profile.jsonl")
     log = (base / "server.log").read_text(errors="replace")
     n_cached = len(list((base / "workspace" / "attributions").rglob("*.npz")))
+    n_hits = len(list((base / "workspace" / "motif_hits").rglob("*.npz")))
     result = {
         "benchmark": "load",
         "training_job": training,
         "training_job_state_during_test": job_state,
         "cached_genes": len(genes),
         "cached_attribution_files": n_cached,
+        "cached_motif_hit_files": n_hits,
         "what": (
             "per session count: each session opens one gene by deep link (a new tab: the app boots), then picks "
             "genes in the search box; seconds from Enter to the gene's track drawn, every gene's DeepSHAP and "
-            "ISM in the disk cache (a cached gene switch), the JASPAR scan computed; parts_s: the page's "
+            "ISM (with the strand probabilities) in the attribution cache and its JASPAR hits in the motif-hit cache "
+            "(a cached gene switch: no model call, no scan); parts_s: the page's "
             "script run of the switch by part (DEEPDIFE_PROFILE), 'other' = the page's script time outside the timed "
             "parts, 'client' = switch - page script (the app's own script around the page, transport and "
             "browser drawing), 'first_message' = Enter to the server's first websocket message, "

@@ -44,7 +44,7 @@ import streamlit as st
 from dashboard import cache, sidebar, state, widgets
 from dashboard import saliency_widgets as sw
 from dashboard.coordinates import MODES, CoordinateSystem, genomic_positions, parse_coords
-from dashboard.paths import attributions_dir, workspace_dir
+from dashboard.paths import attributions_dir, motif_hits_dir, workspace_dir
 from deepdife_core.data import io as dio
 from deepdife_core.data.encode import invalid_characters, one_hot, pad_or_trim
 from deepdife_core.errors import DeepDifEInputError
@@ -336,8 +336,9 @@ class Profile:
     """Seconds spent in the parts of one script run of the page, for ``$DEEPDIFE_PROFILE``.
 
     Without the variable nothing is timed or written. With it, :meth:`write` appends one JSON line per
-    part (``run``, ``gene``, ``part``, ``seconds``, ``t_start``, ``t_end``: wall-clock seconds of the run)
-    plus ``part = "script"`` for the whole page; each line is one ``write`` of an append-mode file under a
+    part (``run``, ``gene``, ``part``, ``seconds``, ``cpu`` (CPU seconds of the script's thread: the rest of
+    ``seconds`` is waiting, for the GIL, the cores or a lock), ``t_start``, ``t_end``: wall-clock seconds of
+    the run) plus ``part = "script"`` for the whole page; each line is one ``write`` of an append-mode file under a
     lock, so lines of concurrent sessions do not interleave.
     """
 
@@ -347,6 +348,7 @@ class Profile:
         self.gene: str | None = None
         self.parts: list[dict] = []
         self._t0 = time.perf_counter()
+        self._cpu0 = time.thread_time()
         self._wall0 = time.time()
 
     @classmethod
@@ -357,12 +359,13 @@ class Profile:
     def part(self, name: str, **extra: object) -> Iterator[dict]:
         """Time the block as part ``name``; the yielded dict takes more fields (e.g. ``bytes``)."""
         info: dict = {"part": name, **extra}
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.thread_time()
         try:
             yield info  # fields added after the block are written too
         finally:
             if self.path is not None:
                 info["seconds"] = time.perf_counter() - t
+                info["cpu"] = time.thread_time() - cpu
                 self.parts.append(info)
 
     def write(self) -> None:
@@ -370,7 +373,8 @@ class Profile:
             return
         total = time.perf_counter() - self._t0
         head = {"run": self.run, "gene": self.gene, "t_start": self._wall0, "t_end": self._wall0 + total}
-        lines = [{**head, **p} for p in [*self.parts, {"part": "script", "seconds": total}]]
+        script = {"part": "script", "seconds": total, "cpu": time.thread_time() - self._cpu0}
+        lines = [{**head, **p} for p in [*self.parts, script]]
         text = "".join(json.dumps(line) + "\n" for line in lines)
         with _PROFILE_LOCK, contextlib.suppress(OSError), open(self.path, "a", encoding="utf-8") as fh:
             fh.write(text)
@@ -391,8 +395,10 @@ def explain_sequence(
 
     Kept in memory for the server's sessions (a gene shown again, by anyone, is not read again), keyed by the
     predictor object, the cache folder, the sequence, the settings and the background's bytes. Attributions
-    that are all on disk are read outside the TensorFlow lock, so sessions reading cached genes do not queue
-    behind one computing a new gene.
+    that are all on disk are read outside the TensorFlow lock, and the strand probabilities come with them
+    (``Attributions.probability_fwd`` / ``_rev``), so a cached gene needs no model call and sessions reading
+    cached genes do not queue behind one computing a new gene (only a cache file written before the strand
+    probabilities were stored asks the model for them).
     """
     root = attributions_dir()
     bg_key = None if background is None else _figure_key(np.asarray(background))
@@ -403,14 +409,18 @@ def explain_sequence(
         store = AttributionCache(root)
         ism_config = replace(config, method="ism")
         wanted = [(config, background)] + ([(ism_config, None)] if with_ism and config.method != "ism" else [])
-        on_disk = all(store.path(model_fingerprint(pred), background_spec(c, b), x[0]).is_file() for c, b in wanted)
+        model_hash = model_fingerprint(pred)
+        on_disk = all(store.path(model_hash, background_spec(c, b), x[0]).is_file() for c, b in wanted)
         with contextlib.nullcontext() if on_disk else _LOCK:
             attr = explain(pred, x, config, background=background, cache=store)
             ism = None
             if with_ism:
                 ism = attr if config.method == "ism" else explain(pred, x, ism_config, cache=store)
-        with _LOCK:
-            fwd, rev = pred.predict_strands(x)
+        if attr.probability_fwd is not None and attr.probability_rev is not None:
+            fwd, rev = attr.probability_fwd, attr.probability_rev
+        else:
+            with _LOCK:
+                fwd, rev = pred.predict_strands(x)
         conjoin = bool(getattr(pred.config, "conjoin", True))
         return pred, Explained(attr, float(fwd[0]), float(rev[0]), ism, conjoin=conjoin)
 
@@ -829,12 +839,13 @@ _EXPLAINED = Memo(64)
 
 
 def _motif_hits(sequence: str, pvalue: float) -> pd.DataFrame | None:
-    from deepdife_core.motifs.scan import scan_sequence
+    """The page's hit table of ``sequence``: scanned once, then read from ``workspace/motif_hits`` (any server)."""
+    from deepdife_core.motifs.hitcache import MotifHitCache
 
     db = cache.scan_database()
 
     def scan() -> pd.DataFrame:
-        hits = scan_sequence(sequence, db, max_pvalue=pvalue)
+        hits = MotifHitCache(motif_hits_dir()).scan(sequence, db, max_pvalue=pvalue)
         # a palindromic motif matches both strands at one place: keep the better one
         hits = hits.sort_values("p_value", kind="stable").drop_duplicates(["motif_id", "start", "end"])
         return hits.head(MAX_HITS).reset_index(drop=True)

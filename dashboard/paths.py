@@ -1,8 +1,9 @@
 """Where the dashboard keeps things: the workspace and the model registry.
 
 ``DEEPDIFE_WORKSPACE`` (default ``./workspace``) holds ``datasets/<name>/`` and
-``jobs/<job_id>/``, ``motifs/<run_id>/``, ``studies/`` and
-``attributions/`` (the attribution cache); ``DEEPDIFE_MODELS`` (default ``./models``) holds model folders.
+``jobs/<job_id>/``, ``motifs/<run_id>/``, ``studies/``,
+``attributions/`` (the attribution cache) and ``motif_hits/`` (the motif-hit cache beside it);
+``DEEPDIFE_MODELS`` (default ``./models``) holds model folders.
 Both are read on every call so tests can point them at temporary folders.
 """
 
@@ -66,3 +67,8 @@ def studies_dir() -> Path:
 def attributions_dir() -> Path:
     """``workspace/attributions``: the on-disk attribution cache (:class:`deepdife_core.interpret.explain.AttributionCache`)."""
     return _sub("attributions")
+
+
+def motif_hits_dir() -> Path:
+    """``workspace/motif_hits``: known-motif hits of scanned genes (:class:`deepdife_core.motifs.hitcache.MotifHitCache`)."""
+    return _sub("motif_hits")

@@ -143,6 +143,10 @@ class Attributions:
         ``(N,)`` conjoined logit of the input (mean over strands and members).
     probability
         ``(N,)`` conjoined probability (mean of the strands' sigmoid outputs).
+    probability_fwd, probability_rev
+        ``(N,)`` the model's probability of the forward strand and of the reverse complement
+        (:meth:`~deepdife_core.model.cnn.Predictor.predict_strands`, ensemble mean), so a cached gene
+        needs no model call to show them; ``None`` in cache files written before they were stored.
     method, spec
         The method and the cache spec (method + background), e.g. ``deepshap-shuffle100-seed0``.
     expected_logit
@@ -172,6 +176,8 @@ class Attributions:
     delta_probability: np.ndarray | None = None
     contrib_std: np.ndarray | None = None
     hypothetical_std: np.ndarray | None = None
+    probability_fwd: np.ndarray | None = None
+    probability_rev: np.ndarray | None = None
     n_members: int = 1
 
     def __len__(self) -> int:
@@ -822,6 +828,8 @@ def _finish(predictor, X: np.ndarray, raw: dict, config: ExplainConfig, spec: st
         error = raw["error"].max(axis=(0, 1)).astype(np.float32)
     if "delta_prob" in raw:
         dprob = raw["delta_prob"].mean(axis=0).astype(np.float32)
+    # one pass per strand gives the probability (as predictor.predict) and both strands' values
+    fwd, rev = predictor.predict_strands(X)
     return Attributions(
         hypothetical=member_hyp.mean(axis=0),
         contrib=member_con.mean(axis=0),
@@ -830,7 +838,7 @@ def _finish(predictor, X: np.ndarray, raw: dict, config: ExplainConfig, spec: st
         contrib_fwd=contrib[:, 0].mean(axis=0),
         contrib_rev=contrib[:, 1].mean(axis=0),
         logit=logit.astype(np.float32),
-        probability=predictor.predict(X).astype(np.float32),
+        probability=np.asarray(predictor.combine(fwd, rev), dtype=np.float32),
         method=config.method,
         spec=spec,
         expected_logit=expected,
@@ -838,6 +846,8 @@ def _finish(predictor, X: np.ndarray, raw: dict, config: ExplainConfig, spec: st
         delta_probability=dprob,
         contrib_std=member_con.std(axis=0),
         hypothetical_std=member_hyp.std(axis=0),
+        probability_fwd=np.asarray(fwd, dtype=np.float32),
+        probability_rev=np.asarray(rev, dtype=np.float32),
         n_members=len(predictor.models),
     )
 
@@ -1001,6 +1011,8 @@ _PER_GENE = (
     "delta_probability",
     "contrib_std",
     "hypothetical_std",
+    "probability_fwd",
+    "probability_rev",
 )
 
 
@@ -1079,7 +1091,8 @@ class AttributionCache:
                 np.savez(buf, **arrays)
                 _atomic_write_bytes(paths[i], buf.getvalue())
                 found[i] = arrays
-        stacked = {k: np.stack([f[k] for f in found]) for k in _PER_GENE if k in found[0]}
+        # a field missing from any gene (a file written before it was stored) is None for the batch
+        stacked = {k: np.stack([f[k] for f in found]) for k in _PER_GENE if all(k in f for f in found)}
         return Attributions(
             method=config.method,
             spec=spec,
