@@ -52,12 +52,17 @@ PREVIOUS_TRAIN = {
     "reduce_lr_factor": 0.2,
     "min_learning_rate": 1e-6,
     "chance_patience": 0,
+    "try_heads": (),
 }
-ORIGINAL_TRAIN = {"strands": "both", "chance_patience": 0}
+ORIGINAL_TRAIN = {"strands": "both", "chance_patience": 0, "try_heads": ()}
+#: one network per run, the configured head (no head selection)
+ONE_HEAD = {"try_heads": ()}
 
 #: name -> (ModelConfig changes, TrainConfig changes, AugmentConfig changes, use DeepDifE's network)
 PROTOCOLS: dict[str, tuple[dict, dict, dict, bool]] = {
     "default": ({}, {}, {}, False),
+    # the default before head selection: the global_region head only (``TrainConfig.try_heads=()``)
+    "default_single_head": ({}, ONE_HEAD, {}, False),
     # the loop before issue 12: DeepDifE's network, one random strand per epoch, patience 10, LR x0.2, no EvoAug
     "previous": ({}, PREVIOUS_TRAIN, {"enabled": False}, True),
     "previous_evoaug": ({}, PREVIOUS_TRAIN, {"enabled": True}, True),
@@ -66,21 +71,21 @@ PROTOCOLS: dict[str, tuple[dict, dict, dict, bool]] = {
     "original_no_evoaug": ({}, ORIGINAL_TRAIN, {"enabled": False}, True),
     "original_random_strand": ({}, {**ORIGINAL_TRAIN, "strands": "random"}, {}, True),
     "original_forward": ({}, {**ORIGINAL_TRAIN, "strands": "forward"}, {}, True),
-    "original_chance_guard": ({}, {"strands": "both"}, {}, True),
-    # the default with one thing changed
-    "default_both_strands": ({}, {"strands": "both"}, {}, False),
-    "default_no_evoaug": ({}, {}, {"enabled": False}, False),
-    "default_patience_10": ({}, {"early_stopping_patience": 10}, {}, False),
-    "default_no_chance_guard": ({}, {"chance_patience": 0}, {}, False),
-    "default_region_max": ({"head": "region_max"}, {}, {}, False),
-    "default_two_conv": ({"n_conv": 2, "conv_stride": 1}, {}, {}, False),
-    "default_exponential": ({"first_activation": "exponential"}, {}, {}, False),
-    "default_batch_norm": ({"batch_norm": True}, {}, {}, False),
-    "default_flatten": ({"head": "flatten"}, {}, {}, False),
-    "default_strand_shared_off": ({"strand_shared": False}, {}, {}, False),
-    "default_two_conv_region_200": ({"n_conv": 2, "conv_stride": 1, "region_bp": 200}, {}, {}, False),
-    "default_region_200": ({"region_bp": 200}, {}, {}, False),
-    "default_global_max": ({"head": "global_max"}, {}, {}, False),
+    "original_chance_guard": ({}, {**ONE_HEAD, "strands": "both"}, {}, True),
+    # the single-head default (global_region) with one thing changed
+    "default_both_strands": ({}, {**ONE_HEAD, "strands": "both"}, {}, False),
+    "default_no_evoaug": ({}, ONE_HEAD, {"enabled": False}, False),
+    "default_patience_10": ({}, {**ONE_HEAD, "early_stopping_patience": 10}, {}, False),
+    "default_no_chance_guard": ({}, {**ONE_HEAD, "chance_patience": 0}, {}, False),
+    "default_region_max": ({"head": "region_max"}, ONE_HEAD, {}, False),
+    "default_two_conv": ({"n_conv": 2, "conv_stride": 1}, ONE_HEAD, {}, False),
+    "default_exponential": ({"first_activation": "exponential"}, ONE_HEAD, {}, False),
+    "default_batch_norm": ({"batch_norm": True}, ONE_HEAD, {}, False),
+    "default_flatten": ({"head": "flatten"}, ONE_HEAD, {}, False),
+    "default_strand_shared_off": ({"strand_shared": False}, ONE_HEAD, {}, False),
+    "default_two_conv_region_200": ({"n_conv": 2, "conv_stride": 1, "region_bp": 200}, ONE_HEAD, {}, False),
+    "default_region_200": ({"region_bp": 200}, ONE_HEAD, {}, False),
+    "default_global_max": ({"head": "global_max"}, ONE_HEAD, {}, False),
 }
 
 
@@ -169,6 +174,9 @@ def run(df: pd.DataFrame, protocol: str, seed: int) -> dict:
         "epochs_run": len(res.history),
         "best_epoch_by_val_loss": best,
         "wall_s": round(wall, 1),
+        # head selection (TrainConfig.try_heads): the kept head and each candidate's validation value
+        "head": res.config.model.head,
+        "head_selection": res.metrics.get("head_selection"),
     }
 
 

@@ -233,13 +233,20 @@ class TrainProgress:
     stop_requested: bool = False
     #: epoch whose weights are kept so far (the latest epoch event's ``best_epoch``; None if not reported)
     best_epoch: int | None = None
+    #: head selection (``TrainConfig.try_heads``): the network being trained (0-based) of how many,
+    #: its head, and every candidate's epochs so far by head (``history`` is the current one's)
+    candidate: int = 0
+    n_candidates: int = 1
+    head: str | None = None
+    by_head: dict[str, list[dict]] = field(default_factory=dict)
 
     @property
     def fraction(self) -> float:
-        """Overall progress in [0, 1] (completed epochs plus the running one's batches)."""
+        """Overall progress in [0, 1] (earlier candidates, completed epochs, the running one's batches)."""
         if not self.epochs:
             return 0.0
-        return min(1.0, (self.epoch + self.batch_fraction) / self.epochs)
+        own = min(1.0, (self.epoch + self.batch_fraction) / self.epochs)
+        return min(1.0, (self.candidate + own) / max(1, self.n_candidates))
 
 
 def train_progress(job_id: str, job: dict[str, Any] | None = None) -> TrainProgress:
@@ -254,23 +261,35 @@ def train_progress(job_id: str, job: dict[str, Any] | None = None) -> TrainProgr
             start_t = ev.get("t")
             out.epochs = int(ev.get("epochs") or 0)
             out.sizes = {k: int(ev[f"n_{k}"]) for k in ("train", "val", "test") if f"n_{k}" in ev}
-        elif kind == "epoch":
-            out.history.append(ev)
-            out.epoch = int(ev["epoch"])
-            if ev.get("best_epoch"):
-                out.best_epoch = int(ev["best_epoch"])
-            out.epochs = int(ev.get("epochs") or out.epochs)
-            out.batch_fraction = 0.0
-        elif kind == "batch" and ev.get("n_batches") and int(ev.get("epoch", 0)) > out.epoch:
-            out.batch_fraction = float(ev["batch"]) / float(ev["n_batches"])
+        elif kind in ("epoch", "batch"):
+            # head selection tags its events with the network being trained; events without a tag (one head,
+            # later CV folds, a refit) belong to a single network
+            cand = int(ev.get("candidate", 0))
+            if cand > out.candidate:  # the next head: its own curve, epochs and kept epoch
+                out.history, out.best_epoch, out.epoch, out.batch_fraction = [], None, 0, 0.0
+            out.candidate, out.n_candidates = cand, int(ev.get("n_candidates", 1))
+            out.head = ev.get("head", out.head) if "candidate" in ev else None
+            if kind == "epoch":
+                if out.head is not None:
+                    out.by_head.setdefault(out.head, []).append(ev)
+                out.history.append(ev)
+                out.epoch = int(ev["epoch"])
+                if ev.get("best_epoch"):
+                    out.best_epoch = int(ev["best_epoch"])
+                out.epochs = int(ev.get("epochs") or out.epochs)
+                out.batch_fraction = 0.0
+            elif ev.get("n_batches") and int(ev.get("epoch", 0)) > out.epoch:
+                out.batch_fraction = float(ev["batch"]) / float(ev["n_batches"])
     last_t = events[-1].get("t") if events else None
     job = job or {}
     if start_t is not None:
         end = time.time() if job.get("state") in ("queued", "running") else (last_t or start_t)
         out.elapsed_s = max(0.0, end - start_t)
+        done = sum(len(h) for h in out.by_head.values()) or len(out.history)
         if out.history and out.epochs and job.get("state") in ("queued", "running"):
-            per_epoch = (out.history[-1]["t"] - start_t) / len(out.history)
-            out.eta_s = max(0.0, per_epoch * (out.epochs - out.epoch - out.batch_fraction))
+            per_epoch = (out.history[-1]["t"] - start_t) / done
+            left = out.epochs - out.epoch - out.batch_fraction + (out.n_candidates - 1 - out.candidate) * out.epochs
+            out.eta_s = max(0.0, per_epoch * left)
     return out
 
 

@@ -186,10 +186,17 @@ def _best_epoch(res: dict) -> int | None:
     return None
 
 
-def _progress_panel(job_id: str, job: dict, best_epoch: int | None = None) -> jobs.TrainProgress:
-    """Progress bar, sizes, learning curves (kept epoch marked) and, while live, the not-learning hint."""
+def _progress_panel(
+    job_id: str, job: dict, best_epoch: int | None = None, kept_head: str | None = None
+) -> jobs.TrainProgress:
+    """Progress bar, sizes, learning curves (kept epoch marked) and, while live, the not-learning hint.
+
+    After a head selection the curves are those of the kept network (``kept_head``).
+    """
     prog = jobs.train_progress(job_id, job)
     live = job["state"] in LIVE_STATES
+    if not live and kept_head and prog.by_head.get(kept_head):
+        prog.history = prog.by_head[kept_head]
     best = prog.best_epoch if live else (best_epoch or prog.best_epoch)
     st.progress(*progress_text(prog, job["state"], best, _monitor(job)))
     if prog.sizes:
@@ -222,8 +229,13 @@ def progress_text(
     if job_state in LIVE_STATES:
         if not prog.epochs:
             return 0.0, "Starting: loading the data and TensorFlow…"
+        net = (
+            f"Network {prog.candidate + 1} of {prog.n_candidates} (summary: {widgets.md(prog.head or '?')}) · "
+            if prog.n_candidates > 1
+            else ""
+        )
         return prog.fraction, (
-            f"Epoch {prog.epoch} of {prog.epochs} · elapsed {jobs.format_seconds(prog.elapsed_s)} · "
+            f"{net}Epoch {prog.epoch} of {prog.epochs} · elapsed {jobs.format_seconds(prog.elapsed_s)} · "
             f"ETA {jobs.format_seconds(prog.eta_s)}"
         )
     ran = len(prog.history)
@@ -238,6 +250,19 @@ def progress_text(
     return 1.0 if job_state == "done" else prog.fraction, (
         f"{state_words(job_state).capitalize()}: {ran} epoch{'s' if ran != 1 else ''} run{why}{kept} · "
         f"took {jobs.format_seconds(prog.elapsed_s)}"
+    )
+
+
+def head_selection_text(selection: dict) -> str:
+    """One sentence on a head selection (``metrics["head_selection"]``): each network's validation value, the kept one."""
+    word = widgets.monitor_words(selection.get("monitor", "val_loss"))
+    tried = ", ".join(
+        f"{widgets.md(c['head'])} {abs(float(c['value'])):.3f} (epoch {c['best_epoch']})"
+        for c in selection.get("candidates", [])
+    )
+    return (
+        f"Trained one network per motif summary with the same genes and seed ({word}: {tried}) and kept "
+        f"**{widgets.md(selection.get('kept', '?'))}**; the curves are its own."
     )
 
 
@@ -287,8 +312,11 @@ def _finished(job_id: str, job: dict) -> None:
             args=(state.MODEL_ACTIVE, model_name),
             icon=":material/check_circle:",
         )
-    prog = _progress_panel(job_id, job, best)
     metrics = res.get("metrics") or {}
+    selection = metrics.get("head_selection") or {}
+    prog = _progress_panel(job_id, job, best, selection.get("kept"))
+    if selection:
+        st.caption(head_selection_text(selection))
     if metrics:
         st.subheader(f"Test metrics ({widgets.md(metrics.get('evaluated_on', 'test'))})")
         widgets.show_verdict(widgets.learning_of(metrics, prog.history))

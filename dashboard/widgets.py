@@ -132,6 +132,12 @@ TRAIN_HELP = {
         "training waits up to this many epochs for it to start learning (0 = off)."
     ),
     "chance_margin": "How far below the guessing loss the validation loss must fall to count as learning.",
+    "try_heads": (
+        "After the summary chosen under Network architecture, train a network with each of these "
+        "summaries too (same seed and genes) and keep the one that does best on the validation genes. "
+        "Window maxima learn where a motif sits; the global maximum alone learns 'motif A and motif B "
+        "both present'. Each extra summary adds one training run; pick none to train only the chosen one."
+    ),
     "rc_augment": "With strands = random: probability of showing a training gene as its reverse complement.",
     "monitor": (
         "What early stopping, the learning-rate plateau and the kept weights follow: "
@@ -187,6 +193,7 @@ FIELD_CHOICES: dict[str, tuple[str, ...]] = {
     "monitor": MONITORS,
     "first_activation": FIRST_ACTIVATIONS,
     "head": HEADS,
+    "try_heads": HEADS,
 }
 _FLOAT_FMT = {
     "learning_rate": "%.6f",
@@ -231,7 +238,8 @@ PLAIN_LABELS: dict[str, str] = {
     "rc_augment": "Also train on the reverse strand (share)",
     "monitor": "Early stopping follows",
     "chance_patience": "Give up after this many epochs at chance level",
-    "chance_margin": "Margin above chance (auROC)",
+    "chance_margin": "Margin below the guessing loss",
+    "try_heads": "Also try these summaries, keep the best",
     "rc_prob": "Reverse-strand probability",
     "insert_max": "Longest random insertion (bp)",
     "delete_max": "Longest deletion (bp)",
@@ -270,7 +278,8 @@ def _number(label: str, default: float | int, key: str, help_text: str, fmt: str
 def _field_input(name: str, default, key: str, help_text: str):
     """One input for a config field: selectbox (str with choices), checkbox (bool), number, text.
 
-    Fields of another type (tuples other than ``dense_units``) are not shown: their default is returned.
+    Tuples with choices (``try_heads``) get a multiselect; fields of another type (tuples other than
+    ``dense_units``) are not shown: their default is returned.
     """
     label = _label(name)
     help_text = _with_name(help_text, name)
@@ -283,6 +292,8 @@ def _field_input(name: str, default, key: str, help_text: str):
         return st.selectbox(label, options, index=options.index(default), key=key, help=help_text)
     if isinstance(default, (bool, int, float)):
         return _number(label, default, key, help_text, _FLOAT_FMT.get(name))
+    if isinstance(default, tuple) and name in FIELD_CHOICES:
+        return tuple(st.multiselect(label, list(FIELD_CHOICES[name]), default=list(default), key=key, help=help_text))
     return default
 
 

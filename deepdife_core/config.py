@@ -161,8 +161,17 @@ class TrainConfig:
     #: sets often sit at chance for a while, and shrinking the step there locks them in
     chance_patience: int = 50
     chance_margin: float = 0.01
+    #: other heads (``ModelConfig.head`` values) trained with the same seed and split after
+    #: the configured one; the run keeps the network with the best monitored validation
+    #: value and saves its head in ``config.json``.  No head wins every task of the learning
+    #: benchmark (window maxima learn position rules, the global maximum alone learns
+    #: "A and B present"), so by default both are tried; ``()`` trains the configured head only
+    try_heads: tuple[str, ...] = ("global_max",)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "try_heads", tuple(self.try_heads))
+        bad = [h for h in self.try_heads if h not in HEADS]
+        _check(not bad, f"try_heads must name heads out of {', '.join(HEADS)}, got {bad[:1]}")
         _check(0 <= self.rc_augment <= 1, f"rc_augment must be in [0, 1], got {self.rc_augment}")
         _check(self.strands in STRANDS, f"strands must be one of {', '.join(STRANDS)}, got {self.strands!r}")
         _check(self.monitor in MONITORS, f"monitor must be one of {', '.join(MONITORS)}, got {self.monitor!r}")
@@ -314,7 +323,7 @@ _BEFORE_OPTIONS = {
     "train": {"strands": "random", "monitor": "val_loss", "chance_patience": 0},
 }
 #: fields added later still, with the value every config written before them meant
-_ADDED_LATER = {"model": {"strand_shared": False}}
+_ADDED_LATER = {"model": {"strand_shared": False}, "train": {"try_heads": ()}}
 
 
 def original_recipe(
@@ -335,7 +344,7 @@ def original_recipe(
     tuple of ModelConfig, TrainConfig, AugmentConfig
     """
     m = replace(model or ModelConfig(), **DEEPDIFE_MODEL)
-    t = replace(train or TrainConfig(), strands="both", chance_patience=0)
+    t = replace(train or TrainConfig(), strands="both", chance_patience=0, try_heads=())
     a = replace(augment or AugmentConfig(), enabled=True)
     return m, t, a
 

@@ -89,8 +89,9 @@ class Reporter:
             )
         elif kind == "epoch":
             va = event.get("val_auroc")
+            net = f"[{event['head']} {event['candidate'] + 1}/{event['n_candidates']}] " if "candidate" in event else ""
             print(
-                f"\r  epoch {event['epoch']}/{event['epochs']}: loss {event['loss']:.4f} "
+                f"\r  {net}epoch {event['epoch']}/{event['epochs']}: loss {event['loss']:.4f} "
                 f"val_loss {event['val_loss']:.4f} val_auROC {va if va is None else round(va, 4)} "
                 f"lr {event['lr']:.2g} ({event['seconds']:.2f} s)",
                 file=sys.stderr,

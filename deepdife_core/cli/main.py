@@ -262,6 +262,12 @@ def cmd_dataset_check(args: argparse.Namespace, rep: Reporter) -> int:
     return 0
 
 
+def _heads_list(text: str) -> tuple[str, ...]:
+    """``--try-heads`` as a tuple: comma-separated head names, ``none`` (or nothing) for none."""
+    names = tuple(h.strip() for h in str(text).split(",") if h.strip())
+    return () if names in ((), ("none",)) else names
+
+
 def _train_cfgs(args: argparse.Namespace):
 
     tc = TrainConfig(
@@ -280,6 +286,7 @@ def _train_cfgs(args: argparse.Namespace):
         monitor=args.monitor,
         chance_patience=args.chance_patience,
         rc_augment=args.rc_augment,
+        try_heads=_heads_list(args.try_heads),
     )
     mc = replace(
         ModelConfig(),
@@ -390,6 +397,10 @@ def _train_claimed(args: argparse.Namespace, rep: Reporter, out: Path) -> int:
     else:
         res = train_dataset(df, **common)
     m = res.metrics
+    sel = m.get("head_selection")
+    if sel:
+        tried = ", ".join(f"{c['head']} {abs(c['value']):.4f}" for c in sel["candidates"])
+        rep.say(f"head selection on the validation genes ({sel['monitor']}): {tried}; kept {sel['kept']}")
     rep.say(f"{m['evaluated_on']}: auROC {m['auroc']:.4f}  auPRC {m['auprc']:.4f}  accuracy {m['accuracy']:.4f}")
     base = m.get("baseline_kmer")
     if base and base.get("auroc") is not None:
@@ -771,6 +782,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     opt(t, "--region-bp", mc0, "region_bp", int, "window of the region_max head in bp")
     t.add_argument(
+        "--try-heads",
+        default=",".join(tc0.try_heads) or "none",
+        help="comma-separated heads also trained after --head with the same seed and split; the run keeps "
+        "the one with the best validation loss ('none': --head only; default %(default)s)",
+    )
+    t.add_argument(
         "--batch-norm",
         action=argparse.BooleanOptionalAction,
         default=mc0.batch_norm,
@@ -916,6 +933,7 @@ PARAMETER_FLAGS = {
     "dask needs": "--dask needs",  # score_variants / variants.dask
     "dask=": "--dask ",
     "out=": "--out ",  # variants.run.write_results
+    "try_heads must": "--try-heads must",  # TrainConfig
 }
 
 #: one of the keys, as a word of its own (after a space, a bracket or the start; not inside a path or flag)

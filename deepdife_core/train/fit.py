@@ -420,6 +420,104 @@ def fit(
     return FitResult(model=model, history=history, best_epoch=best_epoch, stopped=stopped)
 
 
+def _kept_value(tc: TrainConfig, res: FitResult) -> float:
+    """The monitored validation value of the epoch whose weights ``res`` kept."""
+    done = _finished_epochs(res.history)
+    kept = [h for h in done if h["epoch"] == res.best_epoch] or done
+    if not kept:
+        return float("inf")
+    return min(_monitored(tc, h["val_loss"], h.get("val_auroc")) for h in kept)
+
+
+def fit_heads(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    *,
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    progress: Progress | None = None,
+    should_stop: StopCheck | None = None,
+    **fit_kw,
+) -> tuple[FitResult, ModelConfig, dict]:
+    """:func:`fit` for ``model_cfg.head`` and every head of ``train_cfg.try_heads``; keep the best on validation.
+
+    Each candidate is trained with the same seed, split and schedule; the kept one has the
+    best monitored value (``TrainConfig.monitor``, the validation loss by default) at the
+    epoch whose weights it kept, ties to the earlier candidate.  A stop request ends the
+    search: the candidates trained so far compete.
+
+    Parameters
+    ----------
+    x_train, y_train, x_val, y_val
+        As :func:`fit`.
+    model_cfg : ModelConfig
+        The architecture of the first candidate; the others differ only in ``head``.
+    train_cfg : TrainConfig
+        The schedule, with ``try_heads``.
+    progress : callable, optional
+        As :func:`fit`; with more than one candidate every event also carries ``head``,
+        ``candidate`` (0-based) and ``n_candidates``.
+    should_stop : callable, optional
+        As :func:`fit`.
+    **fit_kw
+        Passed on to :func:`fit` (augmentation, ortholog pool, fine-tune).
+
+    Returns
+    -------
+    tuple of (FitResult, ModelConfig, dict)
+        The kept fit, its architecture, and ``{"kept": head, "monitor": ..., "candidates":
+        [{"head", "value", "best_epoch", "epochs_run"}, ...]}`` (an empty dict when only one
+        head was trained).
+    """
+    heads = list(dict.fromkeys((model_cfg.head, *train_cfg.try_heads)))
+    best: tuple[float, FitResult, ModelConfig] | None = None
+    tried: list[dict] = []
+    for i, head in enumerate(heads):
+        mc = replace(model_cfg, head=head)
+
+        def tagged(event: dict, head: str = head, i: int = i) -> None:
+            if progress is not None:
+                progress(
+                    {**event, "head": head, "candidate": i, "n_candidates": len(heads)} if len(heads) > 1 else event
+                )
+
+        res = fit(
+            x_train,
+            y_train,
+            x_val,
+            y_val,
+            model_cfg=mc,
+            train_cfg=train_cfg,
+            progress=tagged,
+            should_stop=should_stop,
+            **fit_kw,
+        )
+        if res.stopped and not _finished_epochs(res.history) and best is not None:
+            break  # stopped before this candidate finished an epoch: the earlier ones compete
+        value = _kept_value(train_cfg, res)
+        tried.append(
+            {
+                "head": head,
+                "value": value,
+                "best_epoch": res.best_epoch,
+                "epochs_run": len(_finished_epochs(res.history)),
+            }
+        )
+        if best is None or value < best[0]:
+            best = (value, res, mc)
+        if res.stopped:
+            break
+    assert best is not None
+    stopped = res.stopped  # the last candidate trained: a stop request ends the search there
+    _, res, mc = best
+    if stopped and not res.stopped:
+        res = replace(res, stopped=True)
+    selection = {} if len(heads) == 1 else {"kept": mc.head, "monitor": train_cfg.monitor, "candidates": tried}
+    return res, mc, selection
+
+
 @dataclass
 class TrainResult:
     """Outcome of :func:`train_dataset` / :func:`cross_validate`."""
@@ -648,7 +746,7 @@ def train_dataset(
             }
         )
     ft_epochs, ft_lr = _finetune(aug, phylo, pool is not None)
-    res = fit(
+    res, mc, selection = fit_heads(
         x[parts["train"]],
         y[parts["train"]],
         x[parts["val"]],
@@ -672,6 +770,8 @@ def train_dataset(
     metrics["evaluated_on"] = "test" if len(parts["test"]) else "val"
     metrics["baseline_kmer"] = _baseline(df, parts["train"], parts["val"], test, tc.seed, metrics["evaluated_on"])
     metrics["learning"] = mt.learning_verdict(metrics, res.history)
+    if selection:
+        metrics["head_selection"] = selection
     result = TrainResult(
         predictor, res.history, metrics, parts, run_cfg, stopped=res.stopped, best_epoch=res.best_epoch
     )
@@ -810,6 +910,7 @@ def cross_validate(
     oof_fold = np.full(n, -1)
     stopped = False
     used: dict[str, int] = {}
+    selection: dict = {}
     for f, (tr_local, va_local) in enumerate(folds):
         tr, va = rest[tr_local], rest[va_local]
         pool = _pool_for(df, tr, orthologs, phylo, length, dcfg.pad_side)
@@ -830,13 +931,14 @@ def cross_validate(
                     "epochs": tc.epochs,
                 }
             )
-        res = fit(
+        # the first fold chooses the head (TrainConfig.try_heads); the other folds train that one
+        res, mc, chosen = fit_heads(
             x[tr],
             y[tr],
             x[va],
             y[va],
             model_cfg=mc,
-            train_cfg=replace(tc, seed=tc.seed + f),
+            train_cfg=replace(tc, seed=tc.seed + f, try_heads=tc.try_heads if f == 0 else ()),
             augment_cfg=aug,
             ortholog_pool=pool,
             finetune_epochs=ft_epochs,
@@ -847,6 +949,7 @@ def cross_validate(
         if res.stopped and not _finished_epochs(res.history):  # this fold never finished an epoch: no member
             stopped = True
             break
+        selection = selection or chosen
         if pool is not None:
             for sp, c in pool.used.items():
                 used[sp] = used.get(sp, 0) + c
@@ -886,6 +989,8 @@ def cross_validate(
         metrics = mt.evaluate_predictions(y[seen], oof[seen])
         metrics["evaluated_on"] = "out-of-fold"
     metrics["cv"] = {"k": k, "folds": fold_metrics, "summary": summary}
+    if selection:
+        metrics["head_selection"] = {**selection, "chosen_on": "fold 0"}
     tr0, va0 = rest[folds[0][0]], rest[folds[0][1]]  # the baseline picks its C on the first fold
     eval_rows = test if len(test) else va0
     metrics["baseline_kmer"] = _baseline(df, tr0, va0, eval_rows, tc.seed, "test" if len(test) else "fold 0")

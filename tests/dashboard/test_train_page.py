@@ -61,12 +61,17 @@ def test_real_training_job_end_to_end(app, dirs, tiny_dataset):
     assert {"auROC", "auPRC", "Accuracy"} <= labels
     assert len(app.get("plotly_chart")) >= 5  # loss, auROC, ROC, PR, confusion matrix
     epochs = [e for e in core_jobs.read_events(dirs["workspace"] / "jobs" / job_id) if e["event"] == "epoch"]
-    assert [e["epoch"] for e in epochs if e.get("stage") == "main"] == [1, 2]
+    for cand, head in enumerate(("global_region", "global_max")):  # head selection: one network per head
+        mine = [e for e in epochs if e["candidate"] == cand]
+        assert [e["epoch"] for e in mine if e.get("stage") == "main"] == [1, 2] and {e["head"] for e in mine} == {head}
+    kept = json.loads((dirs["models"] / "tiny-run" / "metrics.json").read_text())["head_selection"]["kept"]
+    assert artifacts.read_config(dirs["models"] / "tiny-run").model.head == kept
     assert {e.get("stage") for e in epochs} <= {"main", "finetune"}
     reg = artifacts.list_models(dirs["models"])
     assert list(reg["name"]) == ["tiny-run"]
     assert app.session_state["model.active"] == "tiny-run"
     cfg = artifacts.read_config(dirs["models"] / "tiny-run")
+    assert any("kept **" in t and cfg.model.head in t for t in texts(app.caption))  # the selection is stated
     assert cfg.model.filters == 8 and cfg.model.input_length == 100 and cfg.train.epochs == 2
     # the name is now taken
     app.text_input(key="w.train.model_name").set_value("tiny-run")

@@ -118,6 +118,7 @@ def _sources() -> dict:
     for flag, (cfg, name) in train_fields.items():
         src[train, flag] = getattr(cfg, name)
     src[train, "--evoaug-augs"] = ",".join(aug.augs)
+    src[train, "--try-heads"] = ",".join(tc.try_heads) or "none"
     src[("predict",), "--threshold"] = StreamConfig().threshold
     for cmd in (("predict",), ("explain",), ("motifs",)):
         src[cmd, "--alt-tss"] = io.ALT_TSS_MODEL

@@ -14,6 +14,7 @@ import pytest
 
 from deepdife_core.cli import main as cli_main
 from deepdife_core.cli.main import PARAMETER_FLAGS, flag_words, main
+from deepdife_core.config import TrainConfig
 from deepdife_core.data.io import DECOMPRESSED_ENV, read_gene_list, read_orthologs
 from deepdife_core.errors import DeepDifEInputError
 from deepdife_core.files import acquire_claim
@@ -55,6 +56,7 @@ CASES = [
     ("dask needs a model folder (each worker loads it)", "--dask needs a model folder (each worker loads it)"),
     ("dask=tcp://h:8786: no Dask scheduler answers there (refused)", "--dask tcp://h:8786: no Dask scheduler answers there (refused)"),
     ("out=effects.txt: give a .csv or .parquet file name", "--out effects.txt: give a .csv or .parquet file name"),
+    ("try_heads must name heads out of flatten, global_max, region_max, global_region, got ['x']", "--try-heads must name heads out of flatten, global_max, region_max, global_region, got ['x']"),
 ]  # fmt: skip
 
 #: messages that name no parameter: words, paths and flags are left as they are
@@ -104,9 +106,13 @@ def _library_errors(tmp_path) -> list[tuple[str, str]]:
     ws = tmp_path / "ws"
     pairs = [
         (
+            _raises(TrainConfig, try_heads=("x",)),
+            "--try-heads must name heads out of flatten, global_max, region_max, global_region, got ['x']",
+        ),
+        (
             _raises(acquire_claim, tmp_path / "m"),
             f"{tmp_path / 'm'} already exists; choose another name or pass --overwrite",
-        )
+        ),
     ]
     pairs.append(
         (

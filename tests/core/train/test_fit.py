@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -30,7 +31,8 @@ def test_history_progress_and_saved_folder(tiny_df, tmp_path):
         tiny_df, train_cfg=FAST, augment_cfg=NO_EVO, out=tmp_path / "m", progress=events.append, dataset_name="tiny"
     )
     epochs = [e for e in events if e["event"] == "epoch"]
-    assert [e["epoch"] for e in epochs] == [1, 2, 3]
+    for cand in (0, 1):  # head selection: each network reports its own epochs
+        assert [e["epoch"] for e in epochs if e["candidate"] == cand] == [1, 2, 3]
     for key in ("loss", "val_loss", "auroc", "val_auroc", "lr", "seconds"):
         assert key in epochs[0]
     folder = tmp_path / "m"
@@ -121,10 +123,72 @@ def test_default_loop_learns_a_position_rule():
 def test_chance_guard_keeps_the_learning_rate_until_the_model_leaves_chance(tiny_df):
     events = []
     shuffled = tiny_df.assign(label=np.random.default_rng(0).permutation(tiny_df["label"].to_numpy()))
-    tc = TrainConfig(epochs=12, batch_size=64, reduce_lr_patience=1, early_stopping_patience=1, chance_patience=8)
+    tc = TrainConfig(
+        epochs=12, batch_size=64, reduce_lr_patience=1, early_stopping_patience=1, chance_patience=8, try_heads=()
+    )
     res = train_dataset(shuffled, train_cfg=tc, augment_cfg=AugmentConfig(enabled=False), progress=events.append)
     lrs = [e["lr"] for e in events if e["event"] == "epoch"]
     left = [h["epoch"] for h in res.history if h.get("left_chance")]
     if not left:  # labels are noise: it never leaves chance, keeps its step and stops after chance_patience
         assert len(lrs) == 8 and set(lrs) == {tc.learning_rate}
     assert res.metrics["learning"]["status"] != "learnt" or res.metrics["auroc"] > 0.6
+
+
+def test_head_selection_keeps_the_network_with_the_lower_validation_loss(tiny_df, tmp_path):
+    """Each candidate head is trained with the same seed and split; the kept one is the lower validation loss,
+    identical to training that head alone, and its head is what config.json says."""
+    tc = TrainConfig(epochs=4, batch_size=32, seed=5, early_stopping_patience=0, reduce_lr_patience=0)
+    both = train_dataset(
+        tiny_df, train_cfg=replace(tc, try_heads=("global_max",)), augment_cfg=NO_EVO, out=tmp_path / "m"
+    )
+    sel = both.metrics["head_selection"]
+    assert [c["head"] for c in sel["candidates"]] == ["global_region", "global_max"] and sel["monitor"] == "val_loss"
+    alone = {
+        h: train_dataset(
+            tiny_df, model_cfg=ModelConfig(head=h), train_cfg=replace(tc, try_heads=()), augment_cfg=NO_EVO
+        )
+        for h in ("global_region", "global_max")
+    }
+    for c in sel["candidates"]:  # each candidate's kept validation loss is that of the head trained alone
+        kept = [h for h in alone[c["head"]].history if h["epoch"] == c["best_epoch"]]
+        assert c["value"] == pytest.approx(kept[0]["val_loss"], rel=1e-6)
+        assert "head_selection" not in alone[c["head"]].metrics
+    winner = min(sel["candidates"], key=lambda c: c["value"])["head"]
+    assert sel["kept"] == winner == both.config.model.head
+    x = one_hot(tiny_df["sequence"].tolist())
+    np.testing.assert_allclose(both.predictor.predict(x), alone[winner].predictor.predict(x), rtol=1e-6)
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert saved["model"]["head"] == winner and saved["train"]["try_heads"] == ["global_max"]
+    assert json.loads((tmp_path / "m" / "metrics.json").read_text())["head_selection"]["kept"] == winner
+
+
+def test_head_selection_tags_progress_and_a_stop_ends_the_search(tiny_df):
+    events = []
+    calls = {"n": 0}
+
+    def stop_in_the_first_network():
+        calls["n"] += 1
+        return calls["n"] > 2 * 6  # 6 batches per epoch at batch 32: the first network's third epoch
+
+    res = train_dataset(
+        tiny_df,
+        train_cfg=TrainConfig(epochs=50, batch_size=32),
+        augment_cfg=NO_EVO,
+        progress=events.append,
+        should_stop=stop_in_the_first_network,
+    )
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert {(e["head"], e["candidate"], e["n_candidates"]) for e in epochs} == {("global_region", 0, 2)}
+    assert res.stopped and res.metrics["head_selection"]["kept"] == "global_region"
+    assert len(res.metrics["head_selection"]["candidates"]) == 1
+
+
+def test_try_heads_is_checked_and_old_configs_read_back_without_it():
+    from deepdife_core.config import config_from_dict, original_recipe
+
+    with pytest.raises(DeepDifEInputError, match="try_heads must name heads"):
+        TrainConfig(try_heads=("global_mean",))
+    assert TrainConfig(try_heads=["flatten"]).try_heads == ("flatten",)
+    old = config_from_dict({"model": {"head": "global_region"}, "train": {"strands": "forward", "seed": 1}})
+    assert old.train.try_heads == ()  # a model folder written before head selection trained one head
+    assert original_recipe()[1].try_heads == ()  # DeepDifE's recipe trains its own network only
