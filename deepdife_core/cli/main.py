@@ -639,19 +639,30 @@ def build_parser() -> argparse.ArgumentParser:
     argparse.ArgumentParser
         The parser; each sub-command sets ``func`` (``cmd_*(args, rep) -> int``).
     """
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--quiet", "-q", action="store_true", help="no progress output on stderr")
-    common.add_argument(
-        "--max-decompressed-mb",
-        type=float,
-        metavar="MB",
-        help="the most a compressed input (.gz, .xlsx, parquet) may unpack to, in MB "
-        "(default $DEEPDIFE_MAX_DECOMPRESSED_MB, else 512)",
-    )
 
+    def shared_options(top: bool) -> argparse.ArgumentParser:
+        """``--quiet`` and ``--max-decompressed-mb``, before or after the sub-command.
+
+        The sub-commands' copies default to "not given" (``SUPPRESS``), so they never
+        overwrite a value given before the sub-command (``deepdife -q demo ...``).
+        """
+        keep = {} if top else {"default": argparse.SUPPRESS}
+        opts = argparse.ArgumentParser(add_help=False)
+        opts.add_argument("--quiet", "-q", action="store_true", help="no progress output on stderr", **keep)
+        opts.add_argument(
+            "--max-decompressed-mb",
+            type=float,
+            metavar="MB",
+            help="the most a compressed input (.gz, .xlsx, parquet) may unpack to, in MB "
+            "(default $DEEPDIFE_MAX_DECOMPRESSED_MB, else 512)",
+            **keep,
+        )
+        return opts
+
+    common = shared_options(top=False)
     p = argparse.ArgumentParser(
         prog="deepdife",
-        parents=[common],
+        parents=[shared_options(top=True)],
         description="Train and explain promoter CNNs that classify differentially expressed genes.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -3,6 +3,7 @@ without cached values."""
 
 from __future__ import annotations
 
+import gzip
 import inspect
 import io
 from pathlib import Path
@@ -63,3 +64,23 @@ def test_xlsx_formula_cells_without_cached_values_are_named(formula):
 def test_xlsx_plain_empty_cell_still_reads_as_empty():
     df = read_table(_workbook(""), name="t.xlsx")
     assert df["label"].isna().tolist() == [True, False] and df["gene_id"].tolist() == ["G1", "G2"]
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_shared_options_work_before_and_after_the_sub_command(tmp_path, capsys, before):
+    """``deepdife -q demo`` and ``deepdife --max-decompressed-mb 1 predict`` used to be ignored: the
+    sub-command's own copy of the option overwrote the value given before it."""
+    from deepdife_core.cli.main import main as cli
+
+    opts = ["-q", "--max-decompressed-mb", "1"]
+    demo = ["demo", "--out", str(tmp_path / "d.csv"), "--n-genes", "20"]
+    assert cli(opts + demo if before else demo[:1] + opts + demo[1:]) == 0
+    assert capsys.readouterr().err == ""  # quiet
+    big = tmp_path / "big.fa.gz"
+    with gzip.open(big, "wt") as fh:
+        fh.write(">g1\n" + "A" * (2 * 1024 * 1024) + "\n")
+    demo_model = str(Path(__file__).resolve().parents[2] / "models" / "demo")
+    pred = ["predict", "--model", demo_model, "--fasta", str(big), "--out", str(tmp_path / "p.csv")]
+    code = cli(opts + pred if before else pred[:1] + opts + pred[1:])
+    assert code == 2 and "decompresses to more than 1 MB" in capsys.readouterr().err
+    assert not (tmp_path / "p.csv").exists()
