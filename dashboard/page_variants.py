@@ -197,7 +197,7 @@ def _form(model_path: str) -> None:
     genome = c1.selectbox("Genome", table["name"].tolist(), key="w.variants.genome")
     up = c2.number_input("Upstream bp", 0, 100_000, _P0.upstream, step=50, key="w.variants.upstream")
     down = c3.number_input("Downstream bp", 0, 100_000, _P0.downstream, step=50, key="w.variants.downstream")
-    tss_choices = [t for t in TSS_CHOICES if t != "all"]
+    tss_choices = list(TSS_CHOICES)  # "all": every TSS window of a gene, one record identity each
     tss = c4.selectbox(
         "TSS", tss_choices, index=tss_choices.index(_P0.tss), format_func=TSS_LABELS.get, key="w.variants.tss"
     )

@@ -9,7 +9,7 @@ import argparse
 
 from deepdife_core.cli.common import check_out_file
 from deepdife_core.data.io import read_gene_list
-from deepdife_core.genome.promoters import PromoterConfig
+from deepdife_core.genome.promoters import TSS_CHOICES, PromoterConfig
 from deepdife_core.variants import VariantConfig
 from deepdife_core.variants.dask import scheduler_address
 from deepdife_core.variants.run import score_variants, write_results
@@ -102,9 +102,10 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     v.add_argument("--downstream", type=int, default=_P0.downstream, help="bp from the TSS on (default %(default)s)")
     v.add_argument(
         "--tss",
-        choices=("gene", "first-transcript", "longest-transcript"),
+        choices=TSS_CHOICES,
         default=_P0.tss,
-        help="which TSS (default %(default)s)",
+        help="which TSS (default %(default)s); all: every TSS window of a gene, each record named "
+        "GENE::Chr:start-end(strand) as deepdife promoters --tss all names them",
     )
     v.add_argument("--max-indel", type=int, default=_V0.max_indel, help="longest indel scored (default %(default)s)")
     v.add_argument(

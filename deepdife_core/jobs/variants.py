@@ -41,7 +41,7 @@ from typing import Any
 
 from deepdife_core.config import from_dict
 from deepdife_core.data.encode import pad_or_trim
-from deepdife_core.data.io import write_fasta
+from deepdife_core.data.io import gene_of, write_fasta
 from deepdife_core.files import atomic_dir, atomic_write_json
 from deepdife_core.genome.promoters import PromoterConfig
 from deepdife_core.genome.registry import load_genome
@@ -162,7 +162,8 @@ def write_reference_promoters(
     genome
         The registered genome's name.
     genes
-        Annotation gene IDs (the first window of each, as variant scoring takes it).
+        Gene IDs or record identities (``GENE::Chr:start-end(strand)``) of the effect table: the first
+        window of each gene, as variant scoring takes it, or every window with ``promoter.tss == "all"``.
     promoter
         The run's window and TSS choice.
     model_path
@@ -178,11 +179,14 @@ def write_reference_promoters(
     pairs: list[tuple[str, str]] = []
     if genes:
         data = model_data_config(model_path)
-        records, _ = load_genome(genome, workspace).promoters(genes, promoter)
+        plain = list(dict.fromkeys(gene_of(g) for g in genes))  # record identities -> annotation gene IDs
+        records, _ = load_genome(genome, workspace).promoters(plain, promoter)
         seen: set[str] = set()
         for r in records:
             gene = r.id.split("::")[0]
-            if gene not in seen:  # alternative TSSs: the first, as the scoring does
+            # alternative TSSs: every window with tss "all" (named as the effect table names them), else the
+            # first, as the scoring does
+            if promoter.tss == "all" or gene not in seen:
                 seen.add(gene)
                 pairs.append((r.header, pad_or_trim(r.sequence, int(data.length), side=data.pad_side)))
     write_fasta(pairs, path)

@@ -21,7 +21,8 @@ padding by default, as every other DeepDifE input).
 Effect table (:data:`EFFECT_COLUMNS`), one row per scored variant, genes in the order
 asked for, variants by position:
 
-``gene_id``            str
+``gene_id``            str, the record identity: the gene ID, or ``GENE::Chr:start-end(strand)`` per TSS
+                       window of a gene with several (``tss="all"``), as ``deepdife promoters`` names them
 ``chrom``              str, the VCF's (= the genome's) chromosome
 ``pos``                int64, 1-based, as in the VCF
 ``ref``, ``alt``       str

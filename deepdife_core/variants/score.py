@@ -181,6 +181,38 @@ class ChunkResult:
     report: ReadReport
 
 
+def window_ids(s: pd.DataFrame, lo: np.ndarray, hi: np.ndarray, chrom_lengths: dict[str, int]) -> list[str]:
+    """The record identity of each promoter window: the gene ID, or ``GENE::Chr:start-end(strand)``.
+
+    A gene with several windows (``tss="all"``: alternative TSSs) names each by its
+    coordinates, clipped to the chromosome, exactly as ``deepdife promoters`` names its
+    records (:func:`deepdife_core.genome.promoters.extract`), so the effect table and the
+    run's ``promoters.fa`` read back (:func:`deepdife_core.data.io.record_ids`) agree.
+
+    Parameters
+    ----------
+    s : pandas.DataFrame
+        ``gene_id, chrom, strand`` of each window (:func:`deepdife_core.genome.promoters.sites`).
+    lo, hi : numpy.ndarray
+        Window bounds (0-based, half open, possibly beyond the chromosome).
+    chrom_lengths : dict of str to int
+        Chromosome -> length.
+
+    Returns
+    -------
+    list of str
+        One identity per row of ``s``.
+    """
+    genes = s["gene_id"].astype(str).tolist()
+    counts = pd.Series(genes).value_counts().to_dict() if genes else {}
+    out = []
+    for g, chrom, strand, a, b in zip(genes, s["chrom"], s["strand"], lo, hi, strict=True):
+        if counts[g] > 1:
+            g = f"{g}::{chrom}:{max(int(a), 0)}-{min(int(b), chrom_lengths[chrom])}({strand})"
+        out.append(g)
+    return out
+
+
 def score_chunk(
     predictor,
     genome,
@@ -228,8 +260,12 @@ def score_chunk(
 
     length, side = int(data_config.length), data_config.pad_side
     report = ReadReport()
-    s = sites(genome.annotation, genes, promoter).drop_duplicates("gene_id").reset_index(drop=True)
+    s = sites(genome.annotation, genes, promoter)
+    if promoter.tss != "all":
+        s = s.drop_duplicates("gene_id")
+    s = s.reset_index(drop=True)
     lo, hi = window(s["site"].to_numpy(), s["strand"].to_numpy(), promoter.upstream, promoter.downstream)
+    s = s.assign(gene_id=window_ids(s, lo, hi, genome.chrom_lengths))
     width = promoter.upstream + promoter.downstream
     fa = open_genome(genome.folder / GENOME_FILE)
     vcf = pysam.VariantFile(str(vcf_path))

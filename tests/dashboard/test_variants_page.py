@@ -202,3 +202,29 @@ def test_a_file_that_is_not_a_vcf_is_refused_plain_or_gzipped():
     for data in (b"gene\tlabel\nG1\t1\n", gzip.compress(b">seq\nACGT\n"), b"\x1f\x8bnot gzip at all"):
         with pytest.raises(DeepDifEInputError, match=r"not a VCF|cannot be read"):
             check_vcf_bytes(data, "x")
+
+
+def test_tss_all_scores_every_tss_record_and_links_each(app, dirs, tmp_path):
+    """The TSS option "all": one record per TSS window, named GENE::Chr:start-end(strand); links carry it."""
+    from deepdife_core.data.io import records_from_fasta
+    from tests.core.variants.test_alt_tss import ID1, ID2, add_multi_genome
+
+    add_multi_genome(tmp_path, dirs["workspace"])
+    save_oracle_model(dirs["models"] / "oracle")
+    (tmp_path / "vcf").mkdir()
+    _fill(app, write_vcf(tmp_path / "vcf", vcf_text()), "alt")
+    assert "every distinct TSS (one record each)" in app.selectbox(key="w.variants.tss").options
+    app.selectbox(key="w.variants.tss").set_value("all").run()
+    app.button(key="w.variants.start").click().run()
+    assert not app.exception and not app.error, texts(app.error)
+    job = _wait(dirs)
+    assert job["state"] == "done", (dirs["workspace"] / "jobs" / job["id"] / "log.txt").read_text()
+    app.run()
+    table = _frame(app, "saliency")
+    assert sorted(table["gene_id"]) == sorted([ID1] * 5 + [ID2])
+    link = table[table["gene_id"] == ID2]["saliency"].iloc[0]
+    query = parse_qs(urlsplit(link).query)
+    assert query["gene"] == [ID2] and query["variants"] == ["alt"]
+    # the Saliency page's genes for that link: the run's promoters.fa, read back under the same identities
+    promoters, _ = records_from_fasta(dirs["workspace"] / "variants" / "alt" / "promoters.fa", length=80)
+    assert promoters["gene_id"].tolist() == [ID1, ID2]
