@@ -368,7 +368,8 @@ class GenomePromoters:
             f"downstream of the TSS, tss={self.cfg.tss}, region={self.cfg.region})."
         ]
         if report.missing:
-            notes.append(f"{len(report.missing)} gene IDs are not in the annotation.")
+            shown = ", ".join(report.missing[:20]) + (" ..." if len(report.missing) > 20 else "")
+            notes.append(f"{len(report.missing)} gene IDs are not in the annotation: {shown}.")
         if report.padded:
             notes.append(f"{len(report.padded)} windows run past a chromosome end (padded with N).")
         return records, notes

@@ -37,6 +37,7 @@ def test_dataset_builders_take_a_genome_instead_of_a_fasta(tmp_path, ws):
     df, report = dataset_from_gene_lists(up, flat, None, promoters=src)
     assert report.missing_sequence == ["AT9G00000"]
     assert any("cut from genome G" in n for n in report.notes)
+    assert "1 gene IDs are not in the annotation: AT9G00000." in report.notes  # named, not only counted
     recs = {r.id.split("::")[0]: r for r in load_genome("G").promoters(genes, PromoterConfig())[0]}
     mostly_n = sorted(g for g in genes if recs[g].sequence.count("N") > 300)
     assert sorted(report.dropped_n) == mostly_n and len(mostly_n) >= 2  # edge genes past a chromosome start
