@@ -86,6 +86,8 @@ PROTOCOLS: dict[str, tuple[dict, dict, dict, bool]] = {
     "default_two_conv_region_200": ({"n_conv": 2, "conv_stride": 1, "region_bp": 200}, ONE_HEAD, {}, False),
     "default_region_200": ({"region_bp": 200}, ONE_HEAD, {}, False),
     "default_global_max": ({"head": "global_max"}, ONE_HEAD, {}, False),
+    # a second convolution (receptive field ~45 bp: both elements of a close pair at once) under the global maximum
+    "default_two_conv_global_max": ({"n_conv": 2, "conv_stride": 1, "head": "global_max"}, ONE_HEAD, {}, False),
 }
 
 
