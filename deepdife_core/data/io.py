@@ -36,6 +36,7 @@ Records of one gene share a family (the gene ID), so a split never separates the
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -436,7 +437,10 @@ def _stream_lines(source: str | Path, name: str) -> Iterator[str]:
         except OSError as exc:
             raise DeepDifEInputError(f"{name}: cannot read ({os.strerror(exc.errno or 0)})") from exc
         finally:
-            text.detach()
+            # a generator closed late (garbage-collected after an error) may find its buffer already closed;
+            # detaching then raises ValueError, which Python would print as "Exception ignored in ..." on stderr
+            with contextlib.suppress(ValueError):
+                text.detach()
 
 
 def iter_fasta(

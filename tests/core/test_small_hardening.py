@@ -84,3 +84,22 @@ def test_shared_options_work_before_and_after_the_sub_command(tmp_path, capsys, 
     code = cli(opts + pred if before else pred[:1] + opts + pred[1:])
     assert code == 2 and "decompresses to more than 1 MB" in capsys.readouterr().err
     assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")  # what Python prints on stderr
+@pytest.mark.parametrize("name", ["p.fa.gz", "p.fasta"])
+def test_a_refused_streamed_fasta_prints_one_line(tmp_path, capsys, name):
+    """Found by the fuzz benchmark: the streamed reader, closed after an error, printed 'Exception ignored in
+    <generator _stream_lines>' and a traceback under the error line (its text wrapper was detached too late)."""
+    import gc
+
+    from deepdife_core.cli.main import main as cli
+
+    data = b"ACGT\n>g1\nACGT\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    demo_model = str(Path(__file__).resolve().parents[2] / "models" / "demo")
+    code = cli(["predict", "--model", demo_model, "--fasta", str(path), "--out", str(tmp_path / "o.csv"), "-q"])
+    gc.collect()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "before the first '>' header" in err[0], err
