@@ -180,6 +180,8 @@ def test_every_default_has_a_source():
         if key in CLI_OWN:
             assert action.default == CLI_OWN[key], key
             continue
+        if action.default == argparse.SUPPRESS:  # a sub-command's copy of a shared option: no default of its own
+            continue
         if action.default is not None and action.required is False:
             orphans[key] = action.default
     assert not orphans, f"defaults without a library source (read them from a dataclass or signature): {orphans}"
