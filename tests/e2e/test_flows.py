@@ -9,7 +9,7 @@ import pytest
 from tests.e2e.e2e_helpers import goto_page, shot, wait_idle
 
 pytestmark = pytest.mark.e2e
-TRAIN_TIMEOUT = 240_000
+TRAIN_TIMEOUT = 480_000  # a default run trains two networks (head selection); two sessions share 2 cores
 POINTS = '[data-testid="stPlotlyChart"] .scatterlayer .trace .points path'
 
 
