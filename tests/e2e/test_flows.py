@@ -112,6 +112,8 @@ def test_two_sessions_train_at_once_without_mixing(server, browser):
     for name, _ctx, page in sessions:
         page.get_by_text("Training finished").wait_for(timeout=TRAIN_TIMEOUT)
         wait_idle(page)
+        # the finished panel is drawn in steps (a rerun makes the new model active): wait for its registry line
+        _wait_main_text(page, f"Model {name} is in the registry", timeout=120_000)
         text = page.locator('[data-testid="stMain"]').inner_text()
         other = "e2e-right" if name == "e2e-left" else "e2e-left"
         assert f"Model {name} is in the registry" in text
