@@ -7,28 +7,15 @@ emptied) shows it again from those files alone: no scan, no model call, no wait 
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from dashboard import state
 from tests.dashboard.apptest_helpers import goto, texts
 
-
-@pytest.fixture(scope="module")
-def jaspar_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from deepdife_core.motifs.modisco import jaspar_plants
-
-    folder = tmp_path_factory.mktemp("motif_db")
-    jaspar_plants(cache_dir=folder)
-    return folder
-
-
-@pytest.fixture(autouse=True)
-def seeded_motif_db(dirs, jaspar_export: Path) -> None:
-    shutil.copytree(jaspar_export, dirs["workspace"] / "motif_db")
+# the Saliency page tests' JASPAR export, copied into every test's workspace (one fixture pair, not two)
+from tests.dashboard.test_saliency_page import jaspar_export, seeded_motif_db  # noqa: F401
 
 
 def _metric(at, label: str) -> str:
